@@ -1,0 +1,149 @@
+"""`llmctl catalog validate|import|export|init|path`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llmctl.cli.output import emit_json, fields, note
+from llmctl.cli.state import state
+
+app = typer.Typer(help="Validate, import, export and locate catalogs.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    files: Annotated[list[Path] | None, typer.Argument(help="Catalog files (default: the catalog in use).")] = None,
+    overlay: Annotated[bool, typer.Option("--overlay", help="Check FILEs as overlays of the base catalog.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check catalog files; exit 3 naming file, line, entry and field of each problem."""
+    from llmctl.catalog_checks import validate_files
+
+    st = state(ctx)
+    reports = validate_files(st.home, st.catalog_arg, files or [], overlay=overlay)
+    if as_json:
+        emit_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            if report.ok:
+                print(f"ok  {report.path}  ({report.entries} entries)")
+            else:
+                for problem in report.problems:
+                    print(f"llmctl: error: {problem}", file=sys.stderr)
+    if not all(r.ok for r in reports):
+        raise typer.Exit(3)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="LiteLLM, OpenRouter or llmctl catalog file.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="litellm, openrouter or llmctl (default: detected).")] = None,
+    group: Annotated[list[str] | None, typer.Option("--group", "-g", help="Group for new entries (repeat).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import models into your catalog: new ones are added, known ones get fresh prices and limits."""
+    from llmctl.edits import change_catalog, import_entries
+    from llmctl.importers import check_groups, read_import
+
+    st = state(ctx)
+    groups = group or []
+    check_groups(groups, st.catalog().config.groups)
+    imported = read_import(file, fmt)
+    if dry_run:
+        catalog = st.catalog()
+        new = sum(1 for e in imported.entries if e["id"] not in catalog.entries)
+        summary = {"format": imported.format, "read": len(imported.entries), "new": new,
+                   "existing": len(imported.entries) - new, "skipped": imported.skipped, "dry_run": True}
+    else:
+        result = change_catalog(st.home, st.catalog_arg, "import", import_entries(imported.entries, groups))
+        added = sum(1 for c in result.changes if c.before is None)
+        summary = {"format": imported.format, "read": len(imported.entries), "added": added,
+                   "updated": len(result.changes) - added, "unchanged": len(imported.entries) - len(result.changes),
+                   "skipped": imported.skipped, "file": str(result.path)}
+    if as_json:
+        emit_json(summary)
+        return
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(imported.skipped.items())) or "none"
+    if dry_run:
+        print(f"would import {summary['read']} {imported.format} entries: {summary['new']} new, "
+              f"{summary['existing']} already in the catalog; skipped: {skipped}")
+    else:
+        print(f"imported {summary['read']} {imported.format} entries into {summary['file']}: "
+              f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged; "
+              f"skipped: {skipped}")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="json or toml.")] = "json",
+) -> None:
+    """Print the merged catalog (base plus your changes) as one complete catalog file."""
+    from llmctl.errors import UnknownNameError
+    from llmctl.fileio import dump_text
+
+    if fmt not in ("json", "toml"):
+        raise UnknownNameError("format", fmt, ("json", "toml"))
+    catalog = state(ctx).catalog()
+    data = {"llms": [e.to_catalog_dict() for e in catalog]}
+    sys.stdout.write(dump_text(Path(f"catalog.{fmt}"), data))
+
+
+@app.command("init")
+def init(
+    ctx: typer.Context,
+    from_env: Annotated[bool, typer.Option("--from-env", help="Use the providers whose key env vars are set.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set up the tier mapping (economy/standard/premium/local) for the providers you have keys for."""
+    from llmctl.catalog_checks import init_from_env
+    from llmctl.errors import UsageError
+
+    if not from_env:
+        raise UsageError("say where to start from: `llmctl catalog init --from-env`")
+    st = state(ctx)
+    plan, result = init_from_env(st.home, st.catalog_arg, st.catalog())
+    if as_json:
+        emit_json({"providers": sorted({p for p, *_ in plan}),
+                   "tiers": [{"provider": p, "tier": t, "llm": i, "note": n} for p, t, i, n in plan],
+                   "changed": [c.target for c in result.changes] if result else []})
+        return
+    if not plan:
+        note("no provider key is set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY) and OLLAMA_BASE_URL "
+             "is unset: nothing to set up")
+        return
+    for provider, tier, llm_id, why in plan:
+        print(f"{tier:<9} {provider:<10} {llm_id}" + (f"  ({why})" if why else ""))
+    if result is not None:
+        note(f"{len(result.changes)} entries changed in {result.path}")
+
+
+@app.command("path")
+def path(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Print where llmctl reads and writes its files."""
+    from llmctl.catalog import base_catalog_path
+
+    st = state(ctx)
+    home = st.home
+    pairs = [
+        ("base catalog", str(base_catalog_path(st.catalog_arg))),
+        ("user catalog", str(home.user_catalog_for_writing())),
+        ("config", str(home.config_file)),
+        ("jobs", str(home.jobs_file)),
+        ("books", str(home.books_dir)),
+        ("audit", str(home.audit_file)),
+        ("data", str(home.data_dir)),
+        ("cache", str(home.cache_dir)),
+    ]
+    if as_json:
+        emit_json({name.replace(" ", "_"): value for name, value in pairs})
+    else:
+        fields(pairs)

@@ -1,0 +1,199 @@
+"""Entry commands: list, show, add, edit, remove, enable, disable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from llmctl.cli.entry_options import entry_fields, with_entry_options
+from llmctl.cli.output import emit_json, fields, money, note, table, tokens
+from llmctl.cli.state import state
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_llms)
+    app.command("show")(show)
+    app.command("add")(add)
+    app.command("edit")(edit)
+    app.command("remove")(remove)
+    app.command("enable")(enable)
+    app.command("disable")(disable)
+
+
+def list_llms(
+    ctx: typer.Context,
+    group: Annotated[str | None, typer.Option("--group", "-g", help="Only LLMs valid for this group.")] = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="economy, standard, premium or local.")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    company: Annotated[str | None, typer.Option("--company", help="Only this company.")] = None,
+    capability: Annotated[list[str] | None, typer.Option("--capability", help="Required capability (repeat).")] = None,
+    min_context: Annotated[int | None, typer.Option("--min-context", help="Minimum context length.")] = None,
+    max_input_cost: Annotated[float | None, typer.Option("--max-input-cost", help="Max USD per M input tokens.")] = None,
+    max_output_cost: Annotated[float | None, typer.Option("--max-output-cost", help="Max USD per M output tokens.")] = None,
+    search: Annotated[str | None, typer.Option("--search", help="Text in id, name, description, company.")] = None,
+    available: Annotated[bool, typer.Option("--available", help="Only LLMs whose API key is set (or need none).")] = False,
+    include_all: Annotated[bool, typer.Option("--all", help="Include disabled and deprecated LLMs.")] = False,
+    sort: Annotated[str, typer.Option("--sort", help="quality, cost, speed, context, priority or id.")] = "quality",
+    as_json: JsonOpt = False,
+) -> None:
+    """List LLMs in the catalog."""
+    from llmctl.query import Query, check_query, hidden_reason, run_query
+
+    catalog = state(ctx).catalog()
+    query = Query(
+        group=group, tier=tier, provider=provider, company=company, capabilities=capability or [],
+        min_context=min_context, max_input_cost=max_input_cost, max_output_cost=max_output_cost,
+        search=search, available=available, include_all=include_all, sort=sort,
+    )
+    check_query(query, catalog.config.groups)
+    found = run_query(catalog, query)
+    if as_json:
+        emit_json([e.to_dict() for e in found])
+        return
+    columns = ["ID", "PROVIDER", "TIER", "QUALITY", "IN $/M", "OUT $/M", "CONTEXT", "GROUPS"]
+    if include_all:
+        columns.append("STATUS")
+    rows = []
+    for e in found:
+        row = [
+            e.id, e.provider, e.tier + ("*" if e.tier_derived else ""),
+            "" if e.quality_score is None else f"{e.quality_score:g}",
+            money(e.input_cost_per_mtok), money(e.output_cost_per_mtok), tokens(e.context_length),
+            ",".join(e.valid_groups),
+        ]
+        if include_all:
+            row.append(hidden_reason(e) or "")
+        rows.append(row)
+    hidden = 0 if include_all else sum(1 for e in catalog if hidden_reason(e) and e not in found)
+    footer = f"{len(found)} LLMs" + (f"; {hidden} disabled or deprecated hidden (--all shows them)" if hidden else "")
+    if any(e.tier_derived for e in found):
+        footer += "; * tier derived from price"
+    table(columns, rows, numeric=("QUALITY", "IN $/M", "OUT $/M", "CONTEXT"), footer=footer)
+
+
+def show(
+    ctx: typer.Context,
+    llm: Annotated[str, typer.Argument(help="LLM id or alias.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show everything about one LLM."""
+    from llmctl.provider_info import key_env_for, missing_key
+
+    catalog = state(ctx).catalog()
+    entry = catalog.get(llm)
+    missing = missing_key(entry.provider, entry.api_key_env)
+    data = entry.to_dict(provenance=True)
+    data["key_env"] = key_env_for(entry.provider, entry.api_key_env)
+    data["available"] = missing is None
+    if as_json:
+        emit_json(data)
+        return
+    pairs: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if key in ("tier_derived", "patched", "available") or value in (None, [], {}):
+            continue
+        if key == "tier" and entry.tier_derived:
+            value = f"{value} (derived from price)"
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        pairs.append((key, value))
+    if entry.patched:
+        pairs.append(("patched by user catalog", ", ".join(entry.patched)))
+    pairs.append(("available", "yes" if missing is None else f"no: {missing} is not set"))
+    if entry.deprecated:
+        status = "retired" if entry.retired(catalog.today) else "deprecated"
+        pairs.append(("status", status + (f", use {entry.replacement}" if entry.replacement else "")))
+    fields(pairs)
+
+
+def _report(result: Any, as_json: bool, verb: str) -> None:
+    for message in result.notes:
+        note(message)
+    if as_json:
+        emit_json([{"target": c.target, "before": c.before, "after": c.after} for c in result.changes])
+        return
+    if not result.changes:
+        note("nothing changed")
+    for change in result.changes:
+        print(f"{verb} {change.target}")
+
+
+@with_entry_options
+def add(
+    ctx: typer.Context,
+    llm_id: Annotated[str | None, typer.Argument(metavar="ID", help="Id of the new LLM, e.g. openai/gpt-4o.")] = None,
+    from_file: Annotated[Path | None, typer.Option("--from-file", help="Add every entry of this catalog file.")] = None,
+    as_json: JsonOpt = False,
+    **options: Any,
+) -> None:
+    """Add an LLM to your catalog (from flags, or every entry of --from-file)."""
+    from llmctl.edits import add_entries, change_catalog
+    from llmctl.errors import UsageError
+
+    st = state(ctx)
+    given = entry_fields(options)
+    if from_file is not None:
+        if llm_id or given:
+            raise UsageError("give either --from-file or an ID with flags, not both")
+        from llmctl.validated import read_catalog_file
+
+        entries = read_catalog_file(from_file, extra_groups=st.catalog().config.extra_groups).entries
+        if not entries:
+            raise UsageError(f"{from_file} holds no entries")
+    elif llm_id:
+        entries = [{"id": llm_id, **given}]
+    else:
+        raise UsageError("give the new LLM's ID (with --provider and other fields) or --from-file FILE")
+    _report(change_catalog(st.home, st.catalog_arg, "add", add_entries(entries)), as_json, "added")
+
+
+@with_entry_options
+def edit(
+    ctx: typer.Context,
+    llm: Annotated[str, typer.Argument(help="LLM id or alias.")],
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="Drop a field from your catalog (repeat).")] = None,
+    as_json: JsonOpt = False,
+    **options: Any,
+) -> None:
+    """Change fields of an LLM (a bundled entry is patched in your catalog, field by field)."""
+    from llmctl.edits import change_catalog, edit_entry
+    from llmctl.errors import UsageError
+
+    changes = entry_fields(options)
+    if not changes and not unset:
+        raise UsageError("nothing to change: give a field option such as --priority 5", hint="llmctl edit --help")
+    st = state(ctx)
+    _report(change_catalog(st.home, st.catalog_arg, "edit", edit_entry(llm, changes, unset or [])), as_json, "edited")
+
+
+Ids = Annotated[list[str], typer.Argument(help="LLM ids or aliases.")]
+
+
+def remove(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
+    """Remove LLMs from your catalog (bundled ones are disabled in your catalog instead)."""
+    from llmctl.edits import change_catalog, remove_entries
+
+    st = state(ctx)
+    _report(change_catalog(st.home, st.catalog_arg, "remove", remove_entries(llms)), as_json, "removed")
+
+
+def enable(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
+    """Enable LLMs."""
+    from llmctl.edits import change_catalog, set_enabled
+
+    st = state(ctx)
+    _report(change_catalog(st.home, st.catalog_arg, "enable", set_enabled(llms, True)), as_json, "enabled")
+
+
+def disable(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
+    """Disable LLMs (kept in the catalog, never picked)."""
+    from llmctl.edits import change_catalog, set_enabled
+
+    st = state(ctx)
+    _report(change_catalog(st.home, st.catalog_arg, "disable", set_enabled(llms, False)), as_json, "disabled")

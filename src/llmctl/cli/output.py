@@ -1,0 +1,97 @@
+"""Rendering: JSON, tables (rich on a terminal, plain aligned text when piped), messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def error(message: str, *, hint: str | None = None) -> None:
+    print(f"llmctl: error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    print(f"llmctl: warning: {message}", file=sys.stderr)
+
+
+def note(message: str) -> None:
+    print(f"llmctl: {message}", file=sys.stderr)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def rich_output() -> bool:
+    """Rich tables only on a terminal; plain, stable text when piped."""
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[str] = (),
+          title: str | None = None, footer: str | None = None) -> None:
+    """Print rows under column headers. Numbers in `numeric` columns align right."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    if rich_output():
+        from rich.console import Console
+        from rich.table import Table
+
+        tbl = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
+        for col in columns:
+            tbl.add_column(col, justify="right" if col in numeric else "left", no_wrap=col == columns[0])
+        for row in cells:
+            tbl.add_row(*row)
+        console = Console()
+        console.print(tbl)
+        if footer:
+            console.print(footer, style="dim")
+        return
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    out = sys.stdout
+    if title:
+        out.write(title + "\n")
+    for row in [list(columns), *cells]:
+        parts = [
+            cell.rjust(w) if col in numeric else cell.ljust(w) for cell, w, col in zip(row, widths, columns)
+        ]
+        out.write("  ".join(parts).rstrip() + "\n")
+    if footer:
+        print(footer, file=sys.stderr)
+
+
+def fields(pairs: Sequence[tuple[str, Any]]) -> None:
+    """Print `name: value` lines (a rich grid on a terminal)."""
+    if rich_output():
+        from rich.console import Console
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for name, value in pairs:
+            grid.add_row(name, "" if value is None else str(value))
+        Console().print(grid)
+        return
+    width = max(len(name) for name, _ in pairs)
+    for name, value in pairs:
+        sys.stdout.write(f"{name.ljust(width)}  {'' if value is None else value}\n")
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.4f}".rstrip("0").rstrip(".") if value else "0"
+
+
+def tokens(value: int | None) -> str:
+    if not value:
+        return "?"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if value >= 1000:
+        return f"{value / 1000:.0f}k"
+    return str(value)

@@ -1,0 +1,122 @@
+"""Filter and sort catalog entries (the `list` command's core)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from llmctl.errors import UnknownNameError, UsageError
+from llmctl.provider_info import missing_key
+from llmctl.records import CAPABILITIES, LLM, TIERS
+
+SORTS = ("quality", "cost", "speed", "context", "priority", "id")
+_LAST = float("inf")
+
+
+@dataclass
+class Query:
+    group: str | None = None
+    tier: str | None = None
+    provider: str | None = None
+    company: str | None = None
+    capabilities: list[str] = field(default_factory=list)
+    min_context: int | None = None
+    max_input_cost: float | None = None
+    max_output_cost: float | None = None
+    search: str | None = None
+    available: bool = False
+    include_all: bool = False
+    sort: str = "quality"
+
+
+def check_query(query: Query, groups: Iterable[str]) -> None:
+    """Refuse unknown names typed on the command line (exit 2 with the closest matches)."""
+    groups = tuple(groups)
+    if query.group is not None and query.group not in groups:
+        raise UnknownNameError("group", query.group, groups, hint=f"groups: {', '.join(groups)}")
+    if query.tier is not None and query.tier not in TIERS:
+        raise UnknownNameError("tier", query.tier, TIERS, hint=f"tiers: {', '.join(TIERS)}")
+    for cap in query.capabilities:
+        if cap not in CAPABILITIES:
+            raise UnknownNameError("capability", cap, CAPABILITIES, hint=f"capabilities: {', '.join(CAPABILITIES)}")
+    if query.sort not in SORTS:
+        raise UnknownNameError("sort", query.sort, SORTS, hint=f"sorts: {', '.join(SORTS)}")
+    for name, value in (("--min-context", query.min_context), ("--max-input-cost", query.max_input_cost),
+                        ("--max-output-cost", query.max_output_cost)):
+        if value is not None and value < 0:
+            raise UsageError(f"{name} must not be negative (got {value})")
+
+
+def hidden_reason(entry: LLM) -> str | None:
+    """Why `list` hides an entry without --all: disabled or deprecated."""
+    if not entry.enabled:
+        return "disabled"
+    if entry.deprecated:
+        return "deprecated"
+    return None
+
+
+def matches(entry: LLM, q: Query) -> bool:
+    if not q.include_all and hidden_reason(entry):
+        return False
+    if q.group and q.group not in entry.valid_groups:
+        return False
+    if q.tier and entry.tier != q.tier:
+        return False
+    if q.provider and entry.provider != q.provider:
+        return False
+    if q.company and (entry.company or "").lower() != q.company.lower():
+        return False
+    if any(cap not in entry.capabilities for cap in q.capabilities):
+        return False
+    if q.min_context is not None and (entry.context_length or 0) < q.min_context:
+        return False
+    if q.max_input_cost is not None and not _within(entry.input_cost_per_mtok, q.max_input_cost):
+        return False
+    if q.max_output_cost is not None and not _within(entry.output_cost_per_mtok, q.max_output_cost):
+        return False
+    if q.search and not _mentions(entry, q.search.lower()):
+        return False
+    if q.available and missing_key(entry.provider, entry.api_key_env):
+        return False
+    return True
+
+
+def _within(price: float | None, limit: float) -> bool:
+    return price is not None and price <= limit
+
+
+def _mentions(entry: LLM, text: str) -> bool:
+    haystack = (entry.id, entry.name or "", entry.description or "", entry.company or "", *entry.aliases)
+    return any(text in part.lower() for part in haystack)
+
+
+def sort_key(sort: str):
+    """Key function for a sort name; every key ends with the id so the order is stable."""
+    if sort == "quality":
+        return lambda e: (-(e.quality_score if e.quality_score is not None else -1), blended_cost(e), e.id)
+    if sort == "cost":
+        return lambda e: (blended_cost(e), e.id)
+    if sort == "speed":
+        return lambda e: (_or_last(e.seconds_per_output_mtok), e.id)
+    if sort == "context":
+        return lambda e: (-(e.context_length or 0), e.id)
+    if sort == "priority":
+        return lambda e: (e.priority, e.id)
+    return lambda e: e.id
+
+
+def blended_cost(entry: LLM) -> float:
+    """Input plus output price per million tokens; unknown prices sort last."""
+    if entry.input_cost_per_mtok is None and entry.output_cost_per_mtok is None:
+        return _LAST
+    return (entry.input_cost_per_mtok or 0.0) + (entry.output_cost_per_mtok or 0.0)
+
+
+def _or_last(value: float | None) -> float:
+    return _LAST if value is None else value
+
+
+def run_query(entries: Iterable[LLM], query: Query) -> list[LLM]:
+    """Return the entries that match `query`, sorted by `query.sort`."""
+    return sorted((e for e in entries if matches(e, query)), key=sort_key(query.sort))
