@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +24,9 @@ def record(home: Home, command: str, changes: list[Change]) -> None:
     """Append one audit line per change; callers hold the write lock."""
     if not changes:
         return
+    import datetime as dt
+    import getpass
+
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     try:
         user = getpass.getuser()

@@ -5,7 +5,6 @@ The core raises these; only `llmctl.cli` turns them into a message and an exit c
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -86,6 +85,8 @@ class NoMatchError(LlmctlError):
 
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """Return up to `n` names from `known` that look like `name`, best first."""
+    import difflib
+
     known = list(known)
     found = difflib.get_close_matches(name, known, n=n, cutoff=0.6)
     if len(found) < n:

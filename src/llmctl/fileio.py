@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +77,8 @@ def dump_text(path: Path, data: Any) -> str:
 
 def atomic_write(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically: readers see the old or the new file, never half."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

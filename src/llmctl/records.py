@@ -95,8 +95,8 @@ class LLM:
         return self.deprecated and self.deprecation_date is not None and self.deprecation_date <= today
 
     def to_dict(self, *, provenance: bool = False) -> dict[str, Any]:
-        """Return the entry as catalog fields (the `list --json` shape)."""
-        data = {name: _copy(getattr(self, name)) for name in ENTRY_FIELDS}
+        """Return the entry as catalog fields (the `list --json` shape); lists are shared, not copied."""
+        data = {name: getattr(self, name) for name in ENTRY_FIELDS}
         data["tier_derived"] = self.tier_derived
         if provenance:
             data["origin"] = self.origin

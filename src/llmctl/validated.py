@@ -8,7 +8,6 @@ llmctl's version. A changed file is validated again; an invalid file is never ca
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -32,6 +31,8 @@ def cached(path: Path, cache_dir: Path | None, salt: str, build: Callable[[], An
         st = path.stat()
     except OSError:
         return build()
+    import hashlib
+
     key = [__version__, salt, str(path), st.st_size, st.st_mtime_ns, st.st_ino]
     name = hashlib.sha1(f"{salt}\0{path}".encode()).hexdigest()[:20] + ".json"
     cache_file = cache_dir / "validated" / name
@@ -89,7 +90,8 @@ def entries_of(path: Path, data: Any) -> list[Any]:
                 path,
                 f"unknown top-level key {unknown[0]!r}{hint}",
                 hint='a catalog is {"llms": [entry, ...]}, a bare array of entries, '
-                "or TOML with one [[llms]] table per entry",
+                "or TOML with one [[llms]] table per entry; to read a LiteLLM or OpenRouter "
+                "file, use `llmctl catalog import FILE`",
             )
         entries = data.get("llms", [])
         if isinstance(entries, list):

@@ -1,6 +1,5 @@
 """The Typer app: one thin module per command group. The only place that prints and exits."""
 
-from __future__ import annotations
 
 import os
 import sys

@@ -1,6 +1,5 @@
 """`llmctl audit`: show the change log."""
 
-from __future__ import annotations
 
 import json
 from typing import Annotated

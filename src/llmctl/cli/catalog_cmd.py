@@ -1,6 +1,5 @@
 """`llmctl catalog validate|import|export|init|path`."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

@@ -1,6 +1,5 @@
 """`llmctl default show|set|clear`: the default LLM of a scope."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

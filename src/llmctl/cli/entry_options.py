@@ -5,7 +5,6 @@ receives them as keyword arguments and turns them into catalog fields with
 `entry_fields`.
 """
 
-from __future__ import annotations
 
 import inspect
 import json

@@ -1,6 +1,5 @@
 """Entry commands: list, show, add, edit, remove, enable, disable."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any

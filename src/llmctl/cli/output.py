@@ -24,7 +24,12 @@ def note(message: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Print JSON: an array of objects one object per line (fast, grep-able), else indented."""
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        lines = ",\n  ".join(json.dumps(item, ensure_ascii=False) for item in data)
+        sys.stdout.write("[\n  " + lines + "\n]\n")
+    else:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def rich_output() -> bool:

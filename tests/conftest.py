@@ -1,0 +1,78 @@
+"""Shared fixtures: every test gets its own LLMCTL_HOME and no provider keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmctl.provider_info import BUILTIN_PROVIDERS
+
+DATA = Path(__file__).parent / "data"
+KEY_VARS = {p.key_env for p in BUILTIN_PROVIDERS.values() if p.key_env} | {
+    "OLLAMA_BASE_URL", "LLMCTL_CATALOG", "LLMCTL_HOME", "LLMCTL_DEBUG", "LLMCTL_NO_CACHE", "NO_COLOR",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in KEY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LLMCTL_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def home(clean_env) -> Path:
+    return clean_env
+
+
+@pytest.fixture
+def cli():
+    """Run the CLI in-process; returns the click Result (stdout and stderr kept apart)."""
+    from llmctl.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def llmctl_exe() -> list[str]:
+    exe = shutil.which("llmctl", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "llmctl"]
+
+
+@pytest.fixture
+def proc(home):
+    """Run the installed `llmctl` as a real process with the test's home."""
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):
+        full_env = dict(os.environ, LLMCTL_HOME=str(home), **(env or {}))
+        return subprocess.run(llmctl_exe() + list(args), capture_output=True, text=True, env=full_env,
+                              input=input, timeout=60)
+
+    return run
+
+
+def write_json(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def entry(llm_id: str, **fields):
+    """A complete minimal catalog entry."""
+    base = {"id": llm_id, "provider": "openai", "valid_groups": ["writer"], "input_cost_per_mtok": 1.0,
+            "output_cost_per_mtok": 2.0, "quality_score": 7}
+    base.update(fields)
+    return base
