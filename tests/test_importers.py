@@ -1,0 +1,126 @@
+"""Importing LiteLLM and OpenRouter files (real excerpts in tests/data)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import DATA, entry, write_json
+from llmctl.catalog import load_catalog
+from llmctl.edits import change_catalog, import_entries
+from llmctl.errors import FileError, UnknownNameError
+from llmctl.importers import detect_format, per_million, read_import
+from llmctl.paths import Home
+
+LITELLM = DATA / "litellm_excerpt.json"
+OPENROUTER = DATA / "openrouter_models.json"
+
+
+def by_id(imported):
+    return {e["id"]: e for e in imported.entries}
+
+
+def test_detects_formats():
+    assert detect_format(json.loads(LITELLM.read_text())) == "litellm"
+    assert detect_format(json.loads(OPENROUTER.read_text())) == "openrouter"
+    assert detect_format({"llms": []}) == "llmctl"
+    assert detect_format({"foo": 1}) is None
+
+
+def test_per_token_prices_become_per_million():
+    assert per_million("0.0000032") == 3.2
+    assert per_million(2.5e-06) == 2.5
+    assert per_million("-1") is None and per_million(None) is None
+
+
+def test_litellm_chat_entries_are_converted():
+    imported = read_import(LITELLM)
+    raw = json.loads(LITELLM.read_text())
+    gpt = by_id(imported)["openai/gpt-4o"]
+    assert gpt["provider"] == "openai"
+    assert gpt["input_cost_per_mtok"] == 2.5 and gpt["output_cost_per_mtok"] == 10.0
+    assert gpt["context_length"] == raw["gpt-4o"]["max_input_tokens"]
+    assert {"vision", "tools", "json", "streaming"} <= set(gpt["capabilities"])
+    assert imported.skipped.get("sample_spec") == 1
+    assert "sample_spec" not in str(list(by_id(imported)))
+
+
+def test_litellm_skips_non_chat_modes_and_keeps_embeddings():
+    data = {
+        "text-embedding-3-small": {"litellm_provider": "openai", "mode": "embedding",
+                                   "input_cost_per_token": 2e-08, "output_cost_per_token": 0.0},
+        "dall-e-3": {"litellm_provider": "openai", "mode": "image_generation"},
+        "groq/llama-3.3-70b-versatile": {"litellm_provider": "groq", "mode": "chat",
+                                         "input_cost_per_token": 5.9e-07, "output_cost_per_token": 7.9e-07},
+        "together_ai/meta/llama": {"litellm_provider": "together_ai", "mode": "chat"},
+    }
+    from llmctl.importers import from_litellm
+
+    imported = from_litellm(data)
+    got = by_id(imported)
+    assert got["openai/text-embedding-3-small"]["capabilities"] == ["embeddings"]
+    assert got["openai/text-embedding-3-small"]["valid_groups"] == []
+    assert got["groq/llama-3.3-70b-versatile"]["input_cost_per_mtok"] == 0.59
+    assert got["together/meta/llama"]["provider"] == "together"
+    from llmctl.records import default_model
+
+    together = got["together/meta/llama"]
+    assert together.get("model", default_model(together["id"], together["provider"])) == "meta/llama"
+    assert imported.skipped == {"mode image_generation": 1}
+
+
+def test_openrouter_whole_file_is_converted():
+    data = json.loads(OPENROUTER.read_text())
+    imported = read_import(OPENROUTER)
+    assert len(imported.entries) + sum(imported.skipped.values()) == len(data["data"])
+    assert imported.skipped.get("variable or missing price") == 5  # the router pseudo-models
+    first = data["data"][0]
+    got = by_id(imported)[first["id"]]
+    assert got["provider"] == "openrouter"
+    assert got["input_cost_per_mtok"] == round(float(first["pricing"]["prompt"]) * 1e6, 6)
+    assert got["context_length"] == first["context_length"]
+    assert "tools" in got["capabilities"] and "vision" in got["capabilities"]
+
+
+def test_imported_entries_validate(home):
+    """Every converted entry passes the catalog's own validation."""
+    from llmctl.validated import validate_entry
+
+    for path in (LITELLM, OPENROUTER):
+        for e in read_import(path).entries:
+            validate_entry(e)
+
+
+@pytest.mark.parametrize("fmt, path", [("openrouter", LITELLM), ("litellm", OPENROUTER), ("llmctl", OPENROUTER)])
+def test_wrong_format_is_refused(fmt, path):
+    with pytest.raises(FileError) as info:
+        read_import(path, fmt)
+    assert "this is not" in info.value.message and "looks like" in info.value.message
+
+
+def test_unknown_format_name_is_a_usage_error():
+    with pytest.raises(UnknownNameError):
+        read_import(LITELLM, "litelm")
+
+
+def test_unrecognised_file_is_refused(tmp_path):
+    path = write_json(tmp_path / "x.json", {"hello": "world"})
+    with pytest.raises(FileError):
+        read_import(path)
+
+
+def test_import_keeps_user_groups_priority_and_enabled(home):
+    h = Home.resolve(home)
+    write_json(home / "catalog.json", {"llms": [{"id": "openai/gpt-4o", "priority": 3, "enabled": False,
+                                                  "valid_groups": ["tagger"]}]})
+    new = dict(entry("openai/gpt-4o"), input_cost_per_mtok=9.0, valid_groups=["writer"], priority=50)
+    fresh = entry("acme/new", valid_groups=[])
+    result = change_catalog(h, None, "import", import_entries([new, fresh], ["editor"]))
+    catalog = load_catalog(h)
+    gpt = catalog.get("openai/gpt-4o")
+    assert (gpt.priority, gpt.enabled, gpt.valid_groups) == (3, False, ["tagger"])
+    assert gpt.input_cost_per_mtok == 9.0
+    added = catalog.get("acme/new")
+    assert added.enabled and added.valid_groups == ["editor"]
+    assert {c.target for c in result.changes} == {"openai/gpt-4o", "acme/new"}
