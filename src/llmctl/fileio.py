@@ -59,11 +59,16 @@ def load(path: Path) -> tuple[Any, str]:
     return parse_text(path, text), text
 
 
-def line_of(text: str, key: str, value: str) -> int | None:
-    """Return the 1-based line where `key` is set to `value` in JSON or TOML text."""
-    pattern = re.compile(r'["\']?' + re.escape(key) + r'["\']?\s*[:=]\s*["\']' + re.escape(value) + r'["\']')
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+def key_lines(text: str, key: str) -> dict[str, list[int]]:
+    """Map each string value given to `key` in JSON or TOML text to the lines it is set on."""
+    pattern = re.compile(r'["\']?\b' + re.escape(key) + r'["\']?\s*[:=]\s*["\']([^"\'\n]*)["\']')
+    found: dict[str, list[int]] = {}
+    line, pos = 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        found.setdefault(match.group(1), []).append(line)
+    return found
 
 
 def dump_text(path: Path, data: Any) -> str:

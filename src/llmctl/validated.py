@@ -17,7 +17,7 @@ from typing import Any
 
 from llmctl import __version__
 from llmctl.errors import FileError
-from llmctl.fileio import atomic_write, line_of, load
+from llmctl.fileio import atomic_write, key_lines, load
 from llmctl.paths import ENV_NO_CACHE
 
 CATALOG_KEYS = ("llms",)
@@ -109,21 +109,29 @@ def _validate_catalog(path: Path, extra_groups: tuple[str, ...]) -> dict[str, An
     problems: list[tuple[str, int | None, str | None, str | None]] = []
     entries: list[dict[str, Any]] = []
     lines: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
+    id_lines = key_lines(text, "id")
+    occurrences: dict[str, int] = {}
     for index, raw in enumerate(raw_entries):
         if not isinstance(raw, dict):
             problems.append((f"entry #{index + 1} is not a table/object", None, None, None))
             continue
         raw_id = raw.get("id")
         label = raw_id if isinstance(raw_id, str) else f"#{index + 1}"
-        line = line_of(text, "id", raw_id) if isinstance(raw_id, str) else None
+        line = None
+        if isinstance(raw_id, str):
+            occurrence = occurrences[raw_id] = occurrences.get(raw_id, -1) + 1
+            found = id_lines.get(raw_id, [])
+            line = found[occurrence] if occurrence < len(found) else None
+            if raw_id in seen:
+                where = f" (first defined on line {seen[raw_id]})" if seen[raw_id] else ""
+                problems.append((f"duplicate id{where}", line, label, "id"))
+                continue
+            seen[raw_id] = line
         try:
             entry = validate_entry(raw, extra_groups)
         except EntryInvalid as exc:
             problems.extend((message, line, label, fld) for fld, message in exc.problems)
-            continue
-        if entry["id"] in lines:
-            first = lines[entry["id"]]
-            problems.append((f"duplicate id (first defined on line {first})", line, label, "id"))
             continue
         lines[entry["id"]] = line or 0
         entries.append(entry)

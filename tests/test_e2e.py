@@ -1,0 +1,117 @@
+"""The installed `llmctl` as a real process: each command family, concurrency, packaging."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import tomllib
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, llmctl_exe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_list_and_show_as_a_process(proc):
+    result = proc("list", "--group", "writer")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("ID ")
+    shown = json.loads(proc("show", "gpt4o", "--json").stdout)
+    assert shown["id"] == "openai/gpt-4o"
+
+
+def test_python_dash_m_works(home):
+    result = subprocess.run([sys.executable, "-m", "llmctl", "list", "--tier", "local", "--json"],
+                            capture_output=True, text=True, env=dict(os.environ, LLMCTL_HOME=str(home)))
+    assert result.returncode == 0
+    assert {e["tier"] for e in json.loads(result.stdout)} == {"local"}
+
+
+def test_errors_are_one_line_with_exit_code(proc):
+    result = proc("show", "nope/nope")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0].startswith("llmctl: error: unknown LLM 'nope/nope'")
+    assert "Traceback" not in result.stderr
+    result = proc("--catalog", str(DATA / "openrouter_models.json"), "list")
+    assert result.returncode == 3 and "catalog import" in result.stderr
+
+
+def test_catalog_and_default_families_as_a_process(proc, home, tmp_path):
+    imported = proc("catalog", "import", str(DATA / "litellm_excerpt.json"), "--group", "editor", "--json")
+    assert imported.returncode == 0, imported.stderr
+    assert proc("catalog", "validate").returncode == 0
+    exported = proc("catalog", "export", "--format", "toml")
+    path = tmp_path / "team.toml"
+    path.write_text(exported.stdout)
+    assert proc("catalog", "validate", str(path)).returncode == 0
+    assert proc("default", "set", "gpt4o").stdout == "openai/gpt-4o\n"
+    audit = json.loads(proc("audit", "--json").stdout)
+    assert audit[-1]["target"] == "default:global"
+
+
+def test_twenty_parallel_edits_all_survive(home, proc):
+    ids = [e["id"] for e in json.loads(proc("list", "--all", "--json").stdout)][:20]
+    assert len(ids) == 20
+    env = dict(os.environ, LLMCTL_HOME=str(home))
+    procs = [
+        subprocess.Popen(llmctl_exe() + ["edit", llm_id, "--priority", str(1000 + n)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for n, llm_id in enumerate(ids)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    written = tomllib.loads((home / "catalog.toml").read_text())["llms"]
+    assert {e["id"]: e["priority"] for e in written} == {llm_id: 1000 + n for n, llm_id in enumerate(ids)}
+    audit = [json.loads(line) for line in (home / "audit.jsonl").read_text().splitlines()]
+    assert sorted(r["target"] for r in audit) == sorted(ids)
+
+
+def test_catalog_commands_do_not_import_httpx(home):
+    code = (
+        "import sys\n"
+        "from llmctl.cli import app\n"
+        "for args in (['list', '--group', 'writer', '--json'], ['show', 'gpt4o'], ['catalog', 'validate'],"
+        " ['edit', 'gpt4o', '--priority', '4'], ['default', 'show']):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('httpx' in sys.modules, 'rich' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(os.environ, LLMCTL_HOME=str(home)))
+    assert result.stdout.strip().splitlines()[-1] == "False False"  # piped: no rich either
+
+
+@pytest.mark.slow
+def test_built_wheel_ships_the_catalog(tmp_path):
+    """Build the wheel, install it into a new venv, and run it from outside the source tree."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(dist), str(ROOT)], check=True, capture_output=True)
+    wheel = next(dist.glob("llmctl-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    # The dependencies come from this environment's site-packages, added as a plain path:
+    # its .pth files (among them this checkout's editable install) are not processed.
+    new_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    Path(new_site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+                    "--force-reinstall", str(wheel)], check=True, capture_output=True)
+    result = subprocess.run([str(env_dir / "bin" / "llmctl"), "list", "--group", "writer", "--json"],
+                            capture_output=True, text=True, cwd=tmp_path,
+                            env=dict(os.environ, LLMCTL_HOME=str(tmp_path / "home")))
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) > 20
+    where = subprocess.run([str(python), "-c", "import llmctl.paths as p; print(p.bundled_catalog_path())"],
+                           capture_output=True, text=True, cwd=tmp_path).stdout.strip()
+    assert str(env_dir) in where and "site-packages" in where
