@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import NOOP, compare, llmctl_cmd, report  # noqa: E402
+from common import NOOP, compare, llmctl_cmd, report
 
 
 def synthetic_litellm(count: int) -> dict:
@@ -29,9 +29,13 @@ def synthetic_litellm(count: int) -> dict:
     for i in range(count):
         provider = providers[i % len(providers)]
         data[f"{provider}/model-{i}"] = {
-            "litellm_provider": provider, "mode": "chat", "max_input_tokens": 8192 * (1 + i % 16),
-            "max_output_tokens": 4096, "input_cost_per_token": (1 + i % 50) * 1e-7,
-            "output_cost_per_token": (1 + i % 70) * 4e-7, "supports_function_calling": bool(i % 2),
+            "litellm_provider": provider,
+            "mode": "chat",
+            "max_input_tokens": 8192 * (1 + i % 16),
+            "max_output_tokens": 4096,
+            "input_cost_per_token": (1 + i % 50) * 1e-7,
+            "output_cost_per_token": (1 + i % 70) * 4e-7,
+            "supports_function_calling": bool(i % 2),
             "supports_vision": bool(i % 3 == 0),
         }
     return data
@@ -50,11 +54,17 @@ def main() -> None:
         source = work / "litellm.json"
         source.write_text(json.dumps(synthetic_litellm(2600)))
     env = dict(os.environ, LLMCTL_HOME=str(import_home))
-    out = subprocess.run(llmctl + ["catalog", "import", str(source), "--group", "writer", "--json"],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        llmctl + ["catalog", "import", str(source), "--group", "writer", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     summary = json.loads(out.stdout)
-    entries = subprocess.run(llmctl + ["list", "--all", "--json"], env=env, capture_output=True, text=True,
-                             check=True)
+    entries = subprocess.run(
+        llmctl + ["list", "--all", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     total = len(json.loads(entries.stdout))
     cmd = llmctl + ["list", "--group", "writer", "--json"]
     cases = {
@@ -62,15 +72,24 @@ def main() -> None:
         "list --group writer --json (bundled)": (cmd, dict(os.environ, LLMCTL_HOME=str(bundled_home))),
         f"list --group writer --json ({total} entries)": (cmd, env),
     }
-    print(f"import: {summary['added']} added, {summary['updated']} updated from {source.name}; "
-          f"skipped {summary['skipped']}")
+    print(
+        f"import: {summary['added']} added, {summary['updated']} updated from {source.name}; "
+        f"skipped {summary['skipped']}"
+    )
     results = compare(cases, args.runs)
     report(results, "no-op Typer app (2 commands)")
     probe = subprocess.run(
-        [sys.executable, "-c", "import sys, runpy; sys.argv=['llmctl','list','--group','writer','--json'];"
-         "import llmctl.cli as c\ntry: c.main()\nexcept SystemExit: pass\n"
-         "print('httpx imported' if 'httpx' in sys.modules else 'httpx not imported', file=sys.stderr)"],
-        env=dict(os.environ, LLMCTL_HOME=str(bundled_home)), capture_output=True, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.argv=['llmctl','list','--group','writer','--json'];"
+            "import llmctl.cli as c\ntry: c.main()\nexcept SystemExit: pass\n"
+            "print('httpx imported' if 'httpx' in sys.modules else 'httpx not imported', file=sys.stderr)",
+        ],
+        env=dict(os.environ, LLMCTL_HOME=str(bundled_home)),
+        capture_output=True,
+        text=True,
+    )
     print(probe.stderr.strip().splitlines()[-1])
 
 

@@ -44,7 +44,11 @@ def compare(cases: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> di
             times[name].append(seconds)
             peaks[name] = max(peaks[name], peak)
     return {
-        name: {"median_ms": statistics.median(t) * 1000, "min_ms": min(t) * 1000, "peak_mib": peaks[name] / 1024}
+        name: {
+            "median_ms": statistics.median(t) * 1000,
+            "min_ms": min(t) * 1000,
+            "peak_mib": peaks[name] / 1024,
+        }
         for name, t in times.items()
     }
 
@@ -53,4 +57,7 @@ def report(results: dict[str, dict[str, float]], baseline: str) -> None:
     base = results[baseline]["median_ms"]
     print(f"{'case':<44} {'median ms':>10} {'min ms':>8} {'ratio':>7} {'peak MiB':>9}")
     for name, r in results.items():
-        print(f"{name:<44} {r['median_ms']:>10.1f} {r['min_ms']:>8.1f} {r['median_ms'] / base:>6.2f}x {r['peak_mib']:>9.1f}")
+        print(
+            f"{name:<44} {r['median_ms']:>10.1f} {r['min_ms']:>8.1f} "
+            f"{r['median_ms'] / base:>6.2f}x {r['peak_mib']:>9.1f}"
+        )

@@ -16,7 +16,12 @@ from llmctl.provider_info import BUILTIN_PROVIDERS
 
 DATA = Path(__file__).parent / "data"
 KEY_VARS = {p.key_env for p in BUILTIN_PROVIDERS.values() if p.key_env} | {
-    "OLLAMA_BASE_URL", "LLMCTL_CATALOG", "LLMCTL_HOME", "LLMCTL_DEBUG", "LLMCTL_NO_CACHE", "NO_COLOR",
+    "OLLAMA_BASE_URL",
+    "LLMCTL_CATALOG",
+    "LLMCTL_HOME",
+    "LLMCTL_DEBUG",
+    "LLMCTL_NO_CACHE",
+    "NO_COLOR",
 }
 
 
@@ -58,8 +63,9 @@ def proc(home):
 
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):
         full_env = dict(os.environ, LLMCTL_HOME=str(home), **(env or {}))
-        return subprocess.run(llmctl_exe() + list(args), capture_output=True, text=True, env=full_env,
-                              input=input, timeout=60)
+        return subprocess.run(
+            llmctl_exe() + list(args), capture_output=True, text=True, env=full_env, input=input, timeout=60
+        )
 
     return run
 
@@ -72,7 +78,13 @@ def write_json(path: Path, data) -> Path:
 
 def entry(llm_id: str, **fields):
     """A complete minimal catalog entry."""
-    base = {"id": llm_id, "provider": "openai", "valid_groups": ["writer"], "input_cost_per_mtok": 1.0,
-            "output_cost_per_mtok": 2.0, "quality_score": 7}
+    base = {
+        "id": llm_id,
+        "provider": "openai",
+        "valid_groups": ["writer"],
+        "input_cost_per_mtok": 1.0,
+        "output_cost_per_mtok": 2.0,
+        "quality_score": 7,
+    }
     base.update(fields)
     return base

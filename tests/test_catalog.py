@@ -20,6 +20,7 @@ def load(home, **kw):
 
 # --- the bundled catalog -------------------------------------------------------------------
 
+
 def test_bundled_catalog_is_real_and_broad(home):
     catalog = load(home)
     entries = list(catalog)
@@ -30,7 +31,9 @@ def test_bundled_catalog_is_real_and_broad(home):
         assert needed in companies, needed
     local = [e for e in entries if e.provider == "ollama"]
     assert len(local) >= 3
-    assert all(e.tier == "local" and e.input_cost_per_mtok == 0 and e.output_cost_per_mtok == 0 for e in local)
+    assert all(
+        e.tier == "local" and e.input_cost_per_mtok == 0 and e.output_cost_per_mtok == 0 for e in local
+    )
 
 
 def test_bundled_entries_are_complete(home):
@@ -88,6 +91,7 @@ def test_model_defaults_from_id(home):
 
 # --- lookup ------------------------------------------------------------------------------
 
+
 def test_get_accepts_alias_and_bare_model_name(home):
     catalog = load(home)
     assert catalog.get("gpt4o").id == "openai/gpt-4o"
@@ -103,6 +107,7 @@ def test_unknown_id_suggests_closest(home):
 
 # --- the user overlay ------------------------------------------------------------------------
 
+
 def test_user_toml_patches_one_field_of_a_bundled_entry(home):
     (home).mkdir(parents=True)
     (home / "catalog.toml").write_text('[[llms]]\nid = "openai/gpt-4o"\nenabled = false\n')
@@ -114,7 +119,10 @@ def test_user_toml_patches_one_field_of_a_bundled_entry(home):
 
 
 def test_user_json_adds_entry_with_router_alias(home):
-    write_json(home / "catalog.json", {"llms": [{"id": "acme/x", "router": "openrouter", "valid_groups": ["tagger"]}]})
+    write_json(
+        home / "catalog.json",
+        {"llms": [{"id": "acme/x", "router": "openrouter", "valid_groups": ["tagger"]}]},
+    )
     e = load(home).get("acme/x")
     assert e.provider == "openrouter" and e.origin == "user catalog"
 
@@ -131,17 +139,26 @@ def test_llmctl_catalog_env_replaces_base(home, tmp_path, monkeypatch):
 
 
 def test_derived_tier_is_marked(home, tmp_path):
-    path = write_json(tmp_path / "c.json", [entry("a/cheap", output_cost_per_mtok=1.0),
-                                            entry("a/mid", output_cost_per_mtok=5.0),
-                                            entry("a/dear", output_cost_per_mtok=40.0),
-                                            entry("ollama/x", provider="ollama")])
+    path = write_json(
+        tmp_path / "c.json",
+        [
+            entry("a/cheap", output_cost_per_mtok=1.0),
+            entry("a/mid", output_cost_per_mtok=5.0),
+            entry("a/dear", output_cost_per_mtok=40.0),
+            entry("ollama/x", provider="ollama"),
+        ],
+    )
     catalog = load(home, catalog=path)
     assert {e.id: (e.tier, e.tier_derived) for e in catalog} == {
-        "a/cheap": ("economy", True), "a/mid": ("standard", True), "a/dear": ("premium", True),
-        "ollama/x": ("local", True)}
+        "a/cheap": ("economy", True),
+        "a/mid": ("standard", True),
+        "a/dear": ("premium", True),
+        "ollama/x": ("local", True),
+    }
 
 
 # --- bad input ---------------------------------------------------------------------------------
+
 
 def bad(home, tmp_path, text, name="c.json"):
     path = tmp_path / name
@@ -155,7 +172,7 @@ def bad(home, tmp_path, text, name="c.json"):
 
 def test_malformed_json_names_path_and_line(home, tmp_path):
     err = bad(home, tmp_path, '{"llms": [\n  {"id": "a/b",\n   "provider": "openai",,\n  }]}')
-    assert err.line == 3 and "invalid JSON" in err.message and f"c.json:3" in err.message
+    assert err.line == 3 and "invalid JSON" in err.message and "c.json:3" in err.message
 
 
 def test_malformed_toml_names_path_and_line(home, tmp_path):
@@ -198,7 +215,11 @@ def test_non_integer_priority_is_refused(home, tmp_path, value):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"api_key": "sk-live-123"}, {"auth": {"api_key": "sk-live-123"}}, {"auth": {"api_key_env": "sk-live-123"}}],
+    [
+        {"api_key": "sk-live-123"},
+        {"auth": {"api_key": "sk-live-123"}},
+        {"auth": {"api_key_env": "sk-live-123"}},
+    ],
 )
 def test_literal_api_key_is_refused_and_not_echoed(home, tmp_path, fields):
     err = bad(home, tmp_path, json.dumps([entry("a/b", **fields)]))
@@ -239,6 +260,7 @@ def test_all_problems_are_collected(home, tmp_path):
 
 
 # --- the validation cache ------------------------------------------------------------------------
+
 
 def test_changed_file_is_revalidated(home, tmp_path):
     path = write_json(tmp_path / "c.json", [entry("a/b")])

@@ -27,8 +27,12 @@ def test_list_and_show_as_a_process(proc):
 
 
 def test_python_dash_m_works(home):
-    result = subprocess.run([sys.executable, "-m", "llmctl", "list", "--tier", "local", "--json"],
-                            capture_output=True, text=True, env=dict(os.environ, LLMCTL_HOME=str(home)))
+    result = subprocess.run(
+        [sys.executable, "-m", "llmctl", "list", "--tier", "local", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, LLMCTL_HOME=str(home)),
+    )
     assert result.returncode == 0
     assert {e["tier"] for e in json.loads(result.stdout)} == {"local"}
 
@@ -60,8 +64,13 @@ def test_twenty_parallel_edits_all_survive(home, proc):
     assert len(ids) == 20
     env = dict(os.environ, LLMCTL_HOME=str(home))
     procs = [
-        subprocess.Popen(llmctl_exe() + ["edit", llm_id, "--priority", str(1000 + n)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            llmctl_exe() + ["edit", llm_id, "--priority", str(1000 + n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n, llm_id in enumerate(ids)
     ]
     for p in procs:
@@ -85,8 +94,12 @@ def test_catalog_commands_do_not_import_httpx(home):
         "        pass\n"
         "print('httpx' in sys.modules, 'rich' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=dict(os.environ, LLMCTL_HOME=str(home)))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, LLMCTL_HOME=str(home)),
+    )
     assert result.stdout.strip().splitlines()[-1] == "False False"  # piped: no rich either
 
 
@@ -94,24 +107,64 @@ def test_catalog_commands_do_not_import_httpx(home):
 def test_built_wheel_ships_the_catalog(tmp_path):
     """Build the wheel, install it into a new venv, and run it from outside the source tree."""
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(dist), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     wheel = next(dist.glob("llmctl-*.whl"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     # The dependencies come from this environment's site-packages, added as a plain path:
     # its .pth files (among them this checkout's editable install) are not processed.
-    new_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+    new_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(new_site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-                    "--force-reinstall", str(wheel)], check=True, capture_output=True)
-    result = subprocess.run([str(env_dir / "bin" / "llmctl"), "list", "--group", "writer", "--json"],
-                            capture_output=True, text=True, cwd=tmp_path,
-                            env=dict(os.environ, LLMCTL_HOME=str(tmp_path / "home")))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [str(env_dir / "bin" / "llmctl"), "list", "--group", "writer", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ, LLMCTL_HOME=str(tmp_path / "home")),
+    )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) > 20
-    where = subprocess.run([str(python), "-c", "import llmctl.paths as p; print(p.bundled_catalog_path())"],
-                           capture_output=True, text=True, cwd=tmp_path).stdout.strip()
+    where = subprocess.run(
+        [str(python), "-c", "import llmctl.paths as p; print(p.bundled_catalog_path())"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    ).stdout.strip()
     assert str(env_dir) in where and "site-packages" in where

@@ -48,11 +48,19 @@ def test_litellm_chat_entries_are_converted():
 
 def test_litellm_skips_non_chat_modes_and_keeps_embeddings():
     data = {
-        "text-embedding-3-small": {"litellm_provider": "openai", "mode": "embedding",
-                                   "input_cost_per_token": 2e-08, "output_cost_per_token": 0.0},
+        "text-embedding-3-small": {
+            "litellm_provider": "openai",
+            "mode": "embedding",
+            "input_cost_per_token": 2e-08,
+            "output_cost_per_token": 0.0,
+        },
         "dall-e-3": {"litellm_provider": "openai", "mode": "image_generation"},
-        "groq/llama-3.3-70b-versatile": {"litellm_provider": "groq", "mode": "chat",
-                                         "input_cost_per_token": 5.9e-07, "output_cost_per_token": 7.9e-07},
+        "groq/llama-3.3-70b-versatile": {
+            "litellm_provider": "groq",
+            "mode": "chat",
+            "input_cost_per_token": 5.9e-07,
+            "output_cost_per_token": 7.9e-07,
+        },
         "together_ai/meta/llama": {"litellm_provider": "together_ai", "mode": "chat"},
     }
     from llmctl.importers import from_litellm
@@ -92,7 +100,9 @@ def test_imported_entries_validate(home):
             validate_entry(e)
 
 
-@pytest.mark.parametrize("fmt, path", [("openrouter", LITELLM), ("litellm", OPENROUTER), ("llmctl", OPENROUTER)])
+@pytest.mark.parametrize(
+    "fmt, path", [("openrouter", LITELLM), ("litellm", OPENROUTER), ("llmctl", OPENROUTER)]
+)
 def test_wrong_format_is_refused(fmt, path):
     with pytest.raises(FileError) as info:
         read_import(path, fmt)
@@ -112,8 +122,10 @@ def test_unrecognised_file_is_refused(tmp_path):
 
 def test_import_keeps_user_groups_priority_and_enabled(home):
     h = Home.resolve(home)
-    write_json(home / "catalog.json", {"llms": [{"id": "openai/gpt-4o", "priority": 3, "enabled": False,
-                                                  "valid_groups": ["tagger"]}]})
+    write_json(
+        home / "catalog.json",
+        {"llms": [{"id": "openai/gpt-4o", "priority": 3, "enabled": False, "valid_groups": ["tagger"]}]},
+    )
     new = dict(entry("openai/gpt-4o"), input_cost_per_mtok=9.0, valid_groups=["writer"], priority=50)
     fresh = entry("acme/new", valid_groups=[])
     result = change_catalog(h, None, "import", import_entries([new, fresh], ["editor"]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_catalog", "Catalog", "LLM", "LlmctlError"]
+__all__ = ["LLM", "Catalog", "LlmctlError", "__version__", "load_catalog"]
 
 
 def __getattr__(name: str):

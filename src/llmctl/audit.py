@@ -27,14 +27,21 @@ def record(home: Home, command: str, changes: list[Change]) -> None:
     import datetime as dt
     import getpass
 
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
         user = getpass.getuser()
     except (OSError, KeyError):
         user = None
     lines = [
         json.dumps(
-            {"time": now, "user": user, "command": command, "target": c.target, "before": c.before, "after": c.after},
+            {
+                "time": now,
+                "user": user,
+                "command": command,
+                "target": c.target,
+                "before": c.before,
+                "after": c.after,
+            },
             ensure_ascii=False,
             sort_keys=False,
         )

@@ -71,15 +71,25 @@ def _check(path: Path, config: Config, base_path: Path | None) -> Report:
 
 # Seed 001's default models per tier, for `catalog init --from-env`.
 TIER_MAP: dict[str, list[tuple[str, str]]] = {
-    "openai": [("economy", "openai/gpt-3.5-turbo"), ("standard", "openai/gpt-4o-mini"),
-               ("premium", "openai/gpt-4o")],
-    "anthropic": [("economy", "anthropic/claude-3-haiku"), ("standard", "anthropic/claude-3.5-sonnet"),
-                  ("premium", "anthropic/claude-3-opus")],
+    "openai": [
+        ("economy", "openai/gpt-3.5-turbo"),
+        ("standard", "openai/gpt-4o-mini"),
+        ("premium", "openai/gpt-4o"),
+    ],
+    "anthropic": [
+        ("economy", "anthropic/claude-3-haiku"),
+        ("standard", "anthropic/claude-3.5-sonnet"),
+        ("premium", "anthropic/claude-3-opus"),
+    ],
     "groq": [("economy", "meta-llama/llama-3.3-70b-versatile")],
     "ollama": [("local", "ollama/llama3.2:3b")],
 }
-_PROVIDER_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "groq": "GROQ_API_KEY",
-                 "ollama": "OLLAMA_BASE_URL"}
+_PROVIDER_ENV = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "ollama": "OLLAMA_BASE_URL",
+}
 
 
 def tier_plan(catalog: Catalog) -> list[tuple[str, str, str, str]]:

@@ -20,7 +20,13 @@ from llmctl.catalog import ORIGIN_USER, Catalog, load_catalog, merge, origin_of
 from llmctl.errors import FileError, UsageError
 from llmctl.fileio import atomic_write, dump_text, load, locked
 from llmctl.paths import Home
-from llmctl.validated import CatalogFile, EntryInvalid, entries_of, read_catalog_file, validate_entry
+from llmctl.validated import (
+    CatalogFile,
+    EntryInvalid,
+    entries_of,
+    read_catalog_file,
+    validate_entry,
+)
 
 
 @dataclass
@@ -67,7 +73,9 @@ def change_catalog(
         # Loading validates the user file too: one with problems is reported, never rewritten.
         catalog = load_catalog(home, catalog_arg)
         raw = _read_raw(path)
-        overlay = Overlay(path=path, entries={e["id"]: e for e in raw if isinstance(e, dict)}, catalog=catalog)
+        overlay = Overlay(
+            path=path, entries={e["id"]: e for e in raw if isinstance(e, dict)}, catalog=catalog
+        )
         touched = mutate(overlay)
         new_catalog = _validate_result(home, catalog, overlay)
         changes = []
@@ -117,7 +125,9 @@ def add_entries(entries: list[dict[str, Any]]) -> Mutation:
         for entry in entries:
             llm_id = entry.get("id")
             if llm_id in overlay.catalog:
-                raise UsageError(f"{llm_id!r} is already in the catalog", hint=f"use `llmctl edit {llm_id} ...`")
+                raise UsageError(
+                    f"{llm_id!r} is already in the catalog", hint=f"use `llmctl edit {llm_id} ...`"
+                )
             if not entry.get("provider") and not entry.get("router"):
                 raise UsageError(f"{llm_id}: a new entry needs a provider (--provider)")
             overlay.entries[llm_id] = dict(entry)

@@ -42,7 +42,8 @@ def detect_format(data: Any) -> str | None:
     if isinstance(data, list) or (isinstance(data, dict) and isinstance(data.get("llms"), list)):
         return "llmctl"
     if isinstance(data, dict) and any(
-        isinstance(v, dict) and ("litellm_provider" in v or "input_cost_per_token" in v) for v in data.values()
+        isinstance(v, dict) and ("litellm_provider" in v or "input_cost_per_token" in v)
+        for v in data.values()
     ):
         return "litellm"
     return None
@@ -58,12 +59,18 @@ def read_import(path: Path, fmt: str | None = None) -> Imported:
     found = detect_format(data)
     fmt = fmt or found
     if fmt is None:
-        raise FileError(path, "not a catalog in a format llmctl can import",
-                        hint="formats: LiteLLM's model_prices_and_context_window.json, OpenRouter's "
-                        "/api/v1/models response, or an llmctl catalog")
+        raise FileError(
+            path,
+            "not a catalog in a format llmctl can import",
+            hint="formats: LiteLLM's model_prices_and_context_window.json, OpenRouter's "
+            "/api/v1/models response, or an llmctl catalog",
+        )
     if found != fmt:
-        described = {"litellm": "a LiteLLM price file", "openrouter": "an OpenRouter model list",
-                     "llmctl": "an llmctl catalog"}
+        described = {
+            "litellm": "a LiteLLM price file",
+            "openrouter": "an OpenRouter model list",
+            "llmctl": "an llmctl catalog",
+        }
         actual = f" (it looks like {described[found]})" if found else ""
         raise FileError(path, f"this is not {described[fmt]}{actual}", hint="check --format")
     if fmt == "litellm":
@@ -106,16 +113,15 @@ def from_litellm(data: dict[str, Any]) -> Imported:
             out.skip("no provider")
             continue
         ours = _LITELLM_PROVIDERS.get(provider, provider)
-        model = key[len(provider) + 1:] if key.startswith(provider + "/") else key
-        if ours == "openrouter":
-            llm_id = model
-        else:
-            llm_id = f"{ours}/{model}"
+        model = key[len(provider) + 1 :] if key.startswith(provider + "/") else key
+        llm_id = model if ours == "openrouter" else f"{ours}/{model}"
         entry: dict[str, Any] = {"id": llm_id, "provider": ours, "name": key}
         if llm_id.split("/", 1)[-1] != model:
             entry["model"] = model
-        for fld, src in (("input_cost_per_mtok", "input_cost_per_token"),
-                         ("output_cost_per_mtok", "output_cost_per_token")):
+        for fld, src in (
+            ("input_cost_per_mtok", "input_cost_per_token"),
+            ("output_cost_per_mtok", "output_cost_per_token"),
+        ):
             price = per_million(spec.get(src))
             if price is not None:
                 entry[fld] = price
@@ -129,9 +135,15 @@ def from_litellm(data: dict[str, Any]) -> Imported:
             entry["capabilities"] = ["embeddings"]
             entry["valid_groups"] = []
         else:
-            entry["capabilities"] = ["streaming"] + _caps(spec, {
-                "supports_vision": "vision", "supports_function_calling": "tools",
-                "supports_response_schema": "json", "supports_reasoning": "reasoning"})
+            entry["capabilities"] = ["streaming"] + _caps(
+                spec,
+                {
+                    "supports_vision": "vision",
+                    "supports_function_calling": "tools",
+                    "supports_response_schema": "json",
+                    "supports_reasoning": "reasoning",
+                },
+            )
         date = spec.get("deprecation_date")
         if isinstance(date, str) and len(date) == 10:
             entry["deprecated"] = True
@@ -198,8 +210,15 @@ def from_openrouter(path: Path, data: dict[str, Any]) -> Imported:
 
 # Fields an import refreshes on an entry that already exists; the user's groups,
 # priority, enabled flag and the rest are kept.
-REFRESHED = ("input_cost_per_mtok", "output_cost_per_mtok", "context_length", "max_output_tokens",
-             "capabilities", "deprecated", "deprecation_date")
+REFRESHED = (
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+    "context_length",
+    "max_output_tokens",
+    "capabilities",
+    "deprecated",
+    "deprecation_date",
+)
 
 
 def check_groups(groups: list[str], known: tuple[str, ...]) -> None:

@@ -103,8 +103,7 @@ class LLMSpec(BaseModel):
                 )
             if not ENV_NAME.match(ref):
                 raise ValueError(
-                    f"auth.{key} must name an environment variable (like OPENAI_API_KEY), "
-                    "not hold a value"
+                    f"auth.{key} must name an environment variable (like OPENAI_API_KEY), not hold a value"
                 )
         return value
 

@@ -38,11 +38,16 @@ def check_query(query: Query, groups: Iterable[str]) -> None:
         raise UnknownNameError("tier", query.tier, TIERS, hint=f"tiers: {', '.join(TIERS)}")
     for cap in query.capabilities:
         if cap not in CAPABILITIES:
-            raise UnknownNameError("capability", cap, CAPABILITIES, hint=f"capabilities: {', '.join(CAPABILITIES)}")
+            raise UnknownNameError(
+                "capability", cap, CAPABILITIES, hint=f"capabilities: {', '.join(CAPABILITIES)}"
+            )
     if query.sort not in SORTS:
         raise UnknownNameError("sort", query.sort, SORTS, hint=f"sorts: {', '.join(SORTS)}")
-    for name, value in (("--min-context", query.min_context), ("--max-input-cost", query.max_input_cost),
-                        ("--max-output-cost", query.max_output_cost)):
+    for name, value in (
+        ("--min-context", query.min_context),
+        ("--max-input-cost", query.max_input_cost),
+        ("--max-output-cost", query.max_output_cost),
+    ):
         if value is not None and value < 0:
             raise UsageError(f"{name} must not be negative (got {value})")
 

@@ -8,6 +8,7 @@ llmctl's version. A changed file is validated again; an invalid file is never ca
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -43,10 +44,8 @@ def cached(path: Path, cache_dir: Path | None, salt: str, build: Callable[[], An
     except (OSError, ValueError, AttributeError):
         pass
     data = build()
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache dir only costs speed
         atomic_write(cache_file, json.dumps({"key": key, "data": data}, separators=(",", ":")))
-    except OSError:
-        pass  # a read-only cache dir only costs speed
     return data
 
 
@@ -98,7 +97,7 @@ def entries_of(path: Path, data: Any) -> list[Any]:
             return entries
     raise FileError(
         path,
-        "not a catalog: expected {\"llms\": [entry, ...]} or a list of entries",
+        'not a catalog: expected {"llms": [entry, ...]} or a list of entries',
         hint="to read a LiteLLM or OpenRouter file, use `llmctl catalog import FILE`",
     )
 
@@ -188,8 +187,7 @@ def describe_error(err: dict[str, Any], model: Any) -> tuple[str | None, str]:
         return fld, f"unknown field{hint}"
     message = str(err.get("msg", "invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix):]
+        message = message.removeprefix(prefix)
     if err.get("type") in ("int_type", "int_from_float", "int_parsing"):
         message = f"must be a whole number (got {err.get('input')!r})"
     return fld, message

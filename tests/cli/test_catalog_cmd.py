@@ -17,8 +17,12 @@ def test_validate_default_sources_ok(cli):
 def test_validate_files_reports_every_problem_and_exits_3(cli, tmp_path):
     good = write_json(tmp_path / "good.json", [entry("a/b")])
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"llms": [entry("a/b", priority=1.5), entry("a/c", input_cost_per_mtok=-1),
-                                        entry("a/c")]}, indent=2))
+    bad.write_text(
+        json.dumps(
+            {"llms": [entry("a/b", priority=1.5), entry("a/c", input_cost_per_mtok=-1), entry("a/c")]},
+            indent=2,
+        )
+    )
     result = cli("catalog", "validate", str(good), str(bad))
     assert result.exit_code == 3
     assert f"ok  {good}" in result.stdout
@@ -32,7 +36,9 @@ def test_validate_files_reports_every_problem_and_exits_3(cli, tmp_path):
 def test_validate_json_report(cli, tmp_path):
     bad = write_json(tmp_path / "bad.json", {"llms": []})
     data = json.loads(cli("catalog", "validate", str(bad), "--json").stdout)
-    assert data == [{"path": str(bad), "ok": False, "entries": 0, "problems": [f"{bad}: the catalog holds no entries"]}]
+    assert data == [
+        {"path": str(bad), "ok": False, "entries": 0, "problems": [f"{bad}: the catalog holds no entries"]}
+    ]
 
 
 def test_validate_overlay_mode_accepts_patches(cli, tmp_path):
@@ -67,8 +73,16 @@ def test_import_openrouter_dry_run_writes_nothing(cli, home):
 
 
 def test_import_openrouter_whole_file(cli, home):
-    result = cli("catalog", "import", str(DATA / "openrouter_models.json"), "--format", "openrouter",
-                 "--group", "tagger", "--json")
+    result = cli(
+        "catalog",
+        "import",
+        str(DATA / "openrouter_models.json"),
+        "--format",
+        "openrouter",
+        "--group",
+        "tagger",
+        "--json",
+    )
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["read"] > 400 and summary["skipped"]["variable or missing price"] == 5
@@ -96,7 +110,8 @@ def test_export_round_trips_through_validate(cli, tmp_path):
         exported = json.loads(cli("--catalog", str(path), "list", "--all", "--json").stdout)
         original = json.loads(cli("list", "--all", "--json").stdout)
         assert [(e["id"], e["priority"], e["tier"]) for e in exported] == [
-            (e["id"], e["priority"], e["tier"]) for e in original]
+            (e["id"], e["priority"], e["tier"]) for e in original
+        ]
     assert cli("catalog", "export", "--format", "yaml").exit_code == 2
 
 
@@ -127,7 +142,10 @@ def test_default_set_show_clear_one_per_scope(cli, home):
     assert cli("default", "show", "--json").stdout.strip() == '{\n  "scope": "global",\n  "llm": null\n}'
     assert cli("default", "set", "gpt4o").stdout == "openai/gpt-4o\n"
     assert cli("default", "set", "haiku3").exit_code == 0  # replaces the previous default
-    assert json.loads(cli("default", "show", "--json").stdout) == {"scope": "global", "llm": "anthropic/claude-3-haiku"}
+    assert json.loads(cli("default", "show", "--json").stdout) == {
+        "scope": "global",
+        "llm": "anthropic/claude-3-haiku",
+    }
     assert cli("default", "set", "gpt35", "--scope", "ci").exit_code == 0
     config = tomllib.loads((home / "config.toml").read_text())
     assert config["defaults"] == {"global": "anthropic/claude-3-haiku", "ci": "openai/gpt-3.5-turbo"}
@@ -135,7 +153,11 @@ def test_default_set_show_clear_one_per_scope(cli, home):
     assert json.loads(cli("default", "show", "--json").stdout)["llm"] is None
     assert cli("default", "show", "--scope", "ci").stdout == "openai/gpt-3.5-turbo\n"
     log = json.loads(cli("audit", "--json").stdout)
-    assert [(r["target"], r["before"], r["after"]) for r in log][-1] == ("default:global", "anthropic/claude-3-haiku", None)
+    assert [(r["target"], r["before"], r["after"]) for r in log][-1] == (
+        "default:global",
+        "anthropic/claude-3-haiku",
+        None,
+    )
 
 
 def test_default_bad_input(cli, home):
@@ -153,7 +175,11 @@ def test_config_unknown_key_suggests(cli, home):
     home.mkdir(parents=True)
     (home / "config.toml").write_text("max_attempt = 3\n")
     result = cli("list")
-    assert result.exit_code == 3 and "did you mean 'max_attempts'" in result.stderr and "config.toml:1" in result.stderr
+    assert (
+        result.exit_code == 3
+        and "did you mean 'max_attempts'" in result.stderr
+        and "config.toml:1" in result.stderr
+    )
 
 
 def test_version_and_help(cli):

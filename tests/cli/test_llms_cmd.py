@@ -15,7 +15,18 @@ def test_list_group_prints_plain_table_when_piped(cli):
     result = cli("list", "--group", "writer")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "PROVIDER", "TIER", "QUALITY", "IN", "$/M", "OUT", "$/M", "CONTEXT", "GROUPS"]
+    assert lines[0].split() == [
+        "ID",
+        "PROVIDER",
+        "TIER",
+        "QUALITY",
+        "IN",
+        "$/M",
+        "OUT",
+        "$/M",
+        "CONTEXT",
+        "GROUPS",
+    ]
     assert "\x1b[" not in result.stdout  # no colour codes when not a terminal
     ids = rows(result.stdout)
     assert "openai/gpt-4o" in ids and "openai/text-embedding-3-small" not in ids
@@ -24,8 +35,20 @@ def test_list_group_prints_plain_table_when_piped(cli):
 def test_list_json_has_the_contract_keys(cli):
     data = json.loads(cli("list", "--group", "writer", "--json").stdout)
     assert data and all("writer" in e["valid_groups"] for e in data)
-    for key in ("id", "provider", "model", "valid_groups", "tier", "quality_score", "input_cost_per_mtok",
-                "output_cost_per_mtok", "context_length", "capabilities", "enabled", "priority"):
+    for key in (
+        "id",
+        "provider",
+        "model",
+        "valid_groups",
+        "tier",
+        "quality_score",
+        "input_cost_per_mtok",
+        "output_cost_per_mtok",
+        "context_length",
+        "capabilities",
+        "enabled",
+        "priority",
+    ):
         assert key in data[0]
     scores = [e["quality_score"] for e in data]
     assert scores == sorted(scores, reverse=True)
@@ -39,8 +62,24 @@ def test_list_hides_deprecated_and_disabled_unless_all(cli):
 
 
 def test_list_filters_combine(cli):
-    data = json.loads(cli("list", "--tier", "economy", "--provider", "openai", "--capability", "vision",
-                          "--min-context", "100000", "--max-output-cost", "2", "--sort", "cost", "--json").stdout)
+    data = json.loads(
+        cli(
+            "list",
+            "--tier",
+            "economy",
+            "--provider",
+            "openai",
+            "--capability",
+            "vision",
+            "--min-context",
+            "100000",
+            "--max-output-cost",
+            "2",
+            "--sort",
+            "cost",
+            "--json",
+        ).stdout
+    )
     assert data
     for e in data:
         assert e["tier"] == "economy" and e["provider"] == "openai" and "vision" in e["capabilities"]
@@ -52,8 +91,12 @@ def test_list_filters_combine(cli):
 def test_list_search_company_and_sorts(cli):
     data = json.loads(cli("list", "--company", "anthropic", "--search", "haiku", "--all", "--json").stdout)
     assert {e["id"] for e in data} == {"anthropic/claude-3-haiku", "anthropic/claude-haiku-4.5"}
-    for sort, key, reverse in (("context", "context_length", True), ("priority", "priority", False),
-                               ("speed", "seconds_per_output_mtok", False), ("id", "id", False)):
+    for sort, key, reverse in (
+        ("context", "context_length", True),
+        ("priority", "priority", False),
+        ("speed", "seconds_per_output_mtok", False),
+        ("id", "id", False),
+    ):
         values = [e[key] for e in json.loads(cli("list", "--sort", sort, "--json").stdout)]
         known = [v for v in values if v is not None]
         assert values[: len(known)] == sorted(known, reverse=reverse), sort  # unknown values last
@@ -95,8 +138,18 @@ def test_show_unknown_id_suggests(cli):
 
 
 def test_edit_bundled_entry_patches_user_catalog(cli, home):
-    result = cli("edit", "gpt4o", "--priority", "5", "--group", "writer", "--group", "editor",
-                 "--param", "temperature=0.2")
+    result = cli(
+        "edit",
+        "gpt4o",
+        "--priority",
+        "5",
+        "--group",
+        "writer",
+        "--group",
+        "editor",
+        "--param",
+        "temperature=0.2",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "edited openai/gpt-4o\n"
     text = (home / "catalog.toml").read_text()
@@ -104,7 +157,11 @@ def test_edit_bundled_entry_patches_user_catalog(cli, home):
     assert "input_cost_per_mtok" not in text  # only the changed fields are written
     data = json.loads(cli("show", "openai/gpt-4o", "--json").stdout)
     assert data["priority"] == 5 and data["valid_groups"] == ["writer", "editor"]
-    assert data["params"] == {"temperature": 0.2} and set(data["patched"]) == {"priority", "valid_groups", "params"}
+    assert data["params"] == {"temperature": 0.2} and set(data["patched"]) == {
+        "priority",
+        "valid_groups",
+        "params",
+    }
 
 
 def test_edit_unset_reverts_to_bundled_value(cli):
@@ -129,9 +186,28 @@ def test_edit_unknown_id(cli):
 
 
 def test_add_with_flags_then_list(cli):
-    result = cli("add", "acme/novel-1", "--provider", "openai", "--model", "novel-1", "--group", "writer",
-                 "--input-cost", "0.5", "--output-cost", "1.5", "--context", "32000", "--quality", "6",
-                 "--capability", "streaming", "--api-key-env", "ACME_KEY")
+    result = cli(
+        "add",
+        "acme/novel-1",
+        "--provider",
+        "openai",
+        "--model",
+        "novel-1",
+        "--group",
+        "writer",
+        "--input-cost",
+        "0.5",
+        "--output-cost",
+        "1.5",
+        "--context",
+        "32000",
+        "--quality",
+        "6",
+        "--capability",
+        "streaming",
+        "--api-key-env",
+        "ACME_KEY",
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(cli("show", "acme/novel-1", "--json").stdout)
     assert data["tier"] == "economy" and data["tier_derived"] is True and data["origin"] == "user catalog"
@@ -168,7 +244,11 @@ def test_remove_bundled_entry_disables_it_and_explains(cli, home):
     bundled = (__import__("llmctl.paths").paths.bundled_catalog_path()).read_bytes()
     result = cli("remove", "openai/gpt-4o")
     assert result.exit_code == 0
-    assert "bundled catalog" in result.stderr and "disabled" in result.stderr and "llmctl enable" in result.stderr
+    assert (
+        "bundled catalog" in result.stderr
+        and "disabled" in result.stderr
+        and "llmctl enable" in result.stderr
+    )
     assert json.loads(cli("show", "openai/gpt-4o", "--json").stdout)["enabled"] is False
     assert (__import__("llmctl.paths").paths.bundled_catalog_path()).read_bytes() == bundled
 
@@ -180,7 +260,10 @@ def test_enable_disable_several_and_audit(cli):
     assert cli("enable", "gpt4o").exit_code == 0
     log = json.loads(cli("audit", "--json").stdout)
     assert [(r["command"], r["target"]) for r in log] == [
-        ("disable", "openai/gpt-4o"), ("disable", "openai/gpt-3.5-turbo"), ("enable", "openai/gpt-4o")]
+        ("disable", "openai/gpt-4o"),
+        ("disable", "openai/gpt-3.5-turbo"),
+        ("enable", "openai/gpt-4o"),
+    ]
     assert log[0]["before"] == {"enabled": True} and log[0]["after"] == {"enabled": False}
     assert set(log[0]) >= {"time", "command", "target", "before", "after"}
 

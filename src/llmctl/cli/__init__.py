@@ -1,6 +1,5 @@
 """The Typer app: one thin module per command group. The only place that prints and exits."""
 
-
 import os
 import sys
 from typing import Annotated, Any
@@ -59,7 +58,9 @@ def _main(
     ] = None,
     catalog: Annotated[
         str | None,
-        typer.Option("--catalog", envvar=ENV_CATALOG, help="Use this catalog file instead of the bundled one."),
+        typer.Option(
+            "--catalog", envvar=ENV_CATALOG, help="Use this catalog file instead of the bundled one."
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")

@@ -1,6 +1,5 @@
 """`llmctl audit`: show the change log."""
 
-
 import json
 from typing import Annotated
 
@@ -31,7 +30,12 @@ def audit(
         text = json.dumps(value, ensure_ascii=False) if value is not None else "-"
         return text if len(text) <= 60 else text[:57] + "..."
 
-    rows = [[r.get("time"), r.get("command"), r.get("target"), short(r.get("before")), short(r.get("after"))]
-            for r in records]
-    table(["TIME", "COMMAND", "TARGET", "BEFORE", "AFTER"], rows,
-          footer=None if rows else "no changes recorded yet")
+    rows = [
+        [r.get("time"), r.get("command"), r.get("target"), short(r.get("before")), short(r.get("after"))]
+        for r in records
+    ]
+    table(
+        ["TIME", "COMMAND", "TARGET", "BEFORE", "AFTER"],
+        rows,
+        footer=None if rows else "no changes recorded yet",
+    )

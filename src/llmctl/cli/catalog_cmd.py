@@ -1,6 +1,5 @@
 """`llmctl catalog validate|import|export|init|path`."""
 
-
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +16,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command("validate")
 def validate(
     ctx: typer.Context,
-    files: Annotated[list[Path] | None, typer.Argument(help="Catalog files (default: the catalog in use).")] = None,
-    overlay: Annotated[bool, typer.Option("--overlay", help="Check FILEs as overlays of the base catalog.")] = False,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Catalog files (default: the catalog in use).")
+    ] = None,
+    overlay: Annotated[
+        bool, typer.Option("--overlay", help="Check FILEs as overlays of the base catalog.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check catalog files; exit 3 naming file, line, entry and field of each problem."""
@@ -43,9 +46,15 @@ def validate(
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="LiteLLM, OpenRouter or llmctl catalog file.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="litellm, openrouter or llmctl (default: detected).")] = None,
-    group: Annotated[list[str] | None, typer.Option("--group", "-g", help="Group for new entries (repeat).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="litellm, openrouter or llmctl (default: detected).")
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="Group for new entries (repeat).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import models into your catalog: new ones are added, known ones get fresh prices and limits."""
@@ -59,25 +68,41 @@ def import_(
     if dry_run:
         catalog = st.catalog()
         new = sum(1 for e in imported.entries if e["id"] not in catalog.entries)
-        summary = {"format": imported.format, "read": len(imported.entries), "new": new,
-                   "existing": len(imported.entries) - new, "skipped": imported.skipped, "dry_run": True}
+        summary = {
+            "format": imported.format,
+            "read": len(imported.entries),
+            "new": new,
+            "existing": len(imported.entries) - new,
+            "skipped": imported.skipped,
+            "dry_run": True,
+        }
     else:
         result = change_catalog(st.home, st.catalog_arg, "import", import_entries(imported.entries, groups))
         added = sum(1 for c in result.changes if c.before is None)
-        summary = {"format": imported.format, "read": len(imported.entries), "added": added,
-                   "updated": len(result.changes) - added, "unchanged": len(imported.entries) - len(result.changes),
-                   "skipped": imported.skipped, "file": str(result.path)}
+        summary = {
+            "format": imported.format,
+            "read": len(imported.entries),
+            "added": added,
+            "updated": len(result.changes) - added,
+            "unchanged": len(imported.entries) - len(result.changes),
+            "skipped": imported.skipped,
+            "file": str(result.path),
+        }
     if as_json:
         emit_json(summary)
         return
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(imported.skipped.items())) or "none"
     if dry_run:
-        print(f"would import {summary['read']} {imported.format} entries: {summary['new']} new, "
-              f"{summary['existing']} already in the catalog; skipped: {skipped}")
+        print(
+            f"would import {summary['read']} {imported.format} entries: {summary['new']} new, "
+            f"{summary['existing']} already in the catalog; skipped: {skipped}"
+        )
     else:
-        print(f"imported {summary['read']} {imported.format} entries into {summary['file']}: "
-              f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged; "
-              f"skipped: {skipped}")
+        print(
+            f"imported {summary['read']} {imported.format} entries into {summary['file']}: "
+            f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged; "
+            f"skipped: {skipped}"
+        )
 
 
 @app.command("export")
@@ -99,7 +124,9 @@ def export(
 @app.command("init")
 def init(
     ctx: typer.Context,
-    from_env: Annotated[bool, typer.Option("--from-env", help="Use the providers whose key env vars are set.")] = False,
+    from_env: Annotated[
+        bool, typer.Option("--from-env", help="Use the providers whose key env vars are set.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Set up the tier mapping (economy/standard/premium/local) for the providers you have keys for."""
@@ -111,13 +138,19 @@ def init(
     st = state(ctx)
     plan, result = init_from_env(st.home, st.catalog_arg, st.catalog())
     if as_json:
-        emit_json({"providers": sorted({p for p, *_ in plan}),
-                   "tiers": [{"provider": p, "tier": t, "llm": i, "note": n} for p, t, i, n in plan],
-                   "changed": [c.target for c in result.changes] if result else []})
+        emit_json(
+            {
+                "providers": sorted({p for p, *_ in plan}),
+                "tiers": [{"provider": p, "tier": t, "llm": i, "note": n} for p, t, i, n in plan],
+                "changed": [c.target for c in result.changes] if result else [],
+            }
+        )
         return
     if not plan:
-        note("no provider key is set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY) and OLLAMA_BASE_URL "
-             "is unset: nothing to set up")
+        note(
+            "no provider key is set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY) and OLLAMA_BASE_URL "
+            "is unset: nothing to set up"
+        )
         return
     for provider, tier, llm_id, why in plan:
         print(f"{tier:<9} {provider:<10} {llm_id}" + (f"  ({why})" if why else ""))

@@ -1,6 +1,5 @@
 """`llmctl default show|set|clear`: the default LLM of a scope."""
 
-
 from typing import Annotated
 
 import typer

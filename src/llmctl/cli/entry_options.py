@@ -5,7 +5,6 @@ receives them as keyword arguments and turns them into catalog fields with
 `entry_fields`.
 """
 
-
 import inspect
 import json
 from collections.abc import Callable
@@ -20,10 +19,28 @@ _OPTIONS: list[tuple[str, str, Any, tuple[str, ...], str]] = [
     ("name", "name", str, ("--name",), "Display name."),
     ("description", "description", str, ("--description",), "One-line description."),
     ("company", "company", str, ("--company",), "Company that makes the model."),
-    ("provider", "provider", str, ("--provider", "--router"), "Provider that sends it (openai, openrouter, ...)."),
+    (
+        "provider",
+        "provider",
+        str,
+        ("--provider", "--router"),
+        "Provider that sends it (openai, openrouter, ...).",
+    ),
     ("model", "model", str, ("--model",), "Provider-side model name (default: from the id)."),
-    ("groups", "valid_groups", list[str], ("--group", "-g"), "Valid group (repeat for several; replaces the list)."),
-    ("tier", "tier", str, ("--tier",), "economy, standard, premium or local (derived from price when absent)."),
+    (
+        "groups",
+        "valid_groups",
+        list[str],
+        ("--group", "-g"),
+        "Valid group (repeat for several; replaces the list).",
+    ),
+    (
+        "tier",
+        "tier",
+        str,
+        ("--tier",),
+        "economy, standard, premium or local (derived from price when absent).",
+    ),
     ("quality", "quality_score", float, ("--quality",), "Quality score 0-10."),
     ("input_cost", "input_cost_per_mtok", float, ("--input-cost",), "USD per million input tokens."),
     ("output_cost", "output_cost_per_mtok", float, ("--output-cost",), "USD per million output tokens."),
@@ -35,7 +52,13 @@ _OPTIONS: list[tuple[str, str, Any, tuple[str, ...], str]] = [
     ("params", "params", list[str], ("--param",), "Default request parameter KEY=VALUE (repeat)."),
     ("api_key_env", "auth", str, ("--api-key-env",), "Env var holding the API key (never the key itself)."),
     ("api_base", "api_base", str, ("--api-base",), "Endpoint override URL."),
-    ("deprecation_date", "deprecation_date", str, ("--deprecation-date",), "Date the model retires (YYYY-MM-DD)."),
+    (
+        "deprecation_date",
+        "deprecation_date",
+        str,
+        ("--deprecation-date",),
+        "Date the model retires (YYYY-MM-DD).",
+    ),
     ("replacement", "replacement", str, ("--replacement",), "Id of the entry that replaces it."),
     ("aliases", "aliases", list[str], ("--alias",), "Short name accepted instead of the id (repeat)."),
 ]
@@ -51,10 +74,14 @@ def with_entry_options(func: Callable[..., Any]) -> Callable[..., Any]:
     params = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
     for param, _field, kind, names, help_text in _OPTIONS:
         annotation = Annotated[kind | None, typer.Option(*names, help=help_text, show_default=False)]
-        params.append(inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+        params.append(
+            inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        )
     for param, _field, decl, help_text in _FLAGS:
         annotation = Annotated[bool | None, typer.Option(decl, help=help_text, show_default=False)]
-        params.append(inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+        params.append(
+            inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        )
     func.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     return func
 

@@ -1,6 +1,5 @@
 """Entry commands: list, show, add, edit, remove, enable, disable."""
 
-
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,18 +24,32 @@ def register(app: typer.Typer) -> None:
 
 def list_llms(
     ctx: typer.Context,
-    group: Annotated[str | None, typer.Option("--group", "-g", help="Only LLMs valid for this group.")] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", help="Only LLMs valid for this group.")
+    ] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="economy, standard, premium or local.")] = None,
     provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
     company: Annotated[str | None, typer.Option("--company", help="Only this company.")] = None,
-    capability: Annotated[list[str] | None, typer.Option("--capability", help="Required capability (repeat).")] = None,
+    capability: Annotated[
+        list[str] | None, typer.Option("--capability", help="Required capability (repeat).")
+    ] = None,
     min_context: Annotated[int | None, typer.Option("--min-context", help="Minimum context length.")] = None,
-    max_input_cost: Annotated[float | None, typer.Option("--max-input-cost", help="Max USD per M input tokens.")] = None,
-    max_output_cost: Annotated[float | None, typer.Option("--max-output-cost", help="Max USD per M output tokens.")] = None,
-    search: Annotated[str | None, typer.Option("--search", help="Text in id, name, description, company.")] = None,
-    available: Annotated[bool, typer.Option("--available", help="Only LLMs whose API key is set (or need none).")] = False,
+    max_input_cost: Annotated[
+        float | None, typer.Option("--max-input-cost", help="Max USD per M input tokens.")
+    ] = None,
+    max_output_cost: Annotated[
+        float | None, typer.Option("--max-output-cost", help="Max USD per M output tokens.")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Text in id, name, description, company.")
+    ] = None,
+    available: Annotated[
+        bool, typer.Option("--available", help="Only LLMs whose API key is set (or need none).")
+    ] = False,
     include_all: Annotated[bool, typer.Option("--all", help="Include disabled and deprecated LLMs.")] = False,
-    sort: Annotated[str, typer.Option("--sort", help="quality, cost, speed, context, priority or id.")] = "quality",
+    sort: Annotated[
+        str, typer.Option("--sort", help="quality, cost, speed, context, priority or id.")
+    ] = "quality",
     as_json: JsonOpt = False,
 ) -> None:
     """List LLMs in the catalog."""
@@ -44,9 +57,18 @@ def list_llms(
 
     catalog = state(ctx).catalog()
     query = Query(
-        group=group, tier=tier, provider=provider, company=company, capabilities=capability or [],
-        min_context=min_context, max_input_cost=max_input_cost, max_output_cost=max_output_cost,
-        search=search, available=available, include_all=include_all, sort=sort,
+        group=group,
+        tier=tier,
+        provider=provider,
+        company=company,
+        capabilities=capability or [],
+        min_context=min_context,
+        max_input_cost=max_input_cost,
+        max_output_cost=max_output_cost,
+        search=search,
+        available=available,
+        include_all=include_all,
+        sort=sort,
     )
     check_query(query, catalog.config.groups)
     found = run_query(catalog, query)
@@ -59,16 +81,22 @@ def list_llms(
     rows = []
     for e in found:
         row = [
-            e.id, e.provider, e.tier + ("*" if e.tier_derived else ""),
+            e.id,
+            e.provider,
+            e.tier + ("*" if e.tier_derived else ""),
             "" if e.quality_score is None else f"{e.quality_score:g}",
-            money(e.input_cost_per_mtok), money(e.output_cost_per_mtok), tokens(e.context_length),
+            money(e.input_cost_per_mtok),
+            money(e.output_cost_per_mtok),
+            tokens(e.context_length),
             ",".join(e.valid_groups),
         ]
         if include_all:
             row.append(hidden_reason(e) or "")
         rows.append(row)
     hidden = 0 if include_all else sum(1 for e in catalog if hidden_reason(e) and e not in found)
-    footer = f"{len(found)} LLMs" + (f"; {hidden} disabled or deprecated hidden (--all shows them)" if hidden else "")
+    footer = f"{len(found)} LLMs" + (
+        f"; {hidden} disabled or deprecated hidden (--all shows them)" if hidden else ""
+    )
     if any(e.tier_derived for e in found):
         footer += "; * tier derived from price"
     table(columns, rows, numeric=("QUALITY", "IN $/M", "OUT $/M", "CONTEXT"), footer=footer)
@@ -126,8 +154,12 @@ def _report(result: Any, as_json: bool, verb: str) -> None:
 @with_entry_options
 def add(
     ctx: typer.Context,
-    llm_id: Annotated[str | None, typer.Argument(metavar="ID", help="Id of the new LLM, e.g. openai/gpt-4o.")] = None,
-    from_file: Annotated[Path | None, typer.Option("--from-file", help="Add every entry of this catalog file.")] = None,
+    llm_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Id of the new LLM, e.g. openai/gpt-4o.")
+    ] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from-file", help="Add every entry of this catalog file.")
+    ] = None,
     as_json: JsonOpt = False,
     **options: Any,
 ) -> None:
@@ -156,7 +188,9 @@ def add(
 def edit(
     ctx: typer.Context,
     llm: Annotated[str, typer.Argument(help="LLM id or alias.")],
-    unset: Annotated[list[str] | None, typer.Option("--unset", help="Drop a field from your catalog (repeat).")] = None,
+    unset: Annotated[
+        list[str] | None, typer.Option("--unset", help="Drop a field from your catalog (repeat).")
+    ] = None,
     as_json: JsonOpt = False,
     **options: Any,
 ) -> None:
@@ -166,9 +200,15 @@ def edit(
 
     changes = entry_fields(options)
     if not changes and not unset:
-        raise UsageError("nothing to change: give a field option such as --priority 5", hint="llmctl edit --help")
+        raise UsageError(
+            "nothing to change: give a field option such as --priority 5", hint="llmctl edit --help"
+        )
     st = state(ctx)
-    _report(change_catalog(st.home, st.catalog_arg, "edit", edit_entry(llm, changes, unset or [])), as_json, "edited")
+    _report(
+        change_catalog(st.home, st.catalog_arg, "edit", edit_entry(llm, changes, unset or [])),
+        as_json,
+        "edited",
+    )
 
 
 Ids = Annotated[list[str], typer.Argument(help="LLM ids or aliases.")]

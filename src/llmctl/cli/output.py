@@ -37,8 +37,14 @@ def rich_output() -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[str] = (),
-          title: str | None = None, footer: str | None = None) -> None:
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    numeric: Sequence[str] = (),
+    title: str | None = None,
+    footer: str | None = None,
+) -> None:
     """Print rows under column headers. Numbers in `numeric` columns align right."""
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     if rich_output():
@@ -61,7 +67,8 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Seq
         out.write(title + "\n")
     for row in [list(columns), *cells]:
         parts = [
-            cell.rjust(w) if col in numeric else cell.ljust(w) for cell, w, col in zip(row, widths, columns)
+            cell.rjust(w) if col in numeric else cell.ljust(w)
+            for cell, w, col in zip(row, widths, columns, strict=True)
         ]
         out.write("  ".join(parts).rstrip() + "\n")
     if footer:
