@@ -92,6 +92,20 @@ def line_of_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+def line_in_table(text: str, table: str, key: str | None) -> int | None:
+    """Return the line of `key` inside the TOML table `[table]` (or of the header itself)."""
+    header = re.search(r"^\s*\[\s*" + re.escape(table) + r"\s*\]", text, re.MULTILINE)
+    if not header:
+        return line_of_key(text, key) if key else None
+    start = header.start()
+    if key:
+        match = re.compile(r"^\s*" + re.escape(key) + r"\s*=", re.MULTILINE).search(text, header.end())
+        next_table = re.compile(r"^\s*\[", re.MULTILINE).search(text, header.end())
+        if match and (not next_table or match.start() < next_table.start()):
+            start = match.start()
+    return text.count("\n", 0, start) + 1
+
+
 def update_config(home: Home, change: Any) -> tuple[Any, Any]:
     """Apply `change(raw_dict)` to config.toml and write it back; callers hold the lock.
 

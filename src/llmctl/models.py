@@ -189,3 +189,53 @@ class ConfigSpec(BaseModel):
             if group in GROUPS:
                 raise ValueError(f"{group!r} is a built-in group already")
         return value
+
+
+class BookSpec(BaseModel):
+    """books/<book>.toml: an optional override and a default LLM per group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    override: Annotated[str | None, Field(min_length=1)] = None
+    defaults: dict[str, Annotated[str, Field(min_length=1)]] = {}
+
+    @field_validator("defaults")
+    @classmethod
+    def _known_groups(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        _check_names("group", list(value), known_groups(info))
+        return value
+
+
+class JobSpec(BaseModel):
+    """One job type: the group it needs, optionally a tier, capabilities and a minimum context."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    group: Annotated[str | None, Field(alias="allowed_llm_group")] = None
+    tier: str | None = None
+    capabilities: list[str] | None = None
+    min_context: PositiveInt | None = None
+    description: str | None = None
+
+    @field_validator("group")
+    @classmethod
+    def _known_group(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _check_names("group", [value], known_groups(info))[0]
+
+    @field_validator("tier")
+    @classmethod
+    def _known_tier(cls, value: str | None) -> str | None:
+        return None if value is None else _check_names("tier", [value], TIERS)[0]
+
+    @field_validator("capabilities")
+    @classmethod
+    def _known_capabilities(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _dedupe(_check_names("capability", value, CAPABILITIES))
+
+
+class JobsFileSpec(BaseModel):
+    """jobs.toml: `[jobs.NAME]` tables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")], JobSpec] = {}

@@ -31,6 +31,15 @@ class LlmctlGroup(TyperGroup):
             print("llmctl: interrupted", file=sys.stderr)
             ctx.exit(130)
 
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        # Completion classes are registered only when a shell asks for candidates,
+        # so ordinary runs do not pay for them.
+        if os.environ.get(complete_var or "_LLMCTL_COMPLETE"):
+            from typer._completion_classes import completion_init
+
+            completion_init()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 app = typer.Typer(
     cls=LlmctlGroup,
@@ -72,12 +81,25 @@ def _main(
 
 
 def _register() -> None:
-    from llmctl.cli import audit_cmd, catalog_cmd, defaults_cmd, llms_cmd
+    from llmctl.cli import (
+        audit_cmd,
+        books_cmd,
+        catalog_cmd,
+        completion_cmd,
+        defaults_cmd,
+        jobs_cmd,
+        llms_cmd,
+        pick_cmd,
+    )
 
+    pick_cmd.register(app)
     llms_cmd.register(app)
+    app.add_typer(books_cmd.app, name="book")
+    app.add_typer(jobs_cmd.app, name="job")
     app.add_typer(catalog_cmd.app, name="catalog")
     app.add_typer(defaults_cmd.app, name="default")
     audit_cmd.register(app)
+    completion_cmd.register(app)
 
 
 _register()

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from llmctl.cli import completers
 from llmctl.cli.output import emit_json, note
 from llmctl.cli.state import state
 
@@ -29,7 +30,7 @@ def show(ctx: typer.Context, scope: ScopeOpt = "global", as_json: JsonOpt = Fals
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    llm: Annotated[str, typer.Argument(help="LLM id or alias.")],
+    llm: Annotated[str, typer.Argument(help="LLM id or alias.", autocompletion=completers.complete_llm)],
     scope: ScopeOpt = "global",
     as_json: JsonOpt = False,
 ) -> None:

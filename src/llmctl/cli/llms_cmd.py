@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
+from llmctl.cli import completers
 from llmctl.cli.entry_options import entry_fields, with_entry_options
 from llmctl.cli.output import emit_json, fields, money, note, table, tokens
 from llmctl.cli.state import state
@@ -25,13 +26,29 @@ def register(app: typer.Typer) -> None:
 def list_llms(
     ctx: typer.Context,
     group: Annotated[
-        str | None, typer.Option("--group", "-g", help="Only LLMs valid for this group.")
+        str | None,
+        typer.Option(
+            "--group", "-g", help="Only LLMs valid for this group.", autocompletion=completers.complete_group
+        ),
     ] = None,
-    tier: Annotated[str | None, typer.Option("--tier", help="economy, standard, premium or local.")] = None,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    tier: Annotated[
+        str | None,
+        typer.Option(
+            "--tier", help="economy, standard, premium or local.", autocompletion=completers.complete_tier
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", help="Only this provider.", autocompletion=completers.complete_provider),
+    ] = None,
     company: Annotated[str | None, typer.Option("--company", help="Only this company.")] = None,
     capability: Annotated[
-        list[str] | None, typer.Option("--capability", help="Required capability (repeat).")
+        list[str] | None,
+        typer.Option(
+            "--capability",
+            help="Required capability (repeat).",
+            autocompletion=completers.complete_capability,
+        ),
     ] = None,
     min_context: Annotated[int | None, typer.Option("--min-context", help="Minimum context length.")] = None,
     max_input_cost: Annotated[
@@ -104,7 +121,7 @@ def list_llms(
 
 def show(
     ctx: typer.Context,
-    llm: Annotated[str, typer.Argument(help="LLM id or alias.")],
+    llm: Annotated[str, typer.Argument(help="LLM id or alias.", autocompletion=completers.complete_llm)],
     as_json: JsonOpt = False,
 ) -> None:
     """Show everything about one LLM."""
@@ -187,7 +204,7 @@ def add(
 @with_entry_options
 def edit(
     ctx: typer.Context,
-    llm: Annotated[str, typer.Argument(help="LLM id or alias.")],
+    llm: Annotated[str, typer.Argument(help="LLM id or alias.", autocompletion=completers.complete_llm)],
     unset: Annotated[
         list[str] | None, typer.Option("--unset", help="Drop a field from your catalog (repeat).")
     ] = None,
@@ -211,7 +228,7 @@ def edit(
     )
 
 
-Ids = Annotated[list[str], typer.Argument(help="LLM ids or aliases.")]
+Ids = Annotated[list[str], typer.Argument(help="LLM ids or aliases.", autocompletion=completers.complete_llm)]
 
 
 def remove(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:

@@ -1,0 +1,81 @@
+"""The Python API of the seeds: `select_llm_for_job`, `get_llm`.
+
+The CLI calls the same functions, so both apply one implementation of the rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from llmctl.catalog import Catalog, load_catalog
+from llmctl.paths import Home
+from llmctl.picker import Decision, Picker
+from llmctl.records import LLM
+from llmctl.selection import Selection, build_request
+
+
+def decide(
+    selection: Selection,
+    *,
+    catalog: Catalog | None = None,
+    home: Home | None = None,
+    explain: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> tuple[Decision, list[str]]:
+    """Return the picker's Decision for `selection` and the warnings raised on the way.
+
+    Raises UnknownNameError/UsageError (exit 2) for bad names, FileError (exit 3) for
+    broken files, NoMatchError (exit 4) when no LLM fits.
+    """
+    home = home or Home.resolve()
+    catalog = catalog or load_catalog(home)
+    request, warnings = build_request(catalog, home, selection)
+    decision = Picker(catalog, env=env).decide(request, explain=explain)
+    return decision, warnings + decision.warnings
+
+
+def select_llm_for_job(
+    job: Any,
+    book: Any = None,
+    job_props: Mapping[str, Any] | None = None,
+    *,
+    catalog: Catalog | None = None,
+    home: Home | str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> LLM:
+    """Return the LLM entry a job gets in a book (seed 000); use `.id` in your call.
+
+    `job` is a job name or a class with `allowed_llm_group`; `book` a book id (or None);
+    `job_props` may name an LLM with `llm_id`. Options: tier, strategy, allow_upgrade,
+    max_attempts, assume_available. Raises NoMatchError when nothing fits.
+    """
+    home = home if isinstance(home, Home) else Home.resolve(home)
+    book_name = getattr(book, "id", book)
+    selection = Selection(
+        book=None if book_name is None else str(book_name),
+        job=job,
+        props=dict(job_props or {}),
+        source="job props",
+        **options,
+    )
+    decision, _warnings = decide(selection, catalog=catalog, home=home)
+    return decision.llm
+
+
+def get_llm(
+    llm_id: str | None = None,
+    *,
+    scope: str = "global",
+    catalog: Catalog | None = None,
+    home: Home | str | os.PathLike[str] | None = None,
+    assume_available: bool = False,
+) -> LLM:
+    """Return the entry to use (seed 002): the one named, else the scope's default, else the
+    enabled LLM of lowest priority. Raises UnknownNameError for an unknown id and
+    NoMatchError when nothing is enabled."""
+    home = home if isinstance(home, Home) else Home.resolve(home)
+    selection = Selection(llm=llm_id, scope=scope, assume_available=assume_available, source="get_llm()")
+    decision, _warnings = decide(selection, catalog=catalog, home=home)
+    return decision.llm

@@ -1,0 +1,96 @@
+"""`llmctl pick`: which LLM a job gets, and (with --explain) why."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from llmctl.cli.output import emit_json, money, warn
+from llmctl.cli.selection_options import selection_from, with_selection_options
+from llmctl.cli.state import state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pick")(pick)
+
+
+@with_selection_options
+def pick(
+    ctx: typer.Context,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show every rule, candidate and the chain.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole decision as JSON.")] = False,
+    **options: Any,
+) -> None:
+    """Print the id of the LLM the job gets (only the id, for $(llmctl pick ...))."""
+    from llmctl.api import decide
+
+    st = state(ctx)
+    decision, warnings = decide(
+        selection_from(options), catalog=st.catalog(), home=st.home, explain=explain or as_json
+    )
+    for message in warnings:
+        warn(message)
+    if as_json:
+        emit_json(decision.to_dict())
+    elif explain:
+        sys.stdout.write(render_explanation(decision))
+    else:
+        print(decision.llm.id)
+
+
+def render_explanation(decision: Any) -> str:
+    """The decision trace as plain text: rules, sources, candidates, chain, winner."""
+    req = decision.request
+    lines = []
+    what = [
+        f"job {req.job.name}" if req.job else None,
+        f"book {req.book.name}" if req.book else None,
+        f"group {req.group}" if req.group else None,
+        f"tier {req.tier}" if req.tier else None,
+    ]
+    lines.append(
+        f"pick: {', '.join(w for w in what if w) or 'no book, job, group or tier'}; "
+        f"strategy {decision.strategy}; scope {req.scope}"
+    )
+    if req.sources:
+        lines.append("where the values came from:")
+        lines += [f"  {key:<12} {value}" for key, value in req.sources.items()]
+    lines.append("rules:")
+    for n, step in enumerate(decision.trace, start=1):
+        status = "applied" if step.applied else "skipped"
+        source = f"  [{step.source}]" if step.source else ""
+        lines.append(f"  {n}. {step.rule:<14} {status:<8} {step.note}{source}")
+    lines += _candidate_lines(decision)
+    ceiling = "any tier (--allow-upgrade)" if req.allow_upgrade else f"no tier above {decision.llm.tier}"
+    lines.append(f"fallback chain ({len(decision.chain)} of at most {req.max_attempts}; {ceiling}):")
+    basis = f"a {req.prompt_tokens}-token prompt" if req.prompt_tokens else "a full context"
+    for n, e in enumerate(decision.chain, start=1):
+        from llmctl.picker import worst_case_cost
+
+        cost = worst_case_cost(e, req.prompt_tokens)
+        lines.append(
+            f"  {n}. {e.id:<40} {e.tier:<9} in ${money(e.input_cost_per_mtok)}/M "
+            f"out ${money(e.output_cost_per_mtok)}/M  worst case ${money(cost)} ({basis})"
+        )
+    lines.append(f"chosen: {decision.llm.id} (rule {decision.rule})")
+    return "\n".join(lines) + "\n"
+
+
+def _candidate_lines(decision: Any) -> list[str]:
+    candidates = decision.candidates or []
+    shown = [(e, why) for e, why in candidates if not (why or "").startswith(("not in group", "tier "))]
+    hidden = len(candidates) - len(shown)
+    lines = [f"candidates ({len(shown)} considered):"]
+    from llmctl.picker import strategy_key
+
+    rank = strategy_key(decision.strategy)
+    shown.sort(key=lambda ew: (ew[1] is not None, rank(ew[0])))
+    for e, why in shown:
+        mark = "ok  " if why is None else "skip"
+        quality = "-" if e.quality_score is None else f"{e.quality_score:g}"
+        lines.append(f"  {mark} {e.id:<40} q {quality:<4} {e.tier:<9} {why or ''}".rstrip())
+    if hidden:
+        lines.append(f"  ({hidden} others not in the group or tier; --json lists them)")
+    return lines

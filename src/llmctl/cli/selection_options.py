@@ -1,0 +1,88 @@
+"""The selection options shared by `pick` (and the commands that send prompts), declared once."""
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from llmctl.cli import completers
+
+_OPTIONS: list[tuple[str, Any, tuple[str, ...], str, Any]] = [
+    ("book", str | None, ("--book", "-b"), "Book whose preferences apply.", completers.complete_book),
+    (
+        "job",
+        str | None,
+        ("--job", "-j"),
+        "Job type (gives the group, tier, capabilities).",
+        completers.complete_job,
+    ),
+    ("group", str | None, ("--group", "-g"), "Group the LLM must be valid for.", completers.complete_group),
+    ("llm", str | None, ("--llm",), "Use this LLM (the job's own choice, rule 2).", completers.complete_llm),
+    (
+        "prop",
+        list[str] | None,
+        ("--prop",),
+        "Job prop KEY=VALUE (llm_id, min_context, prompt_tokens, capabilities).",
+        None,
+    ),
+    ("tier", str | None, ("--tier",), "economy, standard, premium or local.", completers.complete_tier),
+    (
+        "strategy",
+        str | None,
+        ("--strategy",),
+        "quality, cheapest, fastest or priority.",
+        completers.complete_strategy,
+    ),
+    ("scope", str | None, ("--scope",), "Scope whose default LLM applies (default: global).", None),
+    ("max_attempts", int | None, ("--max-attempts",), "Length of the fallback chain (default 3).", None),
+]
+_FLAGS = [
+    ("allow_upgrade", "--allow-upgrade/--no-allow-upgrade", "Let the chain climb to a dearer tier."),
+    ("assume_available", "--assume-available", "Plan as if every provider key were set."),
+]
+
+
+def with_selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Append the selection options to `func`'s signature (keyword-only)."""
+    sig = inspect.signature(func, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    for name, kind, names, help_text, completer in _OPTIONS:
+        option = typer.Option(*names, help=help_text, show_default=False, autocompletion=completer)
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[kind, option]
+            )
+        )
+    for name, decl, help_text in _FLAGS:
+        default = None if name == "allow_upgrade" else False
+        kind = bool | None if default is None else bool
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[kind, typer.Option(decl, help=help_text)],
+            )
+        )
+    func.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return func
+
+
+def selection_from(options: dict[str, Any]):
+    """Build the core Selection from the option values."""
+    from llmctl.selection import Selection, parse_props
+
+    return Selection(
+        book=options.get("book"),
+        job=options.get("job"),
+        group=options.get("group"),
+        llm=options.get("llm"),
+        props=parse_props(options.get("prop") or []),
+        tier=options.get("tier"),
+        strategy=options.get("strategy"),
+        scope=options.get("scope"),
+        allow_upgrade=options.get("allow_upgrade"),
+        max_attempts=options.get("max_attempts"),
+        assume_available=bool(options.get("assume_available")),
+    )

@@ -1,0 +1,434 @@
+"""The explainable picker: which LLM a job gets, and why.
+
+`decide(catalog, request)` is a pure function of the catalog, the book and job
+preferences and the environment (which key variables are set). The rules, in
+order (seed 000): the book's override, the LLM named by the job (`--llm` /
+props `llm_id`), the book's default for the job's group, then the best LLM valid
+for the group under the strategy. With only a tier (seed 001): the cheapest
+enabled LLM of the tier. With no book, job or tier (seed 002): the scope's
+default, then enabled LLMs by priority. The fallback chain follows the chosen
+LLM with the next candidates in strategy order, never climbing to a dearer tier
+unless allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmctl.books import OVERRIDE_GROUP, Book
+from llmctl.catalog import Catalog, tier_rank
+from llmctl.errors import NoMatchError
+from llmctl.jobs import Job
+from llmctl.provider_info import key_env_for
+from llmctl.records import LLM
+
+STRATEGIES = ("quality", "cheapest", "fastest", "priority")
+RULES = ("book_override", "job_llm", "book_default", "best_in_group", "tier", "scope_default", "priority")
+_INF = float("inf")
+
+# A hook that says why an LLM cannot be used right now (e.g. in cooldown), or None.
+Unavailable = Callable[[LLM], "str | None"]
+# Observed latency (seconds) of an LLM, when known; the `fastest` strategy prefers it.
+Latency = Callable[[str], "float | None"]
+
+
+@dataclass(slots=True)
+class Request:
+    """What the caller asks for. `*_source` fields say where each value came from."""
+
+    group: str | None = None
+    tier: str | None = None
+    capabilities: tuple[str, ...] = ()
+    min_context: int | None = None
+    prompt_tokens: int | None = None
+    llm: str | None = None
+    book: Book | None = None
+    job: Job | None = None
+    strategy: str | None = None
+    scope: str = "global"
+    allow_upgrade: bool = False
+    max_attempts: int = 3
+    assume_available: bool = False
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Step:
+    """One line of the decision trace."""
+
+    rule: str
+    applied: bool
+    note: str
+    llm: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "applied": self.applied,
+            "llm": self.llm,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Decision:
+    """The chosen LLM, the rule that chose it, the fallback chain and the trace."""
+
+    llm: LLM
+    rule: str
+    request: Request
+    strategy: str
+    chain: list[LLM]
+    trace: list[Step]
+    warnings: list[str]
+    candidates: list[tuple[LLM, str | None]] | None = None
+
+    @property
+    def group(self) -> str | None:
+        return self.request.group
+
+    @property
+    def tier(self) -> str | None:
+        return self.request.tier
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `pick --json` shape."""
+        req = self.request
+        return {
+            "llm": self.llm.id,
+            "rule": self.rule,
+            "group": req.group,
+            "tier": req.tier,
+            "strategy": self.strategy,
+            "book": req.book.name if req.book else None,
+            "job": req.job.name if req.job else None,
+            "scope": req.scope,
+            "allow_upgrade": req.allow_upgrade,
+            "max_attempts": req.max_attempts,
+            "chain": [e.id for e in self.chain],
+            "chain_detail": [chain_step(e, req.prompt_tokens) for e in self.chain],
+            "candidates": [{"id": e.id, "skipped": why} for e, why in self.candidates or ()],
+            "trace": [s.to_dict() for s in self.trace],
+            "warnings": list(self.warnings),
+            "sources": dict(req.sources),
+        }
+
+
+def chain_step(entry: LLM, prompt_tokens: int | None) -> dict[str, Any]:
+    """One step of the chain with its prices and the worst-case cost of one request."""
+    return {
+        "id": entry.id,
+        "provider": entry.provider,
+        "tier": entry.tier,
+        "input_cost_per_mtok": entry.input_cost_per_mtok,
+        "output_cost_per_mtok": entry.output_cost_per_mtok,
+        "worst_case_cost": worst_case_cost(entry, prompt_tokens),
+    }
+
+
+def worst_case_cost(entry: LLM, prompt_tokens: int | None) -> float | None:
+    """USD for one request: the prompt (or a full context when unknown) plus the longest answer."""
+    if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
+        return None
+    out_tokens = entry.max_output_tokens or 4096
+    in_tokens = (
+        prompt_tokens if prompt_tokens is not None else max((entry.context_length or 0) - out_tokens, 0)
+    )
+    cost = (in_tokens * entry.input_cost_per_mtok + out_tokens * entry.output_cost_per_mtok) / 1_000_000
+    return round(cost, 6)
+
+
+def strategy_key(strategy: str, latency: Latency | None = None) -> Callable[[LLM], tuple]:
+    """Sort key for a strategy; every key ends with the id so ties are stable."""
+    if strategy == "quality":
+        return lambda e: (-(e.quality_score if e.quality_score is not None else -1.0), _cost(e), e.id)
+    if strategy == "cheapest":
+        return lambda e: (_or_inf(e.input_cost_per_mtok), _or_inf(e.output_cost_per_mtok), e.id)
+    if strategy == "fastest":
+
+        def speed(e: LLM) -> tuple:
+            observed = latency(e.id) if latency else None
+            return (
+                0 if observed is not None else 1,
+                observed if observed is not None else _or_inf(e.seconds_per_output_mtok),
+                _cost(e),
+                e.id,
+            )
+
+        return speed
+    return lambda e: (e.priority, e.id)
+
+
+def _cost(e: LLM) -> float:
+    if e.input_cost_per_mtok is None and e.output_cost_per_mtok is None:
+        return _INF
+    return (e.input_cost_per_mtok or 0.0) + (e.output_cost_per_mtok or 0.0)
+
+
+def _or_inf(value: float | None) -> float:
+    return _INF if value is None else value
+
+
+class Picker:
+    """Selection over one catalog. Keeps ranked candidate lists, so repeated picks are cheap."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        env: Mapping[str, str] | None = None,
+        unavailable: Unavailable | None = None,
+        latency: Latency | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.env = os.environ if env is None else env
+        self.unavailable = unavailable
+        self.latency = latency
+        self._ranked: dict[tuple, tuple[LLM, ...]] = {}
+
+    # --- candidate pools ---------------------------------------------------------------
+
+    def pool(self, group: str | None, tier: str | None, strategy: str) -> tuple[LLM, ...]:
+        """Enabled, unretired entries of the group (or chat entries when no group) and tier, ranked."""
+        key = (group, tier, strategy)
+        ranked = None if self.latency else self._ranked.get(key)
+        if ranked is None:
+            today = self.catalog.today
+            members = [e for e in self.catalog if self._static_reason(e, group, tier, today) is None]
+            ranked = tuple(sorted(members, key=strategy_key(strategy, self.latency)))
+            if not self.latency:
+                self._ranked[key] = ranked
+        return ranked
+
+    @staticmethod
+    def _static_reason(e: LLM, group: str | None, tier: str | None, today: str) -> str | None:
+        if group is not None and group not in e.valid_groups:
+            return f"not in group {group}"
+        if group is None and not e.valid_groups and "embeddings" in e.capabilities:
+            return "embeddings model"
+        if tier is not None and e.tier != tier:
+            return f"tier {e.tier}, not {tier}"
+        return _state_reason(e, today)
+
+    def reason(self, e: LLM, req: Request) -> str | None:
+        """Why `e` cannot serve `req` right now (None when it can). Group and tier are not checked."""
+        state = _state_reason(e, self.catalog.today)
+        if state:
+            return state
+        for cap in req.capabilities:
+            if cap not in e.capabilities:
+                return f"missing capability {cap}"
+        context = e.context_length or 0
+        if req.min_context and context < req.min_context:
+            return f"context {context} is below the {req.min_context} needed"
+        if req.prompt_tokens and context < req.prompt_tokens:
+            return f"context {context} is too small for a prompt of {req.prompt_tokens} tokens"
+        if self.unavailable is not None:
+            why = self.unavailable(e)
+            if why:
+                return why
+        if not req.assume_available:
+            env_name = _missing_in(e, self.env)
+            if env_name:
+                return f"{env_name} is not set"
+        return None
+
+    # --- the decision -------------------------------------------------------------------------
+
+    def decide(self, req: Request, *, explain: bool = False) -> Decision:
+        """Apply the rules; return the Decision. Raises UnknownNameError (exit 2) for an unknown
+        LLM named on the command line and NoMatchError (exit 4) when nothing fits."""
+        trace: list[Step] = []
+        warnings: list[str] = []
+        named = self.catalog.get(req.llm) if req.llm else None  # unknown: exit 2, before anything
+        strategy = req.strategy or self._default_strategy(req)
+        chosen = self._pinned(req, named, trace, warnings)
+        rule = chosen[1] if chosen else None
+        pool = self.pool(req.group, req.tier, strategy)
+        entry = chosen[0] if chosen else None
+        if entry is None:
+            entry, rule = self._from_pool(req, pool, strategy, trace, warnings)
+        else:
+            trace.append(Step(self._pool_rule(req), False, f"not needed: {rule} chose {entry.id}"))
+        if entry.deprecated:
+            warnings.append(
+                f"{entry.id} is deprecated"
+                + (f"; its replacement is {entry.replacement}" if entry.replacement else "")
+            )
+        chain = self._chain(entry, pool, req)
+        decision = Decision(entry, rule, req, strategy, chain, trace, warnings)
+        if explain:
+            decision.candidates = self.candidates(req)
+        return decision
+
+    def _default_strategy(self, req: Request) -> str:
+        if req.group is not None:
+            return self.catalog.config.strategy
+        if req.tier is not None:
+            return "cheapest"
+        return "priority"
+
+    @staticmethod
+    def _pool_rule(req: Request) -> str:
+        if req.group is not None:
+            return "best_in_group"
+        return "tier" if req.tier is not None else "priority"
+
+    def _pinned(
+        self, req: Request, named: LLM | None, trace: list[Step], warnings: list[str]
+    ) -> tuple[LLM, str] | None:
+        book = req.book
+        book_src = f"book file {book.path}" if book and book.exists else None
+        steps: list[tuple[str, str | None, str | None, str | None]] = [
+            ("book_override", book.override if book else None, OVERRIDE_GROUP, book_src),
+            ("job_llm", named.id if named else None, None, req.sources.get("llm") if named else None),
+            (
+                "book_default",
+                book.defaults.get(req.group) if book and req.group else None,
+                req.group,
+                book_src,
+            ),
+        ]
+        for rule, llm_id, group, source in steps:
+            if llm_id is None:
+                trace.append(Step(rule, False, _why_not(rule, req), source=source))
+                continue
+            entry = self.catalog.entries.get(llm_id) or self.catalog.entries.get(
+                self.catalog.aliases.get(llm_id, "")
+            )
+            why = (
+                "named in the book file but no longer in the catalog"
+                if entry is None
+                else (
+                    f"not valid for group {group}"
+                    if group and group not in entry.valid_groups
+                    else self.reason(entry, req)
+                )
+            )
+            if why:
+                trace.append(Step(rule, False, f"{llm_id} skipped: {why}", llm_id, source))
+                warnings.append(f"{rule.replace('_', ' ')} {llm_id} skipped: {why}")
+                continue
+            trace.append(Step(rule, True, f"{entry.id} ({_origin(entry)})", entry.id, source))
+            for later in RULES[RULES.index(rule) + 1 : 3]:
+                trace.append(Step(later, False, f"not needed: {rule} chose {entry.id}"))
+            return entry, rule
+        return None
+
+    def _from_pool(
+        self, req: Request, pool: tuple[LLM, ...], strategy: str, trace: list[Step], warnings: list[str]
+    ) -> tuple[LLM, str]:
+        if req.group is None and req.tier is None:
+            default_id = self.catalog.config.defaults.get(req.scope)
+            source = f"config.toml [defaults] {req.scope}"
+            default = self.catalog.entries.get(default_id) if default_id else None
+            why = (None if default is not None else "no longer in the catalog") if default_id else None
+            why = why or (self.reason(default, req) if default else None)
+            if default is not None and why is None:
+                trace.append(
+                    Step("scope_default", True, f"{default.id} ({_origin(default)})", default.id, source)
+                )
+                return default, "scope_default"
+            note = f"{default_id} skipped: {why}" if default_id else f"scope {req.scope!r} has no default"
+            if default_id:
+                warnings.append(f"scope default {default_id} skipped: {why}")
+            trace.append(Step("scope_default", False, note, default_id, source if default_id else None))
+        rule = self._pool_rule(req)
+        for entry in pool:
+            if self.reason(entry, req) is None:
+                trace.append(
+                    Step(
+                        rule,
+                        True,
+                        f"{entry.id}: best available of {len(pool)} by {strategy}",
+                        entry.id,
+                        _origin(entry),
+                    )
+                )
+                return entry, rule
+        raise NoMatchError(self._nothing_fits(req, pool), hint=_no_match_hint(req))
+
+    def _chain(self, chosen: LLM, pool: tuple[LLM, ...], req: Request) -> list[LLM]:
+        chain = [chosen]
+        ceiling = tier_rank(chosen.tier)
+        for entry in pool:
+            if len(chain) >= req.max_attempts:
+                break
+            if entry is chosen or (not req.allow_upgrade and tier_rank(entry.tier) > ceiling):
+                continue
+            if self.reason(entry, req) is None:
+                chain.append(entry)
+        return chain
+
+    def candidates(self, req: Request) -> list[tuple[LLM, str | None]]:
+        """Every catalog entry with the reason it was skipped for `req` (None: eligible)."""
+        today = self.catalog.today
+        out = []
+        for e in self.catalog:
+            why = self._static_reason(e, req.group, req.tier, today) or self.reason(e, req)
+            out.append((e, why))
+        return out
+
+    def _nothing_fits(self, req: Request, pool: tuple[LLM, ...]) -> str:
+        what = f"group {req.group}" if req.group else (f"tier {req.tier}" if req.tier else "any job")
+        if req.group and req.tier:
+            what += f" in tier {req.tier}"
+        if not pool:
+            return f"no enabled LLM is valid for {what}"
+        reasons: dict[str, int] = {}
+        for e in pool:
+            key = _category(self.reason(e, req) or "")
+            reasons[key] = reasons.get(key, 0) + 1
+        summary = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:4])
+        return f"no LLM fits {what}: {len(pool)} candidates, all skipped ({summary})"
+
+
+def _category(why: str) -> str:
+    """Group similar skip reasons for a summary line."""
+    if why.startswith("context"):
+        return "context too small"
+    if why.startswith("deprecated"):
+        return "retired"
+    return why
+
+
+def _state_reason(e: LLM, today: str) -> str | None:
+    if not e.enabled:
+        return "disabled"
+    if e.retired(today):
+        return f"deprecated since {e.deprecation_date}" + (f" (use {e.replacement})" if e.replacement else "")
+    return None
+
+
+def _missing_in(e: LLM, env: Mapping[str, str]) -> str | None:
+    name = key_env_for(e.provider, e.api_key_env)
+    return None if name is None or env.get(name) else name
+
+
+def _origin(e: LLM) -> str:
+    if e.patched:
+        return f"{e.origin}, patched by user catalog: {', '.join(e.patched)}"
+    return e.origin
+
+
+def _why_not(rule: str, req: Request) -> str:
+    if rule == "job_llm":
+        return "no LLM named by the job (--llm or prop llm_id)"
+    if req.book is None:
+        return "no book given"
+    if rule == "book_override":
+        return f"book {req.book.name} sets no override"
+    if req.group is None:
+        return "no group: the job and --group name none"
+    return f"book {req.book.name} sets no default for {req.group}"
+
+
+def _no_match_hint(req: Request) -> str:
+    if not req.assume_available:
+        return "set the key env var of a provider, or plan with --assume-available"
+    return "relax the job's tier, capabilities or context, or enable an LLM of the group"
