@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import NOOP, compare, llmctl_cmd, report
+from common import NOOP, bench_env, compare, llmctl_cmd, report
 
 
 def synthetic_litellm(count: int) -> dict:
@@ -53,7 +52,7 @@ def main() -> None:
     if source is None:
         source = work / "litellm.json"
         source.write_text(json.dumps(synthetic_litellm(2600)))
-    env = dict(os.environ, LLMCTL_HOME=str(import_home))
+    env = bench_env(LLMCTL_HOME=str(import_home))
     out = subprocess.run(
         llmctl + ["catalog", "import", str(source), "--group", "writer", "--json"],
         env=env,
@@ -68,8 +67,8 @@ def main() -> None:
     total = len(json.loads(entries.stdout))
     cmd = llmctl + ["list", "--group", "writer", "--json"]
     cases = {
-        "no-op Typer app (2 commands)": (NOOP, dict(os.environ)),
-        "list --group writer --json (bundled)": (cmd, dict(os.environ, LLMCTL_HOME=str(bundled_home))),
+        "no-op Typer app (2 commands)": (NOOP, bench_env()),
+        "list --group writer --json (bundled)": (cmd, bench_env(LLMCTL_HOME=str(bundled_home))),
         f"list --group writer --json ({total} entries)": (cmd, env),
     }
     print(
@@ -86,7 +85,7 @@ def main() -> None:
             "import llmctl.cli as c\ntry: c.main()\nexcept SystemExit: pass\n"
             "print('httpx imported' if 'httpx' in sys.modules else 'httpx not imported', file=sys.stderr)",
         ],
-        env=dict(os.environ, LLMCTL_HOME=str(bundled_home)),
+        env=bench_env(LLMCTL_HOME=str(bundled_home)),
         capture_output=True,
         text=True,
     )

@@ -32,6 +32,14 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
+def bench_env(**extra: str) -> dict[str, str]:
+    """The environment for timed processes: as on a user's machine, Python may cache
+    bytecode (PYTHONDONTWRITEBYTECODE would recompile llmctl's modules on every run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
 def compare(cases: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> dict[str, dict[str, float]]:
     """Run every case `runs` times, interleaved so drift hits all alike; return medians."""
     for cmd, env in cases.values():  # warm caches and the OS page cache

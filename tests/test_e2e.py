@@ -168,3 +168,45 @@ def test_built_wheel_ships_the_catalog(tmp_path):
         cwd=tmp_path,
     ).stdout.strip()
     assert str(env_dir) in where and "site-packages" in where
+
+
+def test_pick_book_job_families_as_a_process(proc):
+    assert proc("book", "default", "set", "moby", "writer", "gpt4o").returncode == 0
+    result = proc("pick", "--book", "moby", "--job", "draft_chapter", env={"OPENAI_API_KEY": "sk-e2e-test"})
+    assert (result.returncode, result.stdout) == (0, "openai/gpt-4o\n")
+    explained = proc("pick", "--book", "moby", "--job", "draft_chapter", "--explain")
+    assert explained.returncode == 0 and "book_default" in explained.stdout
+    assert "OPENAI_API_KEY is not set" in explained.stdout
+    assert json.loads(proc("book", "show", "moby", "--json").stdout)["defaults"] == {
+        "writer": "openai/gpt-4o"
+    }
+    assert "draft_chapter" in proc("job", "list").stdout
+    assert proc("pick", "--job", "nope").returncode == 2
+    assert proc("pick", "--job", "review_chapter").returncode == 4
+    assert "sk-e2e-test" not in result.stdout + result.stderr + explained.stdout + explained.stderr
+
+
+def test_twenty_processes_setting_twenty_groups_of_one_book(home, proc):
+    groups = [f"g{n}" for n in range(20)]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(f"extra_groups = {json.dumps(groups)}\n")
+    assert (
+        proc("add", "acme/all", "--provider", "openai", *sum((["--group", g] for g in groups), [])).returncode
+        == 0
+    )
+    env = dict(os.environ, LLMCTL_HOME=str(home))
+    procs = [
+        subprocess.Popen(
+            llmctl_exe() + ["book", "default", "set", "moby", group, "acme/all"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for group in groups
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    book = tomllib.loads((home / "books" / "moby.toml").read_text())
+    assert book["defaults"] == {group: "acme/all" for group in groups}

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["LLM", "Catalog", "LlmctlError", "__version__", "load_catalog"]
+_EXPORTS = {
+    "load_catalog": "llmctl.catalog",
+    "Catalog": "llmctl.catalog",
+    "LLM": "llmctl.records",
+    "LlmctlError": "llmctl.errors",
+    "NoMatchError": "llmctl.errors",
+    "select_llm_for_job": "llmctl.api",
+    "get_llm": "llmctl.api",
+    "decide": "llmctl.api",
+    "Selection": "llmctl.selection",
+    "Picker": "llmctl.picker",
+    "Request": "llmctl.picker",
+    "LLMRegistry": "llmctl.registry",
+    "DictRegistry": "llmctl.registry",
+}
+
+__all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str):
-    if name in ("load_catalog", "Catalog"):
-        from llmctl import catalog
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmctl' has no attribute {name!r}")
+    import importlib
 
-        return getattr(catalog, name)
-    if name == "LLM":
-        from llmctl.records import LLM
-
-        return LLM
-    if name == "LlmctlError":
-        from llmctl.errors import LlmctlError
-
-        return LlmctlError
-    raise AttributeError(f"module 'llmctl' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

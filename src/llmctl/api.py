@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmctl.catalog import Catalog, load_catalog
+from llmctl.errors import UsageError
 from llmctl.paths import Home
 from llmctl.picker import Decision, Picker
 from llmctl.records import LLM
@@ -72,10 +73,23 @@ def get_llm(
     home: Home | str | os.PathLike[str] | None = None,
     assume_available: bool = False,
 ) -> LLM:
-    """Return the entry to use (seed 002): the one named, else the scope's default, else the
-    enabled LLM of lowest priority. Raises UnknownNameError for an unknown id and
-    NoMatchError when nothing is enabled."""
+    """Return the entry to use (seed 002).
+
+    With `llm_id`: that entry (an id or alias), whether or not its key is set now; the
+    client checks the key when it sends. Without: the scope's default, else the enabled
+    LLM of lowest priority whose key is set. Raises UnknownNameError for an unknown id,
+    UsageError for a disabled or retired one and NoMatchError when nothing is usable.
+    """
     home = home if isinstance(home, Home) else Home.resolve(home)
-    selection = Selection(llm=llm_id, scope=scope, assume_available=assume_available, source="get_llm()")
+    catalog = catalog or load_catalog(home)
+    if llm_id is not None:
+        entry = catalog.get(llm_id)
+        if not entry.enabled or entry.retired(catalog.today):
+            state = "disabled" if not entry.enabled else f"retired since {entry.deprecation_date}"
+            raise UsageError(
+                f"{entry.id} is {state}", hint=f"use {entry.replacement}" if entry.replacement else None
+            )
+        return entry
+    selection = Selection(scope=scope, assume_available=assume_available, source="get_llm()")
     decision, _warnings = decide(selection, catalog=catalog, home=home)
     return decision.llm

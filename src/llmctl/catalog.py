@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ from llmctl.errors import FileError, UnknownNameError
 from llmctl.paths import ENV_CATALOG, Home, bundled_catalog_path
 from llmctl.provider_info import is_local
 from llmctl.records import LLM, TIERS, default_model
-from llmctl.validated import CatalogFile, read_catalog_file
+from llmctl.validated import CatalogFile, cached, read_catalog_file
 
 ORIGIN_BUNDLED = "bundled catalog"
 ORIGIN_BASE = "catalog file"
 ORIGIN_USER = "user catalog"
+# Field order of a cached merged entry: the LLM record's own, `patched` last.
+_LLM_FIELDS = tuple(f.name for f in fields(LLM))
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Catalog:
     user_path: Path | None = None
     aliases: dict[str, str] = field(default_factory=dict)
     today: str = field(default_factory=lambda: dt.date.today().isoformat())
+    # Derived data that depends only on the entries (e.g. the picker's ranked pools).
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.aliases:
@@ -104,18 +109,33 @@ def load_catalog(
     parse or holds invalid content, naming its path, line, entry and field.
     """
     home = home or Home.resolve()
+    explicit_config = config is not None
     config = config or load_config(home)
     base_path = base_catalog_path(catalog)
+    user_path = home.user_catalog() if user else None
+
+    def build() -> list[list[Any]]:
+        entries = _merge_files(home, config, base_path, user_path)
+        return [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()]
+
+    if explicit_config:  # a config given in code is not keyed by any file
+        rows = build()
+    else:
+        salt = f"merged:{sys.version_info[:2]}"
+        rows = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
+    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in rows}
+    return Catalog(entries=entries, config=config, base_path=base_path, user_path=user_path)
+
+
+def _merge_files(home: Home, config: Config, base_path: Path, user_path: Path | None) -> dict[str, LLM]:
     groups = config.extra_groups
     base = read_catalog_file(base_path, extra_groups=groups, cache_dir=home.cache_dir)
     if not base.entries:
         raise FileError(base_path, "the catalog holds no entries", hint="add at least one [[llms]] entry")
-    user_path = home.user_catalog() if user else None
     overlay = (
         read_catalog_file(user_path, extra_groups=groups, cache_dir=home.cache_dir) if user_path else None
     )
-    entries = merge(base, overlay, config, origin_of(base_path))
-    return Catalog(entries=entries, config=config, base_path=base_path, user_path=user_path)
+    return merge(base, overlay, config, origin_of(base_path))
 
 
 def merge(base: CatalogFile, overlay: CatalogFile | None, config: Config, origin: str) -> dict[str, LLM]:

@@ -189,20 +189,19 @@ class Picker:
         self.env = os.environ if env is None else env
         self.unavailable = unavailable
         self.latency = latency
-        self._ranked: dict[tuple, tuple[LLM, ...]] = {}
 
     # --- candidate pools ---------------------------------------------------------------
 
     def pool(self, group: str | None, tier: str | None, strategy: str) -> tuple[LLM, ...]:
         """Enabled, unretired entries of the group (or chat entries when no group) and tier, ranked."""
-        key = (group, tier, strategy)
-        ranked = None if self.latency else self._ranked.get(key)
+        key = ("picker-pool", group, tier, strategy, self.catalog.today)
+        ranked = None if self.latency else self.catalog.memo.get(key)
         if ranked is None:
             today = self.catalog.today
             members = [e for e in self.catalog if self._static_reason(e, group, tier, today) is None]
             ranked = tuple(sorted(members, key=strategy_key(strategy, self.latency)))
             if not self.latency:
-                self._ranked[key] = ranked
+                self.catalog.memo[key] = ranked
         return ranked
 
     @staticmethod

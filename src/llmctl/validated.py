@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,18 +24,29 @@ from llmctl.paths import ENV_NO_CACHE
 CATALOG_KEYS = ("llms",)
 
 
-def cached(path: Path, cache_dir: Path | None, salt: str, build: Callable[[], Any]) -> Any:
-    """Return `build()`'s JSON-able result for `path`, from the cache when the file is unchanged."""
+def cached(
+    paths: Path | Sequence[Path | None], cache_dir: Path | None, salt: str, build: Callable[[], Any]
+) -> Any:
+    """Return `build()`'s JSON-able result, from the cache while none of `paths` has changed.
+
+    A path given as None stands for "no such file" and is part of the key too.
+    """
+    paths = [paths] if isinstance(paths, Path) else list(paths)
     if cache_dir is None or os.environ.get(ENV_NO_CACHE):
         return build()
-    try:
-        st = path.stat()
-    except OSError:
-        return build()
+    key: list[Any] = [__version__, salt]
+    for path in paths:
+        if path is None:
+            key.append(None)
+            continue
+        try:
+            st = path.stat()
+        except OSError:
+            return build()
+        key.append([str(path), st.st_size, st.st_mtime_ns, st.st_ino])
     import hashlib
 
-    key = [__version__, salt, str(path), st.st_size, st.st_mtime_ns, st.st_ino]
-    name = hashlib.sha1(f"{salt}\0{path}".encode()).hexdigest()[:20] + ".json"
+    name = hashlib.sha1("\0".join([salt, *map(str, paths)]).encode()).hexdigest()[:20] + ".json"
     cache_file = cache_dir / "validated" / name
     try:
         stored = json.loads(cache_file.read_text(encoding="utf-8"))

@@ -11,9 +11,67 @@ from llmctl import __version__
 from llmctl.errors import LlmctlError
 from llmctl.paths import ENV_CATALOG, ENV_DEBUG, ENV_HOME
 
+# Command name -> (module, attribute): a command function or a Typer sub-app. A command's
+# module is imported only when that command runs, so start-up stays close to a bare Typer app.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "pick": ("llmctl.cli.pick_cmd", "pick"),
+    "list": ("llmctl.cli.llms_cmd", "list_llms"),
+    "show": ("llmctl.cli.llms_cmd", "show"),
+    "add": ("llmctl.cli.llms_cmd", "add"),
+    "edit": ("llmctl.cli.llms_cmd", "edit"),
+    "remove": ("llmctl.cli.llms_cmd", "remove"),
+    "enable": ("llmctl.cli.llms_cmd", "enable"),
+    "disable": ("llmctl.cli.llms_cmd", "disable"),
+    "book": ("llmctl.cli.books_cmd", "app"),
+    "job": ("llmctl.cli.jobs_cmd", "app"),
+    "default": ("llmctl.cli.defaults_cmd", "app"),
+    "catalog": ("llmctl.cli.catalog_cmd", "app"),
+    "audit": ("llmctl.cli.audit_cmd", "audit"),
+    "completion": ("llmctl.cli.completion_cmd", "completion"),
+}
+
+
+def _load_command(name: str) -> Any:
+    import importlib
+
+    from typer.main import get_command
+
+    module, attribute = LAZY_COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        target = single
+    command = get_command(target)
+    command.name = name
+    return command
+
+
+class _Commands(dict):
+    """The group's commands: every name is known up front, each is built when first asked for."""
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        if name in LAZY_COMMANDS and not dict.__contains__(self, name):
+            self[name] = _load_command(name)
+        return dict.get(self, name, default)
+
+    def keys(self) -> Any:
+        return list(dict.fromkeys([*LAZY_COMMANDS, *dict.keys(self)]))
+
 
 class LlmctlGroup(TyperGroup):
-    """Turns every LlmctlError raised below into `llmctl: error: ...` and its exit code."""
+    """Loads commands lazily and turns every LlmctlError raised below into
+    `llmctl: error: ...` and its exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands.keys())
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -78,31 +136,6 @@ def _main(
     from llmctl.cli.state import State
 
     ctx.obj = State(home_arg=home, catalog_arg=catalog)
-
-
-def _register() -> None:
-    from llmctl.cli import (
-        audit_cmd,
-        books_cmd,
-        catalog_cmd,
-        completion_cmd,
-        defaults_cmd,
-        jobs_cmd,
-        llms_cmd,
-        pick_cmd,
-    )
-
-    pick_cmd.register(app)
-    llms_cmd.register(app)
-    app.add_typer(books_cmd.app, name="book")
-    app.add_typer(jobs_cmd.app, name="job")
-    app.add_typer(catalog_cmd.app, name="catalog")
-    app.add_typer(defaults_cmd.app, name="default")
-    audit_cmd.register(app)
-    completion_cmd.register(app)
-
-
-_register()
 
 
 def main() -> None:

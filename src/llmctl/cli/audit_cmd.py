@@ -9,10 +9,6 @@ from llmctl.cli.output import emit_json, table
 from llmctl.cli.state import state
 
 
-def register(app: typer.Typer) -> None:
-    app.command("audit")(audit)
-
-
 def audit(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the last N changes.")] = 20,

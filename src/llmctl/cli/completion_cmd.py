@@ -17,10 +17,6 @@ def script(shell: str) -> str:
     return get_completion_script(prog_name="llmctl", complete_var=COMPLETE_VAR, shell=shell) + "\n"
 
 
-def register(app: typer.Typer) -> None:
-    app.command("completion")(completion)
-
-
 def completion(
     shell: Annotated[str | None, typer.Argument(help="bash, zsh or fish.")] = None,
     write: Annotated[

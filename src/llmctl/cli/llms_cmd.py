@@ -13,16 +13,6 @@ from llmctl.cli.state import state
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("list")(list_llms)
-    app.command("show")(show)
-    app.command("add")(add)
-    app.command("edit")(edit)
-    app.command("remove")(remove)
-    app.command("enable")(enable)
-    app.command("disable")(disable)
-
-
 def list_llms(
     ctx: typer.Context,
     group: Annotated[

@@ -10,10 +10,6 @@ from llmctl.cli.selection_options import selection_from, with_selection_options
 from llmctl.cli.state import state
 
 
-def register(app: typer.Typer) -> None:
-    app.command("pick")(pick)
-
-
 @with_selection_options
 def pick(
     ctx: typer.Context,

@@ -1,0 +1,90 @@
+"""The Python API of the seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+import llmctl
+from conftest import entry
+from llmctl.errors import NoMatchError, UnknownNameError
+from llmctl.registry import DictRegistry, LLMRegistry
+
+
+class DraftChapter:
+    allowed_llm_group = "writer"
+
+
+class Broken:
+    allowed_llm_group = "poets"
+
+
+def test_select_llm_for_job_with_a_job_class(home, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    llm = llmctl.select_llm_for_job(DraftChapter, None, {})
+    assert llm.provider == "openai" and "writer" in llm.valid_groups
+    assert llmctl.select_llm_for_job(DraftChapter, "moby", {"llm_id": "gpt4o"}).id == "openai/gpt-4o"
+
+
+def test_select_llm_for_job_by_name_and_book(home, cli):
+    cli("book", "default", "set", "moby", "editor", "gpt4o")
+    llm = llmctl.select_llm_for_job("copyedit", "moby", {}, assume_available=True)
+    assert llm.id == "openai/gpt-4o"
+
+
+def test_select_llm_for_job_errors(home):
+    with pytest.raises(UnknownNameError):
+        llmctl.select_llm_for_job(Broken)
+    with pytest.raises(UnknownNameError):
+        llmctl.select_llm_for_job("nope")
+    with pytest.raises(NoMatchError):
+        llmctl.select_llm_for_job("review_chapter")  # no key set, no local reviewer
+
+
+def test_get_llm_default_and_by_id(home, cli):
+    assert llmctl.get_llm(llm_id="haiku3").id == "anthropic/claude-3-haiku"
+    cli("default", "set", "gpt4o")
+    assert llmctl.get_llm(assume_available=True).id == "openai/gpt-4o"
+    with pytest.raises(UnknownNameError):
+        llmctl.get_llm(llm_id="nope/nope")
+    with pytest.raises(llmctl.LlmctlError, match="disabled"):
+        llmctl.get_llm(llm_id="anthropic/claude-3-opus")
+    assert llmctl.get_llm().provider == "ollama"  # no key set: the local model of lowest priority
+
+
+def test_dict_registry_seed_001():
+    registry = DictRegistry(
+        [
+            entry("openai/gpt-4o-mini", tier="standard", input_cost_per_mtok=0.15),
+            entry("anthropic/sonnet", provider="anthropic", tier="standard", input_cost_per_mtok=3.0),
+            entry("openai/gpt-4o", tier="premium", input_cost_per_mtok=2.5),
+            entry("openai/off", tier="standard", input_cost_per_mtok=0.01, enabled=False),
+        ]
+    )
+    assert isinstance(registry, LLMRegistry)
+    assert registry.get_by_tier("standard").id == "openai/gpt-4o-mini"
+    assert registry.get_by_tier("local") is None
+    assert registry.get_by_id("openai/gpt-4o").tier == "premium"
+    assert [e.id for e in registry.list_active()] == [
+        "anthropic/sonnet",
+        "openai/gpt-4o",
+        "openai/gpt-4o-mini",
+    ]
+
+
+def test_dict_registry_refuses_bad_entries():
+    with pytest.raises(llmctl.LlmctlError):
+        DictRegistry([entry("a/b", input_cost_per_mtok=-1)])
+
+
+def test_dict_registry_from_env(home, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    registry = DictRegistry.from_env()
+    assert {e.id for e in registry} == {"openai/gpt-3.5-turbo", "openai/gpt-4o-mini", "openai/gpt-4o"}
+    assert registry.get_by_tier("economy").id == "openai/gpt-3.5-turbo"
+    assert registry.get_by_tier("premium").id == "openai/gpt-4o"
+
+
+def test_catalog_satisfies_the_registry_protocol(home):
+    catalog = llmctl.load_catalog()
+    registry = DictRegistry.from_catalog(catalog)
+    assert registry.get_by_tier("local").provider == "ollama"
