@@ -62,9 +62,8 @@ def generate(work: Path, models: int, books: int, seed: int = 7) -> tuple[Path, 
         names.append(name)
         lines = []
         if b % 10 == 0:
-            lines.append(
-                f'override = "{rng.choice([e["id"] for e in entries[:200] if "override" in e["valid_groups"]])}"'
-            )
+            overrides = [e["id"] for e in entries[:200] if "override" in e["valid_groups"]]
+            lines.append(f'override = "{rng.choice(overrides)}"')
         lines.append("[defaults]")
         for group in rng.sample(GROUPS[:-1], 3):
             choice = rng.choice([e["id"] for e in entries[:300] if group in e["valid_groups"]])
