@@ -210,3 +210,22 @@ def test_twenty_processes_setting_twenty_groups_of_one_book(home, proc):
         assert p.returncode == 0, err
     book = tomllib.loads((home / "books" / "moby.toml").read_text())
     assert book["defaults"] == {group: "acme/all" for group in groups}
+
+
+def test_readme_main_command_works_without_keys_or_setup(proc):
+    """The README's first command after installing: a pick with its explanation."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Install and run", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    command = block.strip().split("&& ", 1)[1].split()
+    assert command[0] == "llmctl"
+    result = proc(*command[1:])
+    assert result.returncode == 0, result.stderr
+    assert "chosen: " in result.stdout and "OPENAI_API_KEY is not set" in result.stdout
+
+
+def test_readme_python_example_runs(home, cli):
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("### Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    env = dict(os.environ, LLMCTL_HOME=str(home), OPENAI_API_KEY="sk-readme", OPENROUTER_API_KEY="sk-readme")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
