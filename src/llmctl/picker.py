@@ -23,11 +23,10 @@ from llmctl.catalog import Catalog, tier_rank
 from llmctl.errors import NoMatchError
 from llmctl.jobs import Job
 from llmctl.provider_info import key_env_for
-from llmctl.records import LLM
+from llmctl.records import LLM, blended_cost, or_inf, quality_key
 
 STRATEGIES = ("quality", "cheapest", "fastest", "priority")
 RULES = ("book_override", "job_llm", "book_default", "best_in_group", "tier", "scope_default", "priority")
-_INF = float("inf")
 
 # A hook that says why an LLM cannot be used right now (e.g. in cooldown), or None.
 Unavailable = Callable[[LLM], "str | None"]
@@ -146,32 +145,22 @@ def worst_case_cost(entry: LLM, prompt_tokens: int | None) -> float | None:
 def strategy_key(strategy: str, latency: Latency | None = None) -> Callable[[LLM], tuple]:
     """Sort key for a strategy; every key ends with the id so ties are stable."""
     if strategy == "quality":
-        return lambda e: (-(e.quality_score if e.quality_score is not None else -1.0), _cost(e), e.id)
+        return quality_key
     if strategy == "cheapest":
-        return lambda e: (_or_inf(e.input_cost_per_mtok), _or_inf(e.output_cost_per_mtok), e.id)
+        return lambda e: (or_inf(e.input_cost_per_mtok), or_inf(e.output_cost_per_mtok), e.id)
     if strategy == "fastest":
 
         def speed(e: LLM) -> tuple:
             observed = latency(e.id) if latency else None
             return (
                 0 if observed is not None else 1,
-                observed if observed is not None else _or_inf(e.seconds_per_output_mtok),
-                _cost(e),
+                observed if observed is not None else or_inf(e.seconds_per_output_mtok),
+                blended_cost(e),
                 e.id,
             )
 
         return speed
     return lambda e: (e.priority, e.id)
-
-
-def _cost(e: LLM) -> float:
-    if e.input_cost_per_mtok is None and e.output_cost_per_mtok is None:
-        return _INF
-    return (e.input_cost_per_mtok or 0.0) + (e.output_cost_per_mtok or 0.0)
-
-
-def _or_inf(value: float | None) -> float:
-    return _INF if value is None else value
 
 
 class Picker:

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 from llmctl.errors import UnknownNameError, UsageError
 from llmctl.provider_info import missing_key
-from llmctl.records import CAPABILITIES, LLM, TIERS
+from llmctl.records import CAPABILITIES, LLM, TIERS, blended_cost, or_inf, quality_key
 
 SORTS = ("quality", "cost", "speed", "context", "priority", "id")
-_LAST = float("inf")
 
 
 @dataclass
@@ -99,27 +98,16 @@ def _mentions(entry: LLM, text: str) -> bool:
 def sort_key(sort: str):
     """Key function for a sort name; every key ends with the id so the order is stable."""
     if sort == "quality":
-        return lambda e: (-(e.quality_score if e.quality_score is not None else -1), blended_cost(e), e.id)
+        return quality_key
     if sort == "cost":
         return lambda e: (blended_cost(e), e.id)
     if sort == "speed":
-        return lambda e: (_or_last(e.seconds_per_output_mtok), e.id)
+        return lambda e: (or_inf(e.seconds_per_output_mtok), e.id)
     if sort == "context":
         return lambda e: (-(e.context_length or 0), e.id)
     if sort == "priority":
         return lambda e: (e.priority, e.id)
     return lambda e: e.id
-
-
-def blended_cost(entry: LLM) -> float:
-    """Input plus output price per million tokens; unknown prices sort last."""
-    if entry.input_cost_per_mtok is None and entry.output_cost_per_mtok is None:
-        return _LAST
-    return (entry.input_cost_per_mtok or 0.0) + (entry.output_cost_per_mtok or 0.0)
-
-
-def _or_last(value: float | None) -> float:
-    return _LAST if value is None else value
 
 
 def run_query(entries: Iterable[LLM], query: Query) -> list[LLM]:

@@ -44,6 +44,7 @@ ENTRY_FIELDS = (
 )
 
 DEFAULT_PRIORITY = 100
+_INF = float("inf")
 
 
 def default_model(llm_id: str, provider: str) -> str:
@@ -116,6 +117,24 @@ class LLM:
                 continue
             data[name] = _copy(value)
         return data
+
+
+def blended_cost(entry: LLM) -> float:
+    """Input plus output price per million tokens; unknown prices sort last (infinity)."""
+    if entry.input_cost_per_mtok is None and entry.output_cost_per_mtok is None:
+        return _INF
+    return (entry.input_cost_per_mtok or 0.0) + (entry.output_cost_per_mtok or 0.0)
+
+
+def or_inf(value: float | None) -> float:
+    """A missing figure sorts after every known one."""
+    return _INF if value is None else value
+
+
+def quality_key(entry: LLM) -> tuple:
+    """Highest quality first (unscored last), then lower cost, then id."""
+    score = entry.quality_score if entry.quality_score is not None else -1.0
+    return (-score, blended_cost(entry), entry.id)
 
 
 def _copy(value: Any) -> Any:
