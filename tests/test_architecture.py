@@ -34,9 +34,38 @@ def test_core_never_imports_the_cli():
         assert not any(m.startswith("llmctl.cli") for m in imported_modules(path, full=True)), path
 
 
-def test_httpx_only_inside_providers_and_router():
+def module_level_imports(path: Path) -> set[str]:
+    """Top-level packages imported when the module itself is imported (not inside functions
+    or `if TYPE_CHECKING:`)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_httpx_imported_at_module_level_only_by_providers_and_router():
     for path in SRC.rglob("*.py"):
         rel = path.relative_to(SRC)
-        if rel.parts[0] == "providers" or rel.name == "router.py":
+        if (rel.parts[0] == "providers" and rel.name != "__init__.py") or rel.name == "router.py":
             continue
-        assert "httpx" not in imported_modules(path), path
+        assert "httpx" not in module_level_imports(path), path
+
+
+def test_modules_that_import_httpx_are_not_imported_by_network_free_modules():
+    heavy = {"llmctl.router", "llmctl.providers.base", "llmctl.providers.openai_compat",
+             "llmctl.providers.anthropic", "llmctl.providers.ollama", "llmctl.sending", "llmctl.client"}
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        module = "llmctl." + ".".join(rel.with_suffix("").parts)
+        if module in heavy or rel.parts[0] == "providers":
+            continue
+        imported = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+        assert not imported & heavy, (path, imported & heavy)

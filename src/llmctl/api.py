@@ -12,7 +12,7 @@ from typing import Any
 from llmctl.catalog import Catalog, load_catalog
 from llmctl.errors import UsageError
 from llmctl.paths import Home
-from llmctl.picker import Decision, Picker
+from llmctl.picker import Decision, Latency, Picker, Unavailable
 from llmctl.records import LLM
 from llmctl.selection import Selection, build_request
 
@@ -24,8 +24,13 @@ def decide(
     home: Home | None = None,
     explain: bool = False,
     env: Mapping[str, str] | None = None,
+    unavailable: Unavailable | None = None,
+    latency: Latency | None = None,
 ) -> tuple[Decision, list[str]]:
     """Return the picker's Decision for `selection` and the warnings raised on the way.
+
+    `unavailable` says why an LLM cannot be used now (default: the cooldown state);
+    `latency` gives observed latencies for `fastest` (default: the usage store).
 
     Raises UnknownNameError/UsageError (exit 2) for bad names, FileError (exit 3) for
     broken files, NoMatchError (exit 4) when no LLM fits.
@@ -33,7 +38,17 @@ def decide(
     home = home or Home.resolve()
     catalog = catalog or load_catalog(home)
     request, warnings = build_request(catalog, home, selection)
-    decision = Picker(catalog, env=env).decide(request, explain=explain)
+    if unavailable is None:
+        from llmctl.cooldown import Cooldown
+
+        unavailable = Cooldown.for_home(home, catalog.config.providers).hook()
+    if latency is None and (request.strategy or catalog.config.strategy) == "fastest":
+        from llmctl.usage import UsageStore
+
+        latency = UsageStore.for_home(home).latencies().get
+    decision = Picker(catalog, env=env, unavailable=unavailable, latency=latency).decide(
+        request, explain=explain
+    )
     return decision, warnings + decision.warnings
 
 

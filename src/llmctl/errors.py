@@ -97,3 +97,50 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
             if lowered and lowered in candidate.lower() and candidate not in found:
                 found.append(candidate)
     return found
+
+
+class ProviderError(LlmctlError):
+    """A provider request failed. `kind` says how, `retryable` whether the same LLM may be tried again.
+
+    Kinds: connection, timeout, rate_limit, server, auth, bad_request, not_found,
+    context_length, malformed, stream_broken, no_key.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+    @property
+    def endpoint_level(self) -> bool:
+        """Failures of the connection itself cool down the whole endpoint, not one model."""
+        return self.kind in ("connection", "timeout")
+
+
+class AllFailedError(LlmctlError):
+    """Every LLM of the fallback chain failed (exit 1); `attempts` lists each try."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, attempts: list, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.attempts = attempts
+        self.more = [a.line() for a in attempts]
+
+
+class StreamInterrupted(LlmctlError):
+    """The answer broke off after part of it was written: never stitched to another model (exit 1)."""
+
+    exit_code = 1

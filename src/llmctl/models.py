@@ -165,6 +165,7 @@ class ProviderSpec(BaseModel):
     base_url: Annotated[str | None, Field(pattern=r"^https?://\S+$")] = None
     api_key_env: Annotated[str | None, Field(pattern=ENV_NAME.pattern)] = None
     headers: dict[str, str] = {}
+    api_version: str | None = None
     requests_per_minute: PositiveInt | None = None
     tokens_per_minute: PositiveInt | None = None
 

@@ -86,6 +86,9 @@ class Decision:
     trace: list[Step]
     warnings: list[str]
     candidates: list[tuple[LLM, str | None]] | None = None
+    # LLMs that would have come first but cannot be used now (id, reason): pinned ones that
+    # were skipped, and better-ranked candidates without a key or in cooldown.
+    passed_over: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def group(self) -> str | None:
@@ -233,14 +236,15 @@ class Picker:
         LLM named on the command line and NoMatchError (exit 4) when nothing fits."""
         trace: list[Step] = []
         warnings: list[str] = []
+        passed: list[tuple[str, str]] = []
         named = self.catalog.get(req.llm) if req.llm else None  # unknown: exit 2, before anything
         strategy = req.strategy or self._default_strategy(req)
-        chosen = self._pinned(req, named, trace, warnings)
+        chosen = self._pinned(req, named, trace, warnings, passed)
         rule = chosen[1] if chosen else None
         pool = self.pool(req.group, req.tier, strategy)
         entry = chosen[0] if chosen else None
         if entry is None:
-            entry, rule = self._from_pool(req, pool, strategy, trace, warnings)
+            entry, rule = self._from_pool(req, pool, strategy, trace, warnings, passed)
         else:
             trace.append(Step(self._pool_rule(req), False, f"not needed: {rule} chose {entry.id}"))
         if entry.deprecated:
@@ -249,7 +253,7 @@ class Picker:
                 + (f"; its replacement is {entry.replacement}" if entry.replacement else "")
             )
         chain = self._chain(entry, pool, req)
-        decision = Decision(entry, rule, req, strategy, chain, trace, warnings)
+        decision = Decision(entry, rule, req, strategy, chain, trace, warnings, passed_over=passed)
         if explain:
             decision.candidates = self.candidates(req)
         return decision
@@ -268,7 +272,12 @@ class Picker:
         return "tier" if req.tier is not None else "priority"
 
     def _pinned(
-        self, req: Request, named: LLM | None, trace: list[Step], warnings: list[str]
+        self,
+        req: Request,
+        named: LLM | None,
+        trace: list[Step],
+        warnings: list[str],
+        passed: list[tuple[str, str]],
     ) -> tuple[LLM, str] | None:
         book = req.book
         book_src = f"book file {book.path}" if book and book.exists else None
@@ -301,6 +310,7 @@ class Picker:
             if why:
                 trace.append(Step(rule, False, f"{llm_id} skipped: {why}", llm_id, source))
                 warnings.append(f"{rule.replace('_', ' ')} {llm_id} skipped: {why}")
+                passed.append((llm_id, why))
                 continue
             trace.append(Step(rule, True, f"{entry.id} ({_origin(entry)})", entry.id, source))
             for later in RULES[RULES.index(rule) + 1 : 3]:
@@ -309,37 +319,51 @@ class Picker:
         return None
 
     def _from_pool(
-        self, req: Request, pool: tuple[LLM, ...], strategy: str, trace: list[Step], warnings: list[str]
+        self,
+        req: Request,
+        pool: tuple[LLM, ...],
+        strategy: str,
+        trace: list[Step],
+        warnings: list[str],
+        passed: list[tuple[str, str]],
     ) -> tuple[LLM, str]:
         if req.group is None and req.tier is None:
-            default_id = self.catalog.config.defaults.get(req.scope)
-            source = f"config.toml [defaults] {req.scope}"
-            default = self.catalog.entries.get(default_id) if default_id else None
-            why = (None if default is not None else "no longer in the catalog") if default_id else None
-            why = why or (self.reason(default, req) if default else None)
-            if default is not None and why is None:
-                trace.append(
-                    Step("scope_default", True, f"{default.id} ({_origin(default)})", default.id, source)
-                )
+            default = self._scope_default(req, trace, warnings, passed)
+            if default is not None:
                 return default, "scope_default"
-            note = f"{default_id} skipped: {why}" if default_id else f"scope {req.scope!r} has no default"
-            if default_id:
-                warnings.append(f"scope default {default_id} skipped: {why}")
-            trace.append(Step("scope_default", False, note, default_id, source if default_id else None))
         rule = self._pool_rule(req)
         for entry in pool:
-            if self.reason(entry, req) is None:
-                trace.append(
-                    Step(
-                        rule,
-                        True,
-                        f"{entry.id}: best available of {len(pool)} by {strategy}",
-                        entry.id,
-                        _origin(entry),
-                    )
-                )
+            why = self.reason(entry, req)
+            if why is None:
+                note = f"{entry.id}: best available of {len(pool)} by {strategy}"
+                trace.append(Step(rule, True, note, entry.id, _origin(entry)))
                 return entry, rule
+            if len(passed) < req.max_attempts and (
+                why.endswith("is not set") or why.startswith("in cooldown")
+            ):
+                passed.append((entry.id, why))
         raise NoMatchError(self._nothing_fits(req, pool), hint=_no_match_hint(req))
+
+    def _scope_default(
+        self, req: Request, trace: list[Step], warnings: list[str], passed: list[tuple[str, str]]
+    ) -> LLM | None:
+        """Seed 002: the scope's default LLM, when it is set and usable."""
+        default_id = self.catalog.config.defaults.get(req.scope)
+        if not default_id:
+            trace.append(Step("scope_default", False, f"scope {req.scope!r} has no default"))
+            return None
+        source = f"config.toml [defaults] {req.scope}"
+        default = self.catalog.entries.get(default_id)
+        why = "no longer in the catalog" if default is None else self.reason(default, req)
+        if default is not None and why is None:
+            trace.append(
+                Step("scope_default", True, f"{default.id} ({_origin(default)})", default.id, source)
+            )
+            return default
+        warnings.append(f"scope default {default_id} skipped: {why}")
+        passed.append((default_id, why or ""))
+        trace.append(Step("scope_default", False, f"{default_id} skipped: {why}", default_id, source))
+        return None
 
     def _chain(self, chosen: LLM, pool: tuple[LLM, ...], req: Request) -> list[LLM]:
         chain = [chosen]

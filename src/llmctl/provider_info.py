@@ -82,3 +82,31 @@ def missing_key(provider: str, api_key_env: str | None) -> str | None:
     if env is None or os.environ.get(env):
         return None
     return env
+
+
+def base_url_env_name(provider: str) -> str:
+    return f"{provider.upper().replace('-', '_')}_BASE_URL"
+
+
+def base_url_for(
+    provider: str,
+    api_base: str | None,
+    auth: dict[str, str],
+    providers: dict[str, dict] | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """The base URL an entry's requests go to: its `api_base`, then the env var named by
+    `auth.base_url_env`, then `<PROVIDER>_BASE_URL`, then config.toml's provider
+    `base_url`, then the built-in one ("" when none is known)."""
+    env = os.environ if env is None else env
+    custom = (providers or {}).get(provider, {})
+    builtin = BUILTIN_PROVIDERS.get(provider)
+    named = auth.get("base_url_env")
+    url = (
+        api_base
+        or (env.get(named) if named else None)
+        or env.get(base_url_env_name(provider))
+        or custom.get("base_url")
+        or (builtin.base_url if builtin else "")
+    )
+    return url.rstrip("/")

@@ -28,6 +28,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("llmctl.cli.catalog_cmd", "app"),
     "audit": ("llmctl.cli.audit_cmd", "audit"),
     "completion": ("llmctl.cli.completion_cmd", "completion"),
+    "prompt": ("llmctl.cli.send_cmd", "prompt"),
+    "compare": ("llmctl.cli.send_cmd", "compare"),
+    "embed": ("llmctl.cli.send_cmd", "embed"),
 }
 
 

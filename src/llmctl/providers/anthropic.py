@@ -1,0 +1,124 @@
+"""Anthropic Messages API: `x-api-key` and `anthropic-version` headers, the system prompt
+as a top-level field, `max_tokens` required, and its SSE event types. The base URL is
+the server root; the client appends `/v1/messages`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from llmctl.errors import ProviderError
+from llmctl.providers.base import (
+    ChatRequest,
+    ChatResult,
+    Chunk,
+    Endpoint,
+    HttpCall,
+    Usage,
+    error_message,
+    merged_params,
+    sse_data,
+)
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096
+
+
+def _headers(endpoint: Endpoint) -> dict[str, str]:
+    headers = {"content-type": "application/json", "anthropic-version": API_VERSION, **endpoint.headers}
+    if endpoint.api_key:
+        headers["x-api-key"] = endpoint.api_key
+    return headers
+
+
+def build_chat(
+    endpoint: Endpoint, model: str, req: ChatRequest, stream: bool, defaults: Mapping[str, Any] | None = None
+) -> HttpCall:
+    params = merged_params(req, defaults or {})
+    system = "\n\n".join(m.content for m in req.messages if m.role == "system")
+    messages = [{"role": m.role, "content": m.content} for m in req.messages if m.role != "system"]
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "max_tokens": params.pop("max_tokens", None) or DEFAULT_MAX_TOKENS,
+        **params,
+    }
+    if system:
+        body["system"] = system
+    if stream:
+        body["stream"] = True
+    return HttpCall("POST", f"{endpoint.base_url}/v1/messages", _headers(endpoint), body)
+
+
+def _usage(data: Any) -> Usage:
+    if not isinstance(data, dict):
+        return Usage()
+    return Usage(data.get("input_tokens"), data.get("output_tokens"))
+
+
+def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
+    try:
+        text = "".join(block.get("text", "") for block in data["content"] if block.get("type") == "text")
+    except (KeyError, TypeError, AttributeError):
+        raise _malformed(endpoint, data) from None
+    return ChatResult(
+        text=text,
+        usage=_usage(data.get("usage")),
+        model=data.get("model"),
+        finish_reason=data.get("stop_reason"),
+    )
+
+
+def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+    """message_start (input tokens), content_block_delta (text), message_delta (output
+    tokens, stop reason), message_stop; `error` events become ProviderError; pings are skipped."""
+    usage = Usage()
+    for event, data in sse_data(lines):
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            raise ProviderError(
+                f"{endpoint.provider}: a stream event is not JSON", kind="malformed", retryable=True
+            ) from None
+        kind = event or obj.get("type")
+        if kind == "message_start":
+            usage = _usage(obj.get("message", {}).get("usage"))
+        elif kind == "content_block_delta":
+            delta = obj.get("delta", {})
+            if delta.get("type") == "text_delta":
+                yield Chunk(text=delta.get("text", ""))
+        elif kind == "message_delta":
+            out = (obj.get("usage") or {}).get("output_tokens")
+            usage = Usage(usage.input_tokens, out if out is not None else usage.output_tokens)
+            yield Chunk(usage=usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))
+        elif kind == "message_stop":
+            return
+        elif kind == "error":
+            detail = endpoint.redact(error_message(data))
+            overloaded = "overloaded" in detail.lower()
+            raise ProviderError(
+                f"{endpoint.provider}: error in the stream: {detail}",
+                kind="server",
+                status=529 if overloaded else None,
+                retryable=True,
+            )
+
+
+def build_models(endpoint: Endpoint) -> HttpCall:
+    return HttpCall("GET", f"{endpoint.base_url}/v1/models", _headers(endpoint), None, {"limit": "1000"})
+
+
+def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
+    try:
+        return [{"id": m["id"], "name": m.get("display_name")} for m in data["data"]]
+    except (KeyError, TypeError):
+        raise _malformed(endpoint, data) from None
+
+
+def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
+    return ProviderError(
+        f"{endpoint.provider}: unexpected response shape: {endpoint.redact(str(data)[:120])}",
+        kind="malformed",
+        retryable=True,
+    )

@@ -1,0 +1,119 @@
+"""Ollama's native API: `/api/chat` (NDJSON streaming), `/api/embed`, `/api/tags`.
+No key; the base URL is the server root (default http://localhost:11434)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from llmctl.errors import ProviderError
+from llmctl.providers.base import (
+    ChatRequest,
+    ChatResult,
+    Chunk,
+    Endpoint,
+    HttpCall,
+    Usage,
+    error_message,
+    merged_params,
+    text_messages,
+)
+
+# Request parameters Ollama reads from `options`, under its own names.
+_OPTION_NAMES = {
+    "max_tokens": "num_predict",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "seed": "seed",
+    "stop": "stop",
+}
+
+
+def _headers(endpoint: Endpoint) -> dict[str, str]:
+    headers = {"content-type": "application/json", **endpoint.headers}
+    if endpoint.api_key:
+        headers["authorization"] = f"Bearer {endpoint.api_key}"
+    return headers
+
+
+def build_chat(
+    endpoint: Endpoint, model: str, req: ChatRequest, stream: bool, defaults: Mapping[str, Any] | None = None
+) -> HttpCall:
+    params = merged_params(req, defaults or {})
+    options = {_OPTION_NAMES.get(k, k): v for k, v in params.items()}
+    body: dict[str, Any] = {"model": model, "messages": text_messages(req), "stream": stream}
+    if options:
+        body["options"] = options
+    return HttpCall("POST", f"{endpoint.base_url}/api/chat", _headers(endpoint), body)
+
+
+def _usage(data: Mapping[str, Any]) -> Usage:
+    return Usage(data.get("prompt_eval_count"), data.get("eval_count"))
+
+
+def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
+    try:
+        text = data["message"].get("content") or ""
+    except (KeyError, TypeError, AttributeError):
+        raise _malformed(endpoint, data) from None
+    return ChatResult(
+        text=text, usage=_usage(data), model=data.get("model"), finish_reason=data.get("done_reason")
+    )
+
+
+def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+    """One JSON object per line; the last has `done: true` and the token counts."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise ProviderError(
+                f"{endpoint.provider}: a stream line is not JSON", kind="malformed", retryable=True
+            ) from None
+        if not isinstance(obj, dict):
+            raise _malformed(endpoint, obj)
+        if obj.get("error"):
+            raise ProviderError(
+                f"{endpoint.provider}: error in the stream: {error_message(line)}",
+                kind="server",
+                retryable=True,
+            )
+        text = (obj.get("message") or {}).get("content") or ""
+        if obj.get("done"):
+            yield Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))
+            return
+        yield Chunk(text=text)
+
+
+def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
+    return HttpCall(
+        "POST", f"{endpoint.base_url}/api/embed", _headers(endpoint), {"model": model, "input": texts}
+    )
+
+
+def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage]:
+    try:
+        return data["embeddings"], Usage(data.get("prompt_eval_count"), None)
+    except (KeyError, TypeError):
+        raise _malformed(endpoint, data) from None
+
+
+def build_models(endpoint: Endpoint) -> HttpCall:
+    return HttpCall("GET", f"{endpoint.base_url}/api/tags", _headers(endpoint))
+
+
+def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
+    try:
+        return [{"id": m["name"], "context_length": None} for m in data["models"]]
+    except (KeyError, TypeError):
+        raise _malformed(endpoint, data) from None
+
+
+def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
+    return ProviderError(
+        f"{endpoint.provider}: unexpected response shape: {str(data)[:120]}", kind="malformed", retryable=True
+    )

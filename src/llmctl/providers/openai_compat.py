@@ -1,0 +1,142 @@
+"""OpenAI-compatible chat completions: OpenAI, OpenRouter, Groq, Fireworks, Together,
+Mistral, DeepSeek, xAI, Gemini's OpenAI endpoint, Azure OpenAI, vLLM, LM Studio,
+llama.cpp and Ollama's /v1. Base URLs include the version path (`.../v1`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from llmctl.errors import ProviderError
+from llmctl.providers.base import (
+    ChatRequest,
+    ChatResult,
+    Chunk,
+    Endpoint,
+    HttpCall,
+    Usage,
+    error_message,
+    merged_params,
+    sse_data,
+    text_messages,
+)
+
+
+def _headers(endpoint: Endpoint) -> dict[str, str]:
+    headers = {"content-type": "application/json", **endpoint.headers}
+    if endpoint.api_key:
+        if endpoint.provider == "azure":
+            headers["api-key"] = endpoint.api_key
+        else:
+            headers["authorization"] = f"Bearer {endpoint.api_key}"
+    return headers
+
+
+def _url(endpoint: Endpoint, model: str, path: str) -> tuple[str, dict[str, str]]:
+    if endpoint.provider == "azure":
+        # Azure: the model is the deployment name; the version goes in the query string.
+        return (
+            f"{endpoint.base_url}/openai/deployments/{model}/{path}",
+            {"api-version": endpoint.api_version or ""},
+        )
+    return f"{endpoint.base_url}/{path}", {}
+
+
+def build_chat(
+    endpoint: Endpoint, model: str, req: ChatRequest, stream: bool, defaults: Mapping[str, Any] | None = None
+) -> HttpCall:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": text_messages(req),
+        **merged_params(req, defaults or {}),
+    }
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    url, params = _url(endpoint, model, "chat/completions")
+    if endpoint.provider == "azure":
+        body.pop("model")
+    return HttpCall("POST", url, _headers(endpoint), body, params)
+
+
+def _usage(data: Any) -> Usage:
+    if not isinstance(data, dict):
+        return Usage()
+    return Usage(data.get("prompt_tokens"), data.get("completion_tokens"))
+
+
+def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
+    try:
+        choice = data["choices"][0]
+        text = choice["message"].get("content") or ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise _malformed(endpoint, data) from None
+    return ChatResult(
+        text=text,
+        usage=_usage(data.get("usage")),
+        model=data.get("model"),
+        finish_reason=choice.get("finish_reason"),
+    )
+
+
+def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+    """Chunks of an SSE stream of `chat.completion.chunk` objects, ending at `[DONE]`."""
+    for _event, data in sse_data(lines):
+        if data.strip() == "[DONE]":
+            return
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            raise ProviderError(
+                f"{endpoint.provider}: a stream chunk is not JSON", kind="malformed", retryable=True
+            ) from None
+        if not isinstance(obj, dict):
+            raise _malformed(endpoint, obj)
+        if obj.get("error"):
+            detail = endpoint.redact(error_message(json.dumps(obj)))
+            raise ProviderError(
+                f"{endpoint.provider}: error in the stream: {detail}", kind="server", retryable=True
+            )
+        choices = obj.get("choices") or []
+        delta = choices[0].get("delta", {}) if choices else {}
+        yield Chunk(
+            text=delta.get("content") or "",
+            usage=_usage(obj["usage"]) if obj.get("usage") else None,
+            finish_reason=choices[0].get("finish_reason") if choices else None,
+        )
+
+
+def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
+    url, params = _url(endpoint, model, "embeddings")
+    return HttpCall("POST", url, _headers(endpoint), {"model": model, "input": texts}, params)
+
+
+def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage]:
+    try:
+        vectors = [item["embedding"] for item in sorted(data["data"], key=lambda d: d.get("index", 0))]
+    except (KeyError, TypeError):
+        raise _malformed(endpoint, data) from None
+    usage = data.get("usage") or {}
+    return vectors, Usage(usage.get("prompt_tokens"), None)
+
+
+def build_models(endpoint: Endpoint) -> HttpCall:
+    url = f"{endpoint.base_url}/models"
+    params = {"api-version": endpoint.api_version or ""} if endpoint.provider == "azure" else {}
+    return HttpCall("GET", url, _headers(endpoint), None, params)
+
+
+def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Model ids (and, from OpenRouter, the whole model objects)."""
+    try:
+        return [m if isinstance(m, dict) else {"id": str(m)} for m in data["data"]]
+    except (KeyError, TypeError):
+        raise _malformed(endpoint, data) from None
+
+
+def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
+    shown = endpoint.redact(json.dumps(data)[:120]) if not isinstance(data, str) else data[:120]
+    return ProviderError(
+        f"{endpoint.provider}: unexpected response shape: {shown}", kind="malformed", retryable=True
+    )

@@ -1,0 +1,114 @@
+"""Cost, and the usage store: every attempt in SQLite in the data dir.
+
+Each row keeps the prices it was costed at, so costs can be recomputed. The `fastest`
+strategy reads observed latencies from here. Reports on it come later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from llmctl.paths import Home
+from llmctl.records import LLM
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    book TEXT, job TEXT, llm TEXT NOT NULL, provider TEXT NOT NULL,
+    outcome TEXT NOT NULL, status INTEGER, error TEXT,
+    latency_ms REAL, ttft_ms REAL,
+    input_tokens INTEGER, output_tokens INTEGER,
+    input_cost_per_mtok REAL, output_cost_per_mtok REAL, cost REAL
+);
+CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
+"""
+
+
+def cost_of(entry: LLM, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """USD at the catalog's prices, or None when a price or a count is unknown."""
+    if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
+        return None
+    if input_tokens is None and output_tokens is None:
+        return None
+    total = (input_tokens or 0) * entry.input_cost_per_mtok + (
+        output_tokens or 0
+    ) * entry.output_cost_per_mtok
+    return round(total / 1_000_000, 8)
+
+
+@dataclass
+class AttemptRecord:
+    llm: str
+    provider: str
+    outcome: str
+    book: str | None = None
+    job: str | None = None
+    status: int | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_cost_per_mtok: float | None = None
+    output_cost_per_mtok: float | None = None
+    cost: float | None = None
+
+
+class UsageStore:
+    """The attempts table. Opened per use; SQLite serialises concurrent writers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_home(cls, home: Home) -> UsageStore:
+        return cls(home.data_dir / "usage.sqlite")
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10)
+        conn.executescript(SCHEMA)
+        return conn
+
+    def record(self, rec: AttemptRecord) -> None:
+        row = asdict(rec)
+        row["time"] = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        try:
+            with self._connect() as conn:
+                conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({marks})", tuple(row.values()))
+        except sqlite3.Error:
+            pass  # the answer matters more than its bookkeeping
+
+    def rows(self, limit: int = 1000) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            cur = conn.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
+            return [dict(r) for r in cur.fetchall()][::-1]
+
+    def latencies(self, window: int = 20) -> dict[str, float]:
+        """Median latency in seconds of each LLM's last `window` successful attempts."""
+        if not self.path.exists():
+            return {}
+        try:
+            with self._connect() as conn:
+                cur = conn.execute(
+                    "SELECT llm, latency_ms FROM attempts WHERE outcome = 'ok' "
+                    "AND latency_ms IS NOT NULL ORDER BY id DESC"
+                )
+                seen: dict[str, list[float]] = {}
+                for llm, latency in cur:
+                    values = seen.setdefault(llm, [])
+                    if len(values) < window:
+                        values.append(latency)
+        except sqlite3.Error:
+            return {}
+        return {llm: statistics.median(values) / 1000 for llm, values in seen.items()}
