@@ -55,8 +55,15 @@ def test_httpx_imported_at_module_level_only_by_providers_and_router():
 
 
 def test_modules_that_import_httpx_are_not_imported_by_network_free_modules():
-    heavy = {"llmctl.router", "llmctl.providers.base", "llmctl.providers.openai_compat",
-             "llmctl.providers.anthropic", "llmctl.providers.ollama", "llmctl.sending", "llmctl.client"}
+    heavy = {
+        "llmctl.router",
+        "llmctl.providers.base",
+        "llmctl.providers.openai_compat",
+        "llmctl.providers.anthropic",
+        "llmctl.providers.ollama",
+        "llmctl.sending",
+        "llmctl.client",
+    }
     for path in SRC.rglob("*.py"):
         rel = path.relative_to(SRC)
         module = "llmctl." + ".".join(rel.with_suffix("").parts)

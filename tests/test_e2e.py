@@ -227,5 +227,7 @@ def test_readme_python_example_runs(home, cli):
     readme = (ROOT / "README.md").read_text()
     code = readme.split("### Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     env = dict(os.environ, LLMCTL_HOME=str(home), OPENAI_API_KEY="sk-readme", OPENROUTER_API_KEY="sk-readme")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
     assert result.returncode == 0, result.stderr

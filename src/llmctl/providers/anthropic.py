@@ -103,6 +103,9 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
                 status=529 if overloaded else None,
                 retryable=True,
             )
+    raise ProviderError(
+        f"{endpoint.provider}: the stream ended without message_stop", kind="stream_broken", retryable=True
+    )
 
 
 def build_models(endpoint: Endpoint) -> HttpCall:

@@ -87,6 +87,9 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             yield Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))
             return
         yield Chunk(text=text)
+    raise ProviderError(
+        f"{endpoint.provider}: the stream ended before `done`", kind="stream_broken", retryable=True
+    )
 
 
 def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:

@@ -105,6 +105,9 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             usage=_usage(obj["usage"]) if obj.get("usage") else None,
             finish_reason=choices[0].get("finish_reason") if choices else None,
         )
+    raise ProviderError(
+        f"{endpoint.provider}: the stream ended without [DONE]", kind="stream_broken", retryable=True
+    )
 
 
 def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:

@@ -1,0 +1,250 @@
+"""Wire formats of each adapter, checked with pytest-httpx."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from conftest import entry
+from llmctl.errors import ProviderError
+from llmctl.providers import anthropic, ollama, openai_compat
+from llmctl.providers.base import (
+    ChatRequest,
+    Message,
+    resolve_endpoint,
+    retry_after,
+    send_json,
+    status_error,
+    stream_lines,
+)
+from llmctl.registry import DictRegistry
+
+KEY = "sk-provider-test"
+REQ = ChatRequest([Message("system", "Be brief."), Message("user", "Hi")], temperature=0.2, max_tokens=50)
+
+
+def llm(**fields):
+    spec = entry(fields.pop("id", "openai/gpt-4o"), **fields)
+    return DictRegistry([spec]).get_by_id(spec["id"])
+
+
+def endpoint_for(e, env=None, providers=None):
+    return resolve_endpoint(
+        e, providers or {}, env if env is not None else {"OPENAI_API_KEY": KEY, "ANTHROPIC_API_KEY": KEY}
+    )
+
+
+def test_openai_request_shape(httpx_mock):
+    e = llm()
+    ep = endpoint_for(e)
+    httpx_mock.add_response(
+        url="https://api.openai.com/v1/chat/completions",
+        json={
+            "choices": [{"message": {"content": "Hello"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 9, "completion_tokens": 1},
+            "model": "gpt-4o",
+        },
+    )
+    call = openai_compat.build_chat(ep, e.model, REQ, False, {"temperature": 0.7, "top_p": 0.9})
+    with httpx.Client() as client:
+        result = openai_compat.parse_chat(send_json(client, call, ep, 5), ep)
+    sent = httpx_mock.get_request()
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
+    body = json.loads(sent.content)
+    assert body == {
+        "model": "gpt-4o",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "max_tokens": 50,
+    }
+    assert (result.text, result.usage.input_tokens, result.usage.output_tokens) == ("Hello", 9, 1)
+
+
+def test_openai_stream_chunks_and_usage(httpx_mock):
+    ep = endpoint_for(llm())
+    sse = (
+        'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n'
+        'data: {"choices":[{"delta":{"content":"He"}}]}\n\n'
+        ": keep-alive comment\n\n"
+        'data: {"choices":[{"delta":{"content":"llo"},"finish_reason":"stop"}]}\n\n'
+        'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n'
+        "data: [DONE]\n\n"
+    )
+    httpx_mock.add_response(content=sse.encode(), headers={"content-type": "text/event-stream"})
+    call = openai_compat.build_chat(ep, "gpt-4o", REQ, True)
+    assert call.json["stream"] is True and call.json["stream_options"] == {"include_usage": True}
+    with httpx.Client() as client:
+        chunks = list(openai_compat.parse_stream(stream_lines(client, call, ep, 5), ep))
+    assert "".join(c.text for c in chunks) == "Hello"
+    assert chunks[-1].usage.output_tokens == 2
+
+
+def test_openai_stream_without_done_is_broken(httpx_mock):
+    ep = endpoint_for(llm())
+    httpx_mock.add_response(content=b'data: {"choices":[{"delta":{"content":"He"}}]}\n\n')
+    with httpx.Client() as client, pytest.raises(ProviderError) as info:
+        list(
+            openai_compat.parse_stream(
+                stream_lines(client, openai_compat.build_chat(ep, "m", REQ, True), ep, 5), ep
+            )
+        )
+    assert info.value.kind == "stream_broken"
+
+
+def test_azure_deployment_url_api_key_header_and_version(httpx_mock):
+    e = llm(id="azure/my-deployment", provider="azure", api_base="https://res.openai.azure.com")
+    ep = endpoint_for(e, {"AZURE_OPENAI_API_KEY": KEY, "AZURE_OPENAI_API_VERSION": "2024-06-01"})
+    httpx_mock.add_response(
+        url="https://res.openai.azure.com/openai/deployments/my-deployment/chat/completions"
+        "?api-version=2024-06-01",
+        json={"choices": [{"message": {"content": "ok"}}]},
+    )
+    call = openai_compat.build_chat(ep, e.model, REQ, False)
+    with httpx.Client() as client:
+        send_json(client, call, ep, 5)
+    sent = httpx_mock.get_request()
+    assert sent.headers["api-key"] == KEY and "authorization" not in sent.headers
+    assert "model" not in json.loads(sent.content)
+
+
+def test_openai_embeddings(httpx_mock):
+    ep = endpoint_for(llm(id="openai/text-embedding-3-small"))
+    httpx_mock.add_response(
+        url="https://api.openai.com/v1/embeddings",
+        json={
+            "data": [{"index": 1, "embedding": [0.3]}, {"index": 0, "embedding": [0.1, 0.2]}],
+            "usage": {"prompt_tokens": 4},
+        },
+    )
+    call = openai_compat.build_embed(ep, "text-embedding-3-small", ["a", "b"])
+    with httpx.Client() as client:
+        vectors, usage = openai_compat.parse_embed(send_json(client, call, ep, 5), ep)
+    assert vectors == [[0.1, 0.2], [0.3]] and usage.input_tokens == 4
+    assert json.loads(httpx_mock.get_request().content) == {
+        "model": "text-embedding-3-small",
+        "input": ["a", "b"],
+    }
+
+
+def test_anthropic_request_shape_and_response(httpx_mock):
+    e = llm(id="anthropic/claude-x", provider="anthropic")
+    ep = endpoint_for(e)
+    httpx_mock.add_response(
+        url="https://api.anthropic.com/v1/messages",
+        json={
+            "content": [{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo"}],
+            "model": "claude-x",
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 12, "output_tokens": 2},
+        },
+    )
+    call = anthropic.build_chat(
+        ep, e.model, ChatRequest([Message("system", "Be brief."), Message("user", "Hi")]), False
+    )
+    with httpx.Client() as client:
+        result = anthropic.parse_chat(send_json(client, call, ep, 5), ep)
+    sent = httpx_mock.get_request()
+    assert sent.headers["x-api-key"] == KEY and sent.headers["anthropic-version"] == "2023-06-01"
+    body = json.loads(sent.content)
+    assert body == {
+        "model": "claude-x",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "max_tokens": 4096,
+        "system": "Be brief.",
+    }
+    assert (result.text, result.usage.input_tokens, result.finish_reason) == ("Hello", 12, "end_turn")
+
+
+def test_anthropic_stream_error_event(httpx_mock):
+    ep = endpoint_for(llm(id="anthropic/c", provider="anthropic"))
+    sse = (
+        'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":5}}}\n\n'
+        'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+    )
+    httpx_mock.add_response(content=sse.encode())
+    call = anthropic.build_chat(ep, "c", REQ, True)
+    with httpx.Client() as client, pytest.raises(ProviderError) as info:
+        list(anthropic.parse_stream(stream_lines(client, call, ep, 5), ep))
+    assert info.value.kind == "server" and info.value.retryable and "Overloaded" in info.value.message
+
+
+def test_ollama_request_options_and_ndjson_stream(httpx_mock):
+    e = llm(id="ollama/llama3.2:3b", provider="ollama")
+    ep = endpoint_for(e, {})
+    assert ep.api_key is None and ep.base_url == "http://localhost:11434"
+    lines = (
+        b'{"message":{"content":"A"},"done":false}\n{"message":{"content":"B"},"done":true,'
+        b'"prompt_eval_count":4,"eval_count":2}\n'
+    )
+    httpx_mock.add_response(url="http://localhost:11434/api/chat", content=lines)
+    call = ollama.build_chat(ep, e.model, REQ, True)
+    with httpx.Client() as client:
+        chunks = list(ollama.parse_stream(stream_lines(client, call, ep, 5), ep))
+    body = json.loads(httpx_mock.get_request().content)
+    assert body["options"] == {"temperature": 0.2, "num_predict": 50} and body["stream"] is True
+    assert "".join(c.text for c in chunks) == "AB" and chunks[-1].usage.input_tokens == 4
+
+
+def test_ollama_embed(httpx_mock):
+    ep = endpoint_for(llm(id="ollama/nomic-embed-text", provider="ollama"), {})
+    httpx_mock.add_response(url="http://localhost:11434/api/embed", json={"embeddings": [[0.5, 0.25]]})
+    with httpx.Client() as client:
+        vectors, _ = ollama.parse_embed(
+            send_json(client, ollama.build_embed(ep, "nomic-embed-text", ["x"]), ep, 5), ep
+        )
+    assert vectors == [[0.5, 0.25]]
+
+
+@pytest.mark.parametrize(
+    "status, body, kind, retryable",
+    [
+        (400, '{"error":{"message":"maximum context length is 8192 tokens"}}', "context_length", False),
+        (400, '{"error":{"message":"bad temperature"}}', "bad_request", False),
+        (401, '{"error":{"message":"invalid key"}}', "auth", False),
+        (404, '{"error":"model not found"}', "not_found", False),
+        (408, "timeout", "timeout", True),
+        (429, '{"error":{"message":"rate"}}', "rate_limit", True),
+        (500, "oops", "server", True),
+        (529, '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', "server", True),
+    ],
+)
+def test_status_mapping(status, body, kind, retryable):
+    ep = endpoint_for(llm())
+    err = status_error(status, body, {}, ep)
+    assert (err.kind, err.retryable, err.status) == (kind, retryable, status)
+
+
+def test_retry_after_seconds_and_http_date():
+    assert retry_after({"retry-after": "7"}) == 7.0
+    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after({}) is None
+
+
+def test_missing_key_is_reported_not_sent():
+    with pytest.raises(ProviderError) as info:
+        endpoint_for(llm(), {})
+    assert info.value.kind == "no_key" and info.value.message == "OPENAI_API_KEY is not set"
+
+
+def test_base_url_precedence():
+    e = llm(provider="openai")
+    assert endpoint_for(e, {"OPENAI_API_KEY": KEY}).base_url == "https://api.openai.com/v1"
+    providers = {"openai": {"base_url": "http://config.example/v1"}}
+    assert endpoint_for(e, {"OPENAI_API_KEY": KEY}, providers).base_url == "http://config.example/v1"
+    env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "http://env.example/v1/"}
+    assert endpoint_for(e, env, providers).base_url == "http://env.example/v1"
+    e2 = llm(provider="openai", api_base="http://entry.example/v1")
+    assert endpoint_for(e2, env, providers).base_url == "http://entry.example/v1"
+
+
+def test_key_in_error_bodies_is_redacted(httpx_mock):
+    ep = endpoint_for(llm())
+    httpx_mock.add_response(
+        status_code=401, json={"error": {"message": f"Incorrect API key provided: {KEY}"}}
+    )
+    with httpx.Client() as client, pytest.raises(ProviderError) as info:
+        send_json(client, openai_compat.build_chat(ep, "gpt-4o", REQ, False), ep, 5)
+    assert KEY not in info.value.message and "***" in info.value.message

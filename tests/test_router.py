@@ -1,0 +1,263 @@
+"""The router against a real local HTTP server: streaming, retries, fallback, cooldown."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
+
+from conftest import entry
+from llmctl.cooldown import Cooldown
+from llmctl.errors import AllFailedError, StreamInterrupted
+from llmctl.providers.base import ChatRequest, Message
+from llmctl.registry import DictRegistry
+from llmctl.router import Router
+from llmctl.usage import UsageStore
+
+KEY = "sk-router-test-secret"
+ENV = {"OPENAI_API_KEY": KEY, "ANTHROPIC_API_KEY": KEY}
+REQ = ChatRequest([Message("user", "hello")])
+
+
+def llms(*specs):
+    return [DictRegistry([s]).get_by_id(s["id"]) for s in specs]
+
+
+def oa(llm_id, base, **kw):
+    return entry(llm_id, api_base=f"{base}/v1", **kw)
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def router(sleeps, tmp_path):
+    with httpx.Client() as client:
+        cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
+        yield Router(client, env=ENV, sleep=sleeps.append, rng=lambda: 0.5, timeout=2.0, cooldown=cooldown)
+
+
+def test_plain_chat_returns_text_usage_and_cost(server, router):
+    server.add("/v1/chat/completions", openai_chat("hi there", 1000, 500))
+    (a,) = llms(oa("openai/a", server.url, input_cost_per_mtok=2.0, output_cost_per_mtok=10.0))
+    result = router.chat([a], REQ)
+    assert result.text == "hi there" and result.llm.id == "openai/a"
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (1000, 500)
+    assert result.cost == pytest.approx((1000 * 2 + 500 * 10) / 1e6)
+    sent = server.requests[0]
+    assert sent["headers"]["authorization"] == f"Bearer {KEY}"
+    assert sent["json"]["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_streaming_forwards_chunks_in_order(server, router):
+    server.add("/v1/chat/completions", openai_stream(["Hel", "lo", " world"], chunk_delay=0.01))
+    (a,) = llms(oa("openai/a", server.url))
+    seen = []
+    result = router.chat([a], REQ, on_text=seen.append)
+    assert seen == ["Hel", "lo", " world"] and result.text == "Hello world"
+    assert result.usage.output_tokens == 3 and result.ttft_ms is not None
+    assert server.requests[0]["json"]["stream"] is True
+
+
+def test_503_then_success_retries_with_backoff(server, router, sleeps):
+    server.add("/v1/chat/completions", Reply(503, {"error": {"message": "busy"}}), openai_chat("ok"))
+    (a,) = llms(oa("openai/a", server.url))
+    result = router.chat([a], REQ)
+    assert result.text == "ok" and result.attempts[0].tries == 2
+    assert sleeps == [0.5 * 0.75]  # base 0.5 s, jitter factor 0.5 + 0.5/2
+
+
+def test_429_honours_retry_after(server, router, sleeps):
+    server.add(
+        "/v1/chat/completions",
+        Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "2"}),
+        openai_chat("ok"),
+    )
+    (a,) = llms(oa("openai/a", server.url))
+    assert router.chat([a], REQ).text == "ok"
+    assert sleeps == [2.0]
+
+
+def test_429_with_long_retry_after_moves_on(server, router, sleeps):
+    server.add("/v1/chat/completions", Reply(429, {"error": {"message": "quota"}}, {"retry-after": "3600"}))
+    server.add("/v2/chat/completions", openai_chat("from b"))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    result = router.chat([a, b], REQ)
+    assert result.llm.id == "openai/b" and sleeps == []
+    assert result.attempts[0].status == 429
+
+
+def test_refused_primary_falls_back(server, router, sleeps):
+    server.add("/v1/chat/completions", openai_chat("from b"))
+    a, b = llms(oa("openai/a", refused_url()), oa("openai/b", server.url))
+    result = router.chat([a, b], REQ)
+    assert result.llm.id == "openai/b"
+    assert result.attempts[0].outcome == "error" and "cannot connect" in result.attempts[0].error
+    assert result.attempts[0].tries == 3 and len(sleeps) == 2
+
+
+def test_stalled_server_times_out_then_falls_back(server, sleeps, tmp_path):
+    server.add("/v1/chat/completions", Reply(delay=1.5, body={"never": "seen"}))
+    server.add("/v2/chat/completions", openai_chat("from b"))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    with httpx.Client() as client:
+        router = Router(client, env=ENV, sleep=sleeps.append, timeout=0.3, retries=0)
+        result = router.chat([a, b], REQ)
+    assert result.llm.id == "openai/b"
+    assert "timed out" in result.attempts[0].error
+
+
+def test_stream_dropped_after_first_byte_is_reported_not_stitched(server, router):
+    server.add("/v1/chat/completions", openai_stream(["part one", " part two"], drop_after=1))
+    server.add("/v2/chat/completions", openai_chat("from b"))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    seen = []
+    with pytest.raises(StreamInterrupted) as info:
+        router.chat([a, b], REQ, on_text=seen.append)
+    assert seen == ["part one"]
+    assert "openai/a broke off" in info.value.message
+    assert all(r["path"].startswith("/v1") for r in server.requests)  # b was never asked
+
+
+def test_stream_dropped_before_first_byte_falls_back(server, router):
+    server.add("/v1/chat/completions", *[openai_stream(["x"], drop_after=0)] * 3)
+    server.add("/v2/chat/completions", openai_stream(["from b"]))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    seen = []
+    result = router.chat([a, b], REQ, on_text=seen.append)
+    assert result.llm.id == "openai/b" and seen == ["from b"]
+
+
+def test_malformed_json_is_retried_then_falls_back(server, router):
+    server.add("/v1/chat/completions", *[Reply(200, "this is { not json")] * 3)
+    server.add("/v2/chat/completions", openai_chat("from b"))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    result = router.chat([a, b], REQ)
+    assert result.llm.id == "openai/b" and "not JSON" in result.attempts[0].error
+
+
+def test_auth_error_moves_on_at_once(server, router, sleeps):
+    server.add("/v1/chat/completions", Reply(401, {"error": {"message": f"bad key {KEY}"}}))
+    server.add("/v2/chat/completions", openai_chat("from b"))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    result = router.chat([a, b], REQ)
+    assert result.llm.id == "openai/b" and sleeps == [] and result.attempts[0].tries == 1
+    assert KEY not in result.attempts[0].error and "***" in result.attempts[0].error
+
+
+def test_context_length_error_moves_to_a_larger_context(server, router):
+    server.add(
+        "/v1/chat/completions",
+        Reply(400, {"error": {"message": "This model's maximum context length is 8192 tokens"}}),
+    )
+    server.add("/v3/chat/completions", openai_chat("big"))
+    a, same, big = llms(
+        oa("openai/a", server.url, context_length=8192),
+        entry("openai/same", api_base=f"{server.url}/v2", context_length=8192),
+        entry("openai/big", api_base=f"{server.url}/v3", context_length=200000),
+    )
+    result = router.chat([a, same, big], REQ)
+    assert result.llm.id == "openai/big"
+    assert [x.outcome for x in result.attempts] == ["error", "skipped", "ok"]
+    assert not any(r["path"].startswith("/v2") for r in server.requests)
+
+
+def test_all_failed_lists_every_attempt(server, router):
+    server.add("/v1/chat/completions", Reply(404, {"error": {"message": "no such model"}}))
+    a, b, c = llms(
+        oa("openai/a", server.url),
+        oa("openai/b", refused_url()),
+        entry("anthropic/c", provider="anthropic", auth={"api_key_env": "UNSET_KEY"}),
+    )
+    with pytest.raises(AllFailedError) as info:
+        router.chat([a, b, c], REQ)
+    err = info.value
+    assert err.exit_code == 1 and len(err.more) == 3
+    assert err.more[0].startswith("openai/a (openai): openai answered 404: no such model")
+    assert "cannot connect" in err.more[1] and err.more[2] == "anthropic/c (anthropic): UNSET_KEY is not set"
+
+
+def test_cooldown_skips_a_failing_endpoint_in_the_next_run(server, tmp_path):
+    dead = refused_url()
+    server.add("/v1/chat/completions", openai_chat("b1"), openai_chat("b2"))
+    a, b = llms(oa("openai/a", dead), oa("openai/b", server.url))
+    cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
+    with httpx.Client() as client:
+        Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
+    state = json.loads((tmp_path / "cool.json").read_text())
+    assert state[f"endpoint:{dead}/v1"]["failures"] == 3 and state[f"endpoint:{dead}/v1"]["until"] > 0
+    later = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})  # a new process reads the file
+    with httpx.Client() as client:
+        result = Router(client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
+    assert result.attempts[0].outcome == "skipped" and "in cooldown" in result.attempts[0].error
+    assert result.attempts[0].tries == 0
+
+
+def test_success_clears_the_failure_count(server, tmp_path):
+    server.add("/v1/chat/completions", Reply(503, {"error": "x"}), openai_chat("ok"))
+    (a,) = llms(oa("openai/a", server.url))
+    cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
+    with httpx.Client() as client:
+        Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a], REQ)
+    assert json.loads((tmp_path / "cool.json").read_text()) == {}
+
+
+def test_attempts_are_recorded_in_the_usage_store(server, tmp_path):
+    server.add("/v1/chat/completions", Reply(503, {"error": "x"}), openai_chat("ok", 10, 20))
+    (a,) = llms(oa("openai/a", server.url, input_cost_per_mtok=1.0, output_cost_per_mtok=2.0))
+    store = UsageStore(tmp_path / "usage.sqlite")
+    with httpx.Client() as client:
+        Router(client, env=ENV, sleep=lambda s: None, record=store.record, book="moby", job="copyedit").chat(
+            [a], REQ
+        )
+    rows = store.rows()
+    assert [r["outcome"] for r in rows] == ["error", "ok"]
+    ok = rows[1]
+    assert (ok["book"], ok["job"], ok["input_tokens"], ok["output_tokens"]) == ("moby", "copyedit", 10, 20)
+    assert ok["cost"] == pytest.approx(50 / 1e6) and ok["input_cost_per_mtok"] == 1.0
+    assert store.latencies()["openai/a"] > 0
+
+
+def test_anthropic_and_ollama_stream_through_the_router(server, router):
+    server.add(
+        "/v1/messages",
+        Reply(
+            headers={"content-type": "text/event-stream"},
+            chunks=[
+                'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7}}}\n\n',
+                'event: ping\ndata: {"type":"ping"}\n\n',
+                'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"Hi"}}\n\n',
+                'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+                '"usage":{"output_tokens":2}}\n\n',
+                'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+            ],
+        ),
+    )
+    server.add(
+        "/api/chat",
+        Reply(
+            chunks=[
+                '{"message":{"content":"Yo"},"done":false}\n',
+                '{"message":{"content":"!"},"done":true,"prompt_eval_count":3,"eval_count":2}\n',
+            ]
+        ),
+    )
+    claude, local = llms(
+        entry("anthropic/c", provider="anthropic", api_base=server.url),
+        entry("ollama/l", provider="ollama", api_base=server.url),
+    )
+    seen = []
+    result = router.chat([claude], REQ, on_text=seen.append)
+    assert result.text == "Hi" and (result.usage.input_tokens, result.usage.output_tokens) == (7, 2)
+    result = router.chat([local], REQ, on_text=seen.append)
+    assert result.text == "Yo!" and result.usage.output_tokens == 2
