@@ -3,6 +3,7 @@ behaviour for its path (streaming, stalls, dropped connections, errors, bad JSON
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -81,10 +82,8 @@ class FakeServer:
                 )
                 if reply.delay:
                     time.sleep(reply.delay)
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._send(reply)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def _send(self, reply: Reply) -> None:
                 self.send_response(reply.status)
