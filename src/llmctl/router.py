@@ -154,9 +154,8 @@ class Router:
                 return result
             if attempt.kind == "context_length":
                 too_small = max(too_small, entry.context_length or 0)
-        lines = "; ".join(a.line() for a in attempts) or "the chain is empty"
         raise AllFailedError(
-            f"every LLM failed: {lines}",
+            f"every LLM of the chain failed ({len(attempts)} tried)" if attempts else "the chain is empty",
             attempts,
             hint="`llmctl pick --explain` shows the chain and what is in cooldown",
         )

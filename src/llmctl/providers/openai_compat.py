@@ -4,6 +4,7 @@ llama.cpp and Ollama's /v1. Base URLs include the version path (`.../v1`)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from llmctl.providers.base import (
     Usage,
     error_message,
     merged_params,
+    parse_json,
     sse_data,
     text_messages,
 )
@@ -81,8 +83,17 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
 
 
 def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
-    """Chunks of an SSE stream of `chat.completion.chunk` objects, ending at `[DONE]`."""
-    for _event, data in sse_data(lines):
+    """Chunks of an SSE stream of `chat.completion.chunk` objects, ending at `[DONE]`.
+
+    A server that ignores `stream` and answers with one JSON body gives one chunk."""
+    lines = iter(lines)
+    first = next((line for line in lines if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        body = "\n".join([first, *lines])
+        result = parse_chat(parse_json(body, endpoint), endpoint)
+        yield Chunk(text=result.text, usage=result.usage, finish_reason=result.finish_reason)
+        return
+    for _event, data in sse_data(itertools.chain([first], lines)):
         if data.strip() == "[DONE]":
             return
         try:

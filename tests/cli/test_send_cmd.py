@@ -1,0 +1,193 @@
+"""prompt, compare and embed: through CliRunner and as real processes against a local server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import llmctl_exe
+from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
+
+KEY = "sk-live-cli-secret-0001"
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def local_home(home, server):
+    """A home whose catalog has two OpenAI-compatible writers served by the local server."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "team.json").write_text(json.dumps({"llms": [
+        {"id": "local/primary", "provider": "openai", "model": "primary", "valid_groups": ["writer", "editor"],
+         "quality_score": 9, "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0, "context_length": 100000,
+         "capabilities": ["streaming"], "api_base": f"{server.url}/a/v1"},
+        {"id": "local/backup", "provider": "openai", "model": "backup", "valid_groups": ["writer", "editor"],
+         "quality_score": 8, "input_cost_per_mtok": 0.5, "output_cost_per_mtok": 1.0, "context_length": 100000,
+         "capabilities": ["streaming"], "api_base": f"{server.url}/b/v1"},
+        {"id": "local/embed", "provider": "openai", "model": "emb", "capabilities": ["embeddings"],
+         "input_cost_per_mtok": 0.02, "output_cost_per_mtok": 0.0, "api_base": f"{server.url}/a/v1"},
+    ]}))
+    return home
+
+
+def env_for(home: Path, **extra: str) -> dict[str, str]:
+    return dict(os.environ, LLMCTL_HOME=str(home), LLMCTL_CATALOG=str(home / "team.json"), OPENAI_API_KEY=KEY,
+                **extra)
+
+
+def run(home: Path, *args: str, input: str | None = None, **extra: str):
+    return subprocess.run(llmctl_exe() + list(args), capture_output=True, text=True, env=env_for(home, **extra),
+                          input=input, timeout=60, check=False)
+
+
+def test_prompt_streams_through_the_real_cli(local_home, server):
+    server.add("/a/v1/chat/completions", openai_stream(["Call me ", "Ishmael."], chunk_delay=0.05))
+    result = run(local_home, "prompt", "--job", "draft_chapter", "Open the book", "-v")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Call me Ishmael.\n"
+    assert "local/primary via openai; attempts 1; tokens 4 in, 2 out" in result.stderr
+    sent = server.requests[0]["json"]
+    assert sent["model"] == "primary" and sent["messages"] == [{"role": "user", "content": "Open the book"}]
+
+
+def test_prompt_reads_stdin_and_text_plus_stdin(local_home, server):
+    server.add("/a/v1/chat/completions", openai_chat("edited"), openai_chat("edited"))
+    assert run(local_home, "prompt", "--job", "copyedit", "--no-stream", input="chapter text  \n\n").stdout == "edited\n"
+    assert server.requests[0]["json"]["messages"][-1]["content"] == "chapter text"
+    run(local_home, "prompt", "--job", "copyedit", "--no-stream", "Fix this:", input="chapter text\n")
+    assert server.requests[1]["json"]["messages"][-1]["content"] == "Fix this:\n\nchapter text"
+
+
+def test_prompt_json_prints_only_the_object(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(503, {"error": {"message": "busy"}}), Reply(503, {"error": "x"}),
+               Reply(503, {"error": "x"}))
+    server.add("/b/v1/chat/completions", openai_chat("from backup", 100, 50))
+    result = run(local_home, "prompt", "--group", "writer", "--json", "--system", "Be brief.", "hello")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["text"], data["llm"], data["provider"]) == ("from backup", "local/backup", "openai")
+    assert [a["outcome"] for a in data["attempts"]] == ["error", "ok"]
+    assert data["attempts"][0]["status"] == 503 and data["attempts"][0]["tries"] == 3
+    assert data["usage"] == {"input_tokens": 100, "output_tokens": 50}
+    assert data["cost"] == pytest.approx((100 * 0.5 + 50 * 1.0) / 1e6) and data["latency_ms"] > 0
+    assert server.requests[-1]["json"]["messages"][0] == {"role": "system", "content": "Be brief."}
+
+
+def test_prompt_all_failed_exits_1_with_a_line_per_attempt(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": f"bad key {KEY}"}}))
+    server.add("/b/v1/chat/completions", Reply(400, {"error": {"message": "bad request"}}))
+    result = run(local_home, "prompt", "--group", "writer", "hi")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("llmctl: error: every LLM of the chain failed")
+    assert any("local/primary (openai): openai answered 401: bad key ***" in line for line in lines)
+    assert any("local/backup (openai): openai answered 400: bad request" in line for line in lines)
+    assert KEY not in result.stderr + result.stdout
+
+
+def test_prompt_no_fallback_and_missing_key_is_skipped(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(500, {"error": "down"}), Reply(500, {"error": "down"}),
+               Reply(500, {"error": "down"}))
+    result = run(local_home, "prompt", "--group", "writer", "--no-fallback", "--retries", "2", "hi")
+    assert result.returncode == 1 and "local/backup" not in result.stderr
+    env = env_for(local_home)
+    env.pop("OPENAI_API_KEY")
+    result = subprocess.run(llmctl_exe() + ["prompt", "--group", "writer", "--json", "hi"], capture_output=True,
+                            text=True, env=env, check=False)
+    assert result.returncode == 4 and "OPENAI_API_KEY is not set" in result.stderr
+
+
+def test_prompt_dry_run_sends_nothing_and_redacts(local_home, server):
+    result = run(local_home, "prompt", "--group", "writer", "--dry-run", "--json", "hello")
+    assert result.returncode == 0
+    plan = json.loads(result.stdout)
+    assert plan["chain"] == ["local/primary", "local/backup"]
+    assert plan["steps"][0]["request"]["headers"]["authorization"] == "Bearer ***"
+    assert plan["steps"][0]["worst_case_cost"] > 0
+    assert server.requests == [] and KEY not in result.stdout + result.stderr
+
+
+def test_prompt_stream_broken_midway_is_not_stitched(local_home, server):
+    server.add("/a/v1/chat/completions", openai_stream(["half ", "of it"], drop_after=1))
+    server.add("/b/v1/chat/completions", openai_chat("backup"))
+    result = run(local_home, "prompt", "--group", "writer", "hi")
+    assert result.returncode == 1
+    assert result.stdout == "half "
+    assert "broke off mid-answer" in result.stderr
+    assert not any(r["path"].startswith("/b/") for r in server.requests)
+
+
+def test_prompt_refused_then_cooldown_then_pick_explain_shows_it(local_home, server):
+    team = json.loads((local_home / "team.json").read_text())
+    team["llms"][0]["api_base"] = refused_url() + "/v1"
+    (local_home / "team.json").write_text(json.dumps(team))
+    server.add("/b/v1/chat/completions", openai_chat("one"), openai_chat("two"))
+    first = run(local_home, "prompt", "--group", "writer", "hi")
+    assert first.returncode == 0 and first.stdout == "one\n"
+    second = run(local_home, "prompt", "--group", "writer", "--json", "hi")
+    attempts = json.loads(second.stdout)["attempts"]
+    assert attempts[0]["outcome"] == "skipped" and "in cooldown" in attempts[0]["error"]
+    explained = run(local_home, "pick", "--group", "writer", "--explain")
+    assert "local/primary" in explained.stdout and "in cooldown" in explained.stdout
+
+
+def test_prompt_ctrl_c_exits_130(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(delay=10, body={}))
+    proc = subprocess.Popen(llmctl_exe() + ["prompt", "--group", "writer", "hi"], env=env_for(local_home),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while not server.requests and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+
+
+def test_prompt_empty_input_is_a_usage_error(local_home):
+    result = run(local_home, "prompt", "--group", "writer", input="")
+    assert result.returncode == 2 and "the prompt is empty" in result.stderr
+
+
+def test_compare_asks_all_at_once(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(delay=0.5, body=openai_chat("A").body))
+    server.add("/b/v1/chat/completions", Reply(delay=0.5, body=openai_chat("B").body))
+    started = time.monotonic()
+    result = run(local_home, "compare", "Which?", "--llm", "local/primary", "--llm", "local/backup", "--json")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)
+    assert [(a["llm"], a["text"]) for a in answers] == [("local/primary", "A"), ("local/backup", "B")]
+    assert elapsed < 5  # concurrent: about one latency, not two (timing itself is in benchmarks/)
+    text = run(local_home, "compare", "Which?", "--llm", "local/primary", "--llm", "nope/nope")
+    assert text.returncode == 2
+
+
+def test_embed_prints_the_vector(local_home, server):
+    server.add("/a/v1/embeddings", Reply(body={"data": [{"index": 0, "embedding": [0.25, -0.5]}]}))
+    result = run(local_home, "embed", "whale", "--llm", "local/embed")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [0.25, -0.5]
+
+
+def test_no_key_in_any_file_or_output(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": f"key {KEY} is wrong"}}), openai_chat("ok"))
+    server.add("/b/v1/chat/completions", openai_chat("fine"))
+    outputs = [run(local_home, "prompt", "--group", "writer", "hi", "-v"),
+               run(local_home, "prompt", "--group", "writer", "--json", "hi"),
+               run(local_home, "prompt", "--group", "writer", "--dry-run", "hi"),
+               run(local_home, "pick", "--group", "writer", "--explain")]
+    for out in outputs:
+        assert KEY not in out.stdout + out.stderr
+    for path in local_home.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
