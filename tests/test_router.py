@@ -6,9 +6,9 @@ import json
 
 import httpx
 import pytest
-from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
 
 from conftest import entry
+from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
 from llmctl.cooldown import Cooldown
 from llmctl.errors import AllFailedError, StreamInterrupted
 from llmctl.providers.base import ChatRequest, Message
