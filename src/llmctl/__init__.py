@@ -22,6 +22,10 @@ _EXPORTS = {
     "Request": "llmctl.picker",
     "LLMRegistry": "llmctl.registry",
     "DictRegistry": "llmctl.registry",
+    "LLMClient": "llmctl.client",
+    "Response": "llmctl.client",
+    "get_llm_with_fallback": "llmctl.client",
+    "AllFailedError": "llmctl.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -129,8 +129,11 @@ class ProviderError(LlmctlError):
         return self.kind in ("connection", "timeout")
 
 
-class AllFailedError(LlmctlError):
-    """Every LLM of the fallback chain failed (exit 1); `attempts` lists each try."""
+class AllFailedError(LlmctlError, RuntimeError):
+    """Every LLM of the fallback chain failed (exit 1); `attempts` lists each try.
+
+    A RuntimeError too, as seed 002's `get_llm_with_fallback()` promises; `str()` lists
+    every failure."""
 
     exit_code = 1
 
@@ -138,6 +141,9 @@ class AllFailedError(LlmctlError):
         super().__init__(message, hint=hint)
         self.attempts = attempts
         self.more = [a.line() for a in attempts]
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(f"  {line}" for line in self.more)])
 
 
 class StreamInterrupted(LlmctlError):

@@ -95,6 +95,12 @@ class LLM:
         """True when deprecated with a date that has passed (ISO dates compare as strings)."""
         return self.deprecated and self.deprecation_date is not None and self.deprecation_date <= today
 
+    def invoke(self, prompt: str, **params: Any) -> Any:
+        """Send `prompt` to this LLM (seed 002: `get_llm().invoke(text).content`)."""
+        from llmctl.client import LLMClient
+
+        return LLMClient(self).invoke(prompt, **params)
+
     def to_dict(self, *, provenance: bool = False) -> dict[str, Any]:
         """Return the entry as catalog fields (the `list --json` shape); lists are shared, not copied."""
         data = {name: getattr(self, name) for name in ENTRY_FIELDS}

@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "prompt": ("llmctl.cli.send_cmd", "prompt"),
     "compare": ("llmctl.cli.send_cmd", "compare"),
     "embed": ("llmctl.cli.send_cmd", "embed"),
+    "providers": ("llmctl.cli.providers_cmd", "app"),
 }
 
 

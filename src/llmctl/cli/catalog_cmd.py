@@ -179,3 +179,44 @@ def path(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         emit_json({name.replace(" ", "_"): value for name, value in pairs})
     else:
         fields(pairs)
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    provider: Annotated[str, typer.Argument(help="Provider whose model list to read.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait.")] = 30.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read a provider's model list: add new models (disabled, no groups), refresh prices and
+    context, flag models that vanished as deprecated."""
+    from llmctl.edits import change_catalog
+    from llmctl.provider_checks import provider_names
+    from llmctl.sending import make_client
+    from llmctl.sync import apply_sync, fetch_models, plan_sync
+
+    st = state(ctx)
+    catalog = st.catalog()
+    providers = catalog.config.providers
+    if provider not in provider_names(providers):
+        from llmctl.errors import UnknownNameError
+
+        raise UnknownNameError("provider", provider, provider_names(providers))
+    with make_client() as client:
+        listed = fetch_models(provider, providers, client, timeout)
+    plan = plan_sync(catalog, provider, listed)
+    if not dry_run and plan:
+        change_catalog(st.home, st.catalog_arg, f"catalog sync {provider}", apply_sync(plan))
+    if as_json:
+        emit_json({"provider": provider, "listed": len(listed), "dry_run": dry_run, "changes": plan})
+        return
+    for step in plan:
+        details = ", ".join(f"{k}={v}" for k, v in step["changes"].items() if k not in ("id", "provider"))
+        print(
+            f"{'would ' if dry_run else ''}{step['action']} {step['id']}"
+            + (f": {details}" if details else "")
+        )
+    note(f"{provider} lists {len(listed)} models; {len(plan)} changes" + (" (dry run)" if dry_run else ""))

@@ -1,0 +1,90 @@
+"""`llmctl providers list|check`: how each provider is reached, and whether it answers."""
+
+from typing import Annotated
+
+import typer
+
+from llmctl.cli import completers
+from llmctl.cli.output import emit_json, table
+from llmctl.cli.state import state
+
+app = typer.Typer(help="Providers: base URLs, key variables, reachability.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("list")
+def list_providers(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the providers: protocol, base URL (and where it came from), key variable and whether it is set."""
+    import os
+
+    from llmctl.provider_checks import describe, provider_names
+
+    providers = state(ctx).catalog().config.providers
+    rows = [describe(name, providers, os.environ) for name in provider_names(providers)]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        ["PROVIDER", "KIND", "BASE URL", "FROM", "KEY", "KEY SET"],
+        [
+            [
+                r["provider"],
+                r["kind"],
+                r["base_url"] or "-",
+                r["base_url_source"],
+                r["key_env"] or "-",
+                "yes" if r["key_set"] else ("not needed" if not r["key_env"] else "no"),
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    provider: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Providers (default: those with a key set, and local ones).",
+            autocompletion=completers.complete_provider,
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per provider.")] = 5.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Call each provider's model list with a short timeout: reachable, auth ok, latency."""
+    import os
+
+    from llmctl.provider_checks import check as run_checks
+    from llmctl.provider_checks import describe, provider_names
+    from llmctl.sending import make_client
+
+    providers = state(ctx).catalog().config.providers
+    names = provider or [
+        n
+        for n in provider_names(providers)
+        if describe(n, providers, os.environ)["key_set"] or describe(n, providers, os.environ)["local"]
+    ]
+    with make_client() as client:
+        reports = run_checks(names, providers, client, timeout)
+    if as_json:
+        emit_json(reports)
+    else:
+        table(
+            ["PROVIDER", "REACHABLE", "AUTH", "LATENCY MS", "MODELS", "ERROR"],
+            [
+                [
+                    r["provider"],
+                    "yes" if r["reachable"] else "no",
+                    {True: "ok", False: "refused", None: "-"}[r["auth_ok"]],
+                    r["latency_ms"] or "-",
+                    r["models"] if r["models"] is not None else "-",
+                    r["error"] or "",
+                ]
+                for r in reports
+            ],
+            numeric=("LATENCY MS", "MODELS"),
+        )
+    if not all(r["reachable"] and r["auth_ok"] is not False for r in reports):
+        raise typer.Exit(1)

@@ -1,0 +1,92 @@
+"""`catalog sync PROVIDER`: read the provider's model list and bring the catalog up to date
+(seed 004's capability detection): new models are added disabled and without groups,
+prices and context are refreshed where the list gives them, models that vanished are
+flagged deprecated."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from llmctl.catalog import Catalog
+from llmctl.edits import Overlay
+from llmctl.importers import REFRESHED, from_openrouter
+from llmctl.provider_checks import probe_entry
+from llmctl.records import default_model
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def fetch_models(
+    provider: str,
+    providers: Mapping[str, Mapping[str, Any]],
+    client: httpx.Client,
+    timeout: float = 30.0,
+    env: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The provider's model list as catalog entries (patch dicts). Raises ProviderError."""
+    from pathlib import Path
+
+    from llmctl.providers import adapter_for
+    from llmctl.providers.base import resolve_endpoint, send_json
+
+    env = os.environ if env is None else env
+    endpoint = resolve_endpoint(probe_entry(provider), providers, env)
+    adapter = adapter_for(endpoint.kind)
+    models = adapter.parse_models(
+        send_json(client, adapter.build_models(endpoint), endpoint, timeout), endpoint
+    )
+    if provider == "openrouter":
+        return from_openrouter(Path(endpoint.base_url), {"data": models}).entries
+    entries = []
+    for model in models:
+        llm_id = (
+            model["id"] if "/" in model["id"] and provider == "openrouter" else f"{provider}/{model['id']}"
+        )
+        item: dict[str, Any] = {"id": llm_id, "provider": provider}
+        if default_model(llm_id, provider) != model["id"]:
+            item["model"] = model["id"]
+        if model.get("name"):
+            item["name"] = model["name"]
+        if isinstance(model.get("context_length"), int):
+            item["context_length"] = model["context_length"]
+        entries.append(item)
+    return entries
+
+
+def plan_sync(catalog: Catalog, provider: str, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a sync would change: [{"id", "action": add|update|deprecate, "changes": {...}}]."""
+    by_model = {default_model(e["id"], provider) if "model" not in e else e["model"]: e for e in listed}
+    plan = []
+    for item in listed:
+        current = catalog.entries.get(item["id"])
+        if current is None:
+            new = {**item, "enabled": False, "valid_groups": []}
+            plan.append({"id": item["id"], "action": "add", "changes": new})
+            continue
+        changes = {f: item[f] for f in REFRESHED if f in item and getattr(current, f) != item[f]}
+        if current.deprecated and not item.get("deprecated"):
+            changes.setdefault("deprecated", False)
+        if changes:
+            plan.append({"id": item["id"], "action": "update", "changes": changes})
+    for entry in catalog:
+        vanished = entry.model not in by_model and entry.id not in by_model
+        if entry.provider == provider and vanished and not entry.deprecated:
+            plan.append({"id": entry.id, "action": "deprecate", "changes": {"deprecated": True}})
+    return plan
+
+
+def apply_sync(plan: list[dict[str, Any]]):
+    """An edits Mutation applying `plan` to the user catalog."""
+
+    def mutate(overlay: Overlay) -> list[str]:
+        for step in plan:
+            if step["action"] == "add":
+                overlay.entries[step["id"]] = dict(step["changes"])
+            else:
+                overlay.patch(step["id"]).update(step["changes"])
+        return [step["id"] for step in plan]
+
+    return mutate
