@@ -31,7 +31,9 @@ def test_core_never_imports_the_cli():
     for path in SRC.rglob("*.py"):
         if "cli" in path.relative_to(SRC).parts or path.name == "__main__.py":
             continue
-        assert not any(m == "llmctl.cli" or m.startswith("llmctl.cli.") for m in imported_modules(path, full=True)), path
+        assert not any(
+            m == "llmctl.cli" or m.startswith("llmctl.cli.") for m in imported_modules(path, full=True)
+        ), path
 
 
 def module_level_imports(path: Path) -> set[str]:

@@ -27,27 +27,66 @@ def server():
 def local_home(home, server):
     """A home whose catalog has two OpenAI-compatible writers served by the local server."""
     home.mkdir(parents=True, exist_ok=True)
-    (home / "team.json").write_text(json.dumps({"llms": [
-        {"id": "local/primary", "provider": "openai", "model": "primary", "valid_groups": ["writer", "editor"],
-         "quality_score": 9, "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0, "context_length": 100000,
-         "capabilities": ["streaming"], "api_base": f"{server.url}/a/v1"},
-        {"id": "local/backup", "provider": "openai", "model": "backup", "valid_groups": ["writer", "editor"],
-         "quality_score": 8, "input_cost_per_mtok": 0.5, "output_cost_per_mtok": 1.0, "context_length": 100000,
-         "capabilities": ["streaming"], "api_base": f"{server.url}/b/v1"},
-        {"id": "local/embed", "provider": "openai", "model": "emb", "capabilities": ["embeddings"],
-         "input_cost_per_mtok": 0.02, "output_cost_per_mtok": 0.0, "api_base": f"{server.url}/a/v1"},
-    ]}))
+    (home / "team.json").write_text(
+        json.dumps(
+            {
+                "llms": [
+                    {
+                        "id": "local/primary",
+                        "provider": "openai",
+                        "model": "primary",
+                        "valid_groups": ["writer", "editor"],
+                        "quality_score": 9,
+                        "input_cost_per_mtok": 1.0,
+                        "output_cost_per_mtok": 2.0,
+                        "context_length": 100000,
+                        "capabilities": ["streaming"],
+                        "api_base": f"{server.url}/a/v1",
+                    },
+                    {
+                        "id": "local/backup",
+                        "provider": "openai",
+                        "model": "backup",
+                        "valid_groups": ["writer", "editor"],
+                        "quality_score": 8,
+                        "input_cost_per_mtok": 0.5,
+                        "output_cost_per_mtok": 1.0,
+                        "context_length": 100000,
+                        "capabilities": ["streaming"],
+                        "api_base": f"{server.url}/b/v1",
+                    },
+                    {
+                        "id": "local/embed",
+                        "provider": "openai",
+                        "model": "emb",
+                        "capabilities": ["embeddings"],
+                        "input_cost_per_mtok": 0.02,
+                        "output_cost_per_mtok": 0.0,
+                        "api_base": f"{server.url}/a/v1",
+                    },
+                ]
+            }
+        )
+    )
     return home
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:
-    return dict(os.environ, LLMCTL_HOME=str(home), LLMCTL_CATALOG=str(home / "team.json"), OPENAI_API_KEY=KEY,
-                **extra)
+    return dict(
+        os.environ, LLMCTL_HOME=str(home), LLMCTL_CATALOG=str(home / "team.json"), OPENAI_API_KEY=KEY, **extra
+    )
 
 
 def run(home: Path, *args: str, input: str | None = None, **extra: str):
-    return subprocess.run(llmctl_exe() + list(args), capture_output=True, text=True, env=env_for(home, **extra),
-                          input=input, timeout=60, check=False)
+    return subprocess.run(
+        llmctl_exe() + list(args),
+        capture_output=True,
+        text=True,
+        env=env_for(home, **extra),
+        input=input,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_prompt_streams_through_the_real_cli(local_home, server):
@@ -62,15 +101,22 @@ def test_prompt_streams_through_the_real_cli(local_home, server):
 
 def test_prompt_reads_stdin_and_text_plus_stdin(local_home, server):
     server.add("/a/v1/chat/completions", openai_chat("edited"), openai_chat("edited"))
-    assert run(local_home, "prompt", "--job", "copyedit", "--no-stream", input="chapter text  \n\n").stdout == "edited\n"
+    assert (
+        run(local_home, "prompt", "--job", "copyedit", "--no-stream", input="chapter text  \n\n").stdout
+        == "edited\n"
+    )
     assert server.requests[0]["json"]["messages"][-1]["content"] == "chapter text"
     run(local_home, "prompt", "--job", "copyedit", "--no-stream", "Fix this:", input="chapter text\n")
     assert server.requests[1]["json"]["messages"][-1]["content"] == "Fix this:\n\nchapter text"
 
 
 def test_prompt_json_prints_only_the_object(local_home, server):
-    server.add("/a/v1/chat/completions", Reply(503, {"error": {"message": "busy"}}), Reply(503, {"error": "x"}),
-               Reply(503, {"error": "x"}))
+    server.add(
+        "/a/v1/chat/completions",
+        Reply(503, {"error": {"message": "busy"}}),
+        Reply(503, {"error": "x"}),
+        Reply(503, {"error": "x"}),
+    )
     server.add("/b/v1/chat/completions", openai_chat("from backup", 100, 50))
     result = run(local_home, "prompt", "--group", "writer", "--json", "--system", "Be brief.", "hello")
     assert result.returncode == 0, result.stderr
@@ -96,14 +142,23 @@ def test_prompt_all_failed_exits_1_with_a_line_per_attempt(local_home, server):
 
 
 def test_prompt_no_fallback_and_missing_key_is_skipped(local_home, server):
-    server.add("/a/v1/chat/completions", Reply(500, {"error": "down"}), Reply(500, {"error": "down"}),
-               Reply(500, {"error": "down"}))
+    server.add(
+        "/a/v1/chat/completions",
+        Reply(500, {"error": "down"}),
+        Reply(500, {"error": "down"}),
+        Reply(500, {"error": "down"}),
+    )
     result = run(local_home, "prompt", "--group", "writer", "--no-fallback", "--retries", "2", "hi")
     assert result.returncode == 1 and "local/backup" not in result.stderr
     env = env_for(local_home)
     env.pop("OPENAI_API_KEY")
-    result = subprocess.run(llmctl_exe() + ["prompt", "--group", "writer", "--json", "hi"], capture_output=True,
-                            text=True, env=env, check=False)
+    result = subprocess.run(
+        llmctl_exe() + ["prompt", "--group", "writer", "--json", "hi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 4 and "OPENAI_API_KEY is not set" in result.stderr
 
 
@@ -143,8 +198,13 @@ def test_prompt_refused_then_cooldown_then_pick_explain_shows_it(local_home, ser
 
 def test_prompt_ctrl_c_exits_130(local_home, server):
     server.add("/a/v1/chat/completions", Reply(delay=10, body={}))
-    proc = subprocess.Popen(llmctl_exe() + ["prompt", "--group", "writer", "hi"], env=env_for(local_home),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        llmctl_exe() + ["prompt", "--group", "writer", "hi"],
+        env=env_for(local_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 20
     while not server.requests and time.time() < deadline:
         time.sleep(0.05)
@@ -180,12 +240,16 @@ def test_embed_prints_the_vector(local_home, server):
 
 
 def test_no_key_in_any_file_or_output(local_home, server):
-    server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": f"key {KEY} is wrong"}}), openai_chat("ok"))
+    server.add(
+        "/a/v1/chat/completions", Reply(401, {"error": {"message": f"key {KEY} is wrong"}}), openai_chat("ok")
+    )
     server.add("/b/v1/chat/completions", openai_chat("fine"))
-    outputs = [run(local_home, "prompt", "--group", "writer", "hi", "-v"),
-               run(local_home, "prompt", "--group", "writer", "--json", "hi"),
-               run(local_home, "prompt", "--group", "writer", "--dry-run", "hi"),
-               run(local_home, "pick", "--group", "writer", "--explain")]
+    outputs = [
+        run(local_home, "prompt", "--group", "writer", "hi", "-v"),
+        run(local_home, "prompt", "--group", "writer", "--json", "hi"),
+        run(local_home, "prompt", "--group", "writer", "--dry-run", "hi"),
+        run(local_home, "pick", "--group", "writer", "--explain"),
+    ]
     for out in outputs:
         assert KEY not in out.stdout + out.stderr
     for path in local_home.rglob("*"):
