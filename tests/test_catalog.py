@@ -237,11 +237,17 @@ def test_wrong_shape_points_to_import(home, tmp_path):
     assert "catalog import" in (err.hint or "")
 
 
-def test_new_user_entry_without_provider_is_refused(home):
-    write_json(home / "catalog.json", [{"id": "acme/new"}])
-    with pytest.raises(FileError) as info:
-        load(home)
-    assert info.value.field == "provider" and info.value.line == 3
+def test_user_entry_without_provider_for_an_unknown_id_is_set_aside(home):
+    """A new entry without provider, or a patch whose bundled entry is gone: not an error
+    that locks the user out, but left out and reported (and `catalog validate` fails)."""
+    write_json(home / "catalog.json", [{"id": "acme/new"}, {"id": "openai/gpt-4o", "priority": 3}])
+    catalog = load(home)
+    assert catalog.orphans == ["acme/new"] and "acme/new" not in catalog
+    assert catalog.get("openai/gpt-4o").priority == 3
+    from llmctl.catalog_checks import validate_files
+
+    report = validate_files(Home.resolve(home), None, [])[-1]
+    assert not report.ok and "needs `provider`" in report.problems[0] and ":3:" in report.problems[0]
 
 
 def test_alias_clashing_with_an_id_is_refused(home, tmp_path):

@@ -37,6 +37,8 @@ class Catalog:
     user_path: Path | None = None
     aliases: dict[str, str] = field(default_factory=dict)
     today: str = field(default_factory=lambda: dt.date.today().isoformat())
+    # Ids the user catalog patches that the base catalog does not have (ignored, see merge()).
+    orphans: list[str] = field(default_factory=list)
     # Derived data that depends only on the entries (e.g. the picker's ranked pools).
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -114,20 +116,24 @@ def load_catalog(
     base_path = base_catalog_path(catalog)
     user_path = home.user_catalog() if user else None
 
-    def build() -> list[list[Any]]:
-        entries = _merge_files(home, config, base_path, user_path)
-        return [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()]
+    def build() -> dict[str, Any]:
+        orphans: list[str] = []
+        entries = _merge_files(home, config, base_path, user_path, orphans)
+        return {"rows": [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()], "orphans": orphans}
 
     if explicit_config:  # a config given in code is not keyed by any file
-        rows = build()
+        data = build()
     else:
         salt = f"merged:{sys.version_info[:2]}"
-        rows = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
-    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in rows}
-    return Catalog(entries=entries, config=config, base_path=base_path, user_path=user_path)
+        data = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
+    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in data["rows"]}
+    return Catalog(entries=entries, config=config, base_path=base_path, user_path=user_path,
+                   orphans=data["orphans"])
 
 
-def _merge_files(home: Home, config: Config, base_path: Path, user_path: Path | None) -> dict[str, LLM]:
+def _merge_files(
+    home: Home, config: Config, base_path: Path, user_path: Path | None, orphans: list[str]
+) -> dict[str, LLM]:
     groups = config.extra_groups
     base = read_catalog_file(base_path, extra_groups=groups, cache_dir=home.cache_dir)
     if not base.entries:
@@ -135,11 +141,22 @@ def _merge_files(home: Home, config: Config, base_path: Path, user_path: Path | 
     overlay = (
         read_catalog_file(user_path, extra_groups=groups, cache_dir=home.cache_dir) if user_path else None
     )
-    return merge(base, overlay, config, origin_of(base_path))
+    return merge(base, overlay, config, origin_of(base_path), orphans)
 
 
-def merge(base: CatalogFile, overlay: CatalogFile | None, config: Config, origin: str) -> dict[str, LLM]:
-    """Merge the overlay into the base field by field and build the runtime entries."""
+def merge(
+    base: CatalogFile,
+    overlay: CatalogFile | None,
+    config: Config,
+    origin: str,
+    orphans: list[str] | None = None,
+) -> dict[str, LLM]:
+    """Merge the overlay into the base field by field and build the runtime entries.
+
+    An overlay entry for an id the base does not have, and without a provider, patches
+    nothing: with `orphans` given its id is collected there and it is left out (a stale
+    patch must not lock the user out); without, it is an error naming file and line.
+    """
     merged: dict[str, dict[str, Any]] = {e["id"]: dict(e) for e in base.entries}
     defined_in: dict[str, tuple[CatalogFile, str]] = {e["id"]: (base, origin) for e in base.entries}
     patched: dict[str, tuple[str, ...]] = {}
@@ -148,6 +165,8 @@ def merge(base: CatalogFile, overlay: CatalogFile | None, config: Config, origin
         if llm_id in merged:
             merged[llm_id].update(patch)
             patched[llm_id] = tuple(k for k in patch if k != "id")
+        elif orphans is not None and not patch.get("provider"):
+            orphans.append(llm_id)
         else:
             merged[llm_id] = dict(patch)
             defined_in[llm_id] = (overlay, ORIGIN_USER)

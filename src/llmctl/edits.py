@@ -72,17 +72,18 @@ def change_catalog(
         path = home.user_catalog_for_writing()
         # Loading validates the user file too: one with problems is reported, never rewritten.
         catalog = load_catalog(home, catalog_arg)
-        raw = _read_raw(path)
-        overlay = Overlay(
-            path=path, entries={e["id"]: e for e in raw if isinstance(e, dict)}, catalog=catalog
-        )
+        raw = {e["id"]: e for e in _read_raw(path) if isinstance(e, dict)}
+        overlay = Overlay(path=path, entries={k: dict(v) for k, v in raw.items()}, catalog=catalog)
         touched = mutate(overlay)
         new_catalog = _validate_result(home, catalog, overlay)
         changes = []
         for llm_id in touched:
-            before = catalog.entries[llm_id].to_catalog_dict() if llm_id in catalog.entries else None
+            if llm_id in catalog.entries:
+                before = catalog.entries[llm_id].to_catalog_dict()
+            else:  # a new entry, or a stale patch of one the base does not have
+                before = raw.get(llm_id) if llm_id in catalog.orphans else None
             after = new_catalog.get(llm_id)
-            after = after.to_catalog_dict() if after else None
+            after = after.to_catalog_dict() if after else overlay.entries.get(llm_id)
             if before != after:
                 changes.append(audit.Change(llm_id, *audit.diff(before, after)))
         if changes:
@@ -110,7 +111,7 @@ def _validate_result(home: Home, catalog: Catalog, overlay: Overlay) -> dict[str
             raise UsageError(f"{raw.get('id')}: {fld + ': ' if fld else ''}{message}") from None
     base = read_catalog_file(catalog.base_path, extra_groups=config.extra_groups, cache_dir=home.cache_dir)
     try:
-        return merge(base, CatalogFile(overlay.path, patches), config, origin_of(catalog.base_path))
+        return merge(base, CatalogFile(overlay.path, patches), config, origin_of(catalog.base_path), [])
     except FileError as exc:
         raise UsageError(f"the change would break the catalog: {exc.problem}") from None
 
@@ -168,7 +169,11 @@ def set_enabled(names: list[str], enabled: bool) -> Mutation:
 
 def remove_entries(names: list[str]) -> Mutation:
     def mutate(overlay: Overlay) -> list[str]:
-        ids = resolve_all(overlay.catalog, names)
+        stale = [n for n in names if n in overlay.catalog.orphans and n in overlay.entries]
+        for llm_id in stale:  # a patch of an entry the base no longer has
+            del overlay.entries[llm_id]
+            overlay.notes.append(f"{llm_id}: removed a patch of an entry the base catalog does not have")
+        ids = resolve_all(overlay.catalog, [n for n in names if n not in stale])
         for llm_id in ids:
             if overlay.in_base(llm_id):
                 overlay.patch(llm_id)["enabled"] = False
@@ -179,7 +184,7 @@ def remove_entries(names: list[str]) -> Mutation:
                 )
             else:
                 del overlay.entries[llm_id]
-        return ids
+        return stale + ids
 
     return mutate
 

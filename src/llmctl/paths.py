@@ -54,12 +54,15 @@ class Home:
         )
 
     def user_catalog(self) -> Path | None:
-        """Return the user's catalog file if one exists (TOML first, then JSON)."""
-        for name in USER_CATALOG_NAMES:
-            candidate = self.config_dir / name
-            if candidate.is_file():
-                return candidate
-        return None
+        """Return the user's catalog file if one exists. Raises FileError when both
+        catalog.toml and catalog.json exist: one of them would silently be ignored."""
+        found = [self.config_dir / name for name in USER_CATALOG_NAMES if (self.config_dir / name).is_file()]
+        if len(found) > 1:
+            from llmctl.errors import FileError
+
+            raise FileError(found[1], f"both {found[0].name} and {found[1].name} exist in {self.config_dir}",
+                            hint="keep one user catalog: merge the other into it and remove it")
+        return found[0] if found else None
 
     def user_catalog_for_writing(self) -> Path:
         """Return the user catalog file to write: the existing one, else `catalog.toml`."""

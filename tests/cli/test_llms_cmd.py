@@ -292,3 +292,24 @@ def test_audit_limit_and_table(cli):
     assert len(json.loads(cli("audit", "--limit", "2", "--json").stdout)) == 2
     table = cli("audit").stdout
     assert table.splitlines()[0].split() == ["TIME", "COMMAND", "TARGET", "BEFORE", "AFTER"]
+
+
+def test_stale_patch_is_ignored_with_a_warning_and_can_be_removed(cli, home):
+    home.mkdir(parents=True)
+    (home / "catalog.toml").write_text('[[llms]]\nid = "openai/gone"\nenabled = false\n\n[[llms]]\nid = "openai/gpt-4o"\npriority = 7\n')
+    result = cli("list", "--json")
+    assert result.exit_code == 0 and "openai/gone" in result.stderr and "llmctl remove openai/gone" in result.stderr
+    assert cli("remove", "openai/gone").exit_code == 0
+    text = (home / "catalog.toml").read_text()
+    assert "openai/gone" not in text and "priority = 7" in text
+    assert "openai/gone" not in cli("list").stderr
+    log = json.loads(cli("audit", "--json").stdout)
+    assert log[-1]["target"] == "openai/gone" and log[-1]["after"] is None
+
+
+def test_both_user_catalogs_is_an_error(cli, home):
+    home.mkdir(parents=True)
+    (home / "catalog.toml").write_text("")
+    (home / "catalog.json").write_text('{"llms": []}')
+    result = cli("list")
+    assert result.exit_code == 3 and "both catalog.toml and catalog.json" in result.stderr

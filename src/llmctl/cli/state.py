@@ -32,6 +32,12 @@ class State:
             from llmctl.catalog import load_catalog
 
             self._catalog = load_catalog(self.home, self.catalog_arg)
+            if self._catalog.orphans:
+                from llmctl.cli.output import warn
+
+                ids = ", ".join(self._catalog.orphans)
+                warn(f"{self._catalog.user_path} patches {ids}, not in the base catalog: ignored "
+                     f"(`llmctl remove {self._catalog.orphans[0]}` deletes the patch)")
         return self._catalog
 
 
