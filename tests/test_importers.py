@@ -136,3 +136,21 @@ def test_import_keeps_user_groups_priority_and_enabled(home):
     added = catalog.get("acme/new")
     assert added.enabled and added.valid_groups == ["editor"]
     assert {c.target for c in result.changes} == {"openai/gpt-4o", "acme/new"}
+
+
+def test_litellm_collisions_and_invalid_entries_are_skipped_and_counted():
+    from llmctl.importers import from_litellm, keep_valid
+
+    data = {
+        "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06},
+        "openai/gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 9e-06},
+        "openrouter/openai/gpt-4o": {"litellm_provider": "openrouter", "mode": "chat", "input_cost_per_token": 3e-06},
+        "weird model name": {"litellm_provider": "openai", "mode": "chat"},
+        "bad-date": {"litellm_provider": "openai", "mode": "chat", "deprecation_date": "soonish!!!"},
+    }
+    imported = keep_valid(from_litellm(data))
+    got = by_id(imported)
+    assert got["openai/gpt-4o"]["input_cost_per_mtok"] == 2.5  # the first, direct entry wins
+    assert got["openrouter/openai/gpt-4o"]["model"] == "openai/gpt-4o"
+    assert got["openrouter/openai/gpt-4o"]["provider"] == "openrouter"
+    assert imported.skipped == {"duplicate id": 1, "invalid id": 1, "invalid deprecation_date": 1}

@@ -189,9 +189,13 @@ def remove_entries(names: list[str]) -> Mutation:
     return mutate
 
 
-def import_entries(entries: list[dict[str, Any]], groups: list[str]) -> Mutation:
-    """Add new entries (enabled, with `groups`) and refresh prices, limits and capabilities
-    of existing ones, keeping their groups, priority and enabled flag."""
+def import_entries(entries: list[dict[str, Any]], groups: list[str], *, foreign: bool = True) -> Mutation:
+    """Add new entries and refresh prices, limits and capabilities of existing ones, keeping
+    their groups, priority and enabled flag.
+
+    Entries from a foreign format (LiteLLM, OpenRouter) are added enabled with `groups`;
+    entries of an llmctl catalog keep their own groups (`groups` fills in where they
+    have none) and enabled flag."""
     from llmctl.importers import REFRESHED
 
     def mutate(overlay: Overlay) -> list[str]:
@@ -200,16 +204,24 @@ def import_entries(entries: list[dict[str, Any]], groups: list[str]) -> Mutation
             llm_id = entry["id"]
             current = overlay.catalog.entries.get(llm_id)
             if current is not None:
-                changed = {f: entry[f] for f in REFRESHED if f in entry and getattr(current, f) != entry[f]}
+                changed = {f: entry[f] for f in REFRESHED if f in entry and not same(getattr(current, f), entry[f])}
                 if changed:
                     overlay.patch(llm_id).update(changed)
             else:
                 new = dict(entry)
-                if "embeddings" not in new.get("capabilities", ()):
+                if "embeddings" not in new.get("capabilities", ()) and (foreign or not new.get("valid_groups")):
                     new["valid_groups"] = list(groups)
-                new.pop("enabled", None)
+                if foreign:
+                    new.pop("enabled", None)
                 overlay.entries[llm_id] = new
             touched.append(llm_id)
         return list(dict.fromkeys(touched))
 
     return mutate
+
+
+def same(current: Any, incoming: Any) -> bool:
+    """Equal, with lists compared as sets (capability order carries no meaning)."""
+    if isinstance(current, list) and isinstance(incoming, list):
+        return set(current) == set(incoming)
+    return current == incoming

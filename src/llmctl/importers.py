@@ -9,6 +9,7 @@ from typing import Any
 
 from llmctl.errors import FileError, UsageError
 from llmctl.fileio import load
+from llmctl.records import default_model
 
 FORMATS = ("litellm", "openrouter", "llmctl")
 
@@ -30,6 +31,7 @@ class Imported:
     format: str
     entries: list[dict[str, Any]]
     skipped: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set, repr=False)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -73,13 +75,28 @@ def read_import(path: Path, fmt: str | None = None) -> Imported:
         }
         actual = f" (it looks like {described[found]})" if found else ""
         raise FileError(path, f"this is not {described[fmt]}{actual}", hint="check --format")
-    if fmt == "litellm":
-        return from_litellm(data)
-    if fmt == "openrouter":
-        return from_openrouter(path, data)
+    if fmt in ("litellm", "openrouter"):
+        imported = from_litellm(data) if fmt == "litellm" else from_openrouter(path, data)
+        return keep_valid(imported)
     from llmctl.validated import read_catalog_file
 
     return Imported("llmctl", read_catalog_file(path).entries)
+
+
+def keep_valid(imported: Imported) -> Imported:
+    """Drop the entries that would not pass the catalog's validation, counting why."""
+    from llmctl.validated import EntryInvalid, validate_entry
+
+    kept = []
+    for entry in imported.entries:
+        try:
+            validate_entry(entry)
+        except EntryInvalid as exc:
+            imported.skip(f"invalid {exc.problems[0][0] or 'entry'}")
+            continue
+        kept.append(entry)
+    imported.entries = kept
+    return imported
 
 
 def per_million(value: Any) -> float | None:
@@ -114,9 +131,15 @@ def from_litellm(data: dict[str, Any]) -> Imported:
             continue
         ours = _LITELLM_PROVIDERS.get(provider, provider)
         model = key[len(provider) + 1 :] if key.startswith(provider + "/") else key
-        llm_id = model if ours == "openrouter" else f"{ours}/{model}"
+        # LiteLLM's OpenRouter keys keep their prefix, so `openrouter/openai/gpt-4o` does not
+        # overwrite the direct `openai/gpt-4o`.
+        llm_id = f"{ours}/{model}"
+        if llm_id in out.seen:
+            out.skip("duplicate id")
+            continue
+        out.seen.add(llm_id)
         entry: dict[str, Any] = {"id": llm_id, "provider": ours, "name": key}
-        if llm_id.split("/", 1)[-1] != model:
+        if default_model(llm_id, ours) != model:
             entry["model"] = model
         for fld, src in (
             ("input_cost_per_mtok", "input_cost_per_token"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog import Catalog
-from llmctl.edits import Overlay
+from llmctl.edits import Overlay, same
 from llmctl.importers import REFRESHED, from_openrouter
 from llmctl.provider_checks import probe_entry
 from llmctl.records import default_model
@@ -66,7 +66,7 @@ def plan_sync(catalog: Catalog, provider: str, listed: list[dict[str, Any]]) -> 
             new = {**item, "enabled": False, "valid_groups": []}
             plan.append({"id": item["id"], "action": "add", "changes": new})
             continue
-        changes = {f: item[f] for f in REFRESHED if f in item and getattr(current, f) != item[f]}
+        changes = {f: item[f] for f in REFRESHED if f in item and not same(getattr(current, f), item[f])}
         if current.deprecated and not item.get("deprecated"):
             changes.setdefault("deprecated", False)
         if changes:

@@ -185,3 +185,24 @@ def test_config_unknown_key_suggests(cli, home):
 def test_version_and_help(cli):
     assert cli("--version").stdout.startswith("llmctl ")
     assert cli("--help").exit_code == 0
+
+
+def test_import_llmctl_format_keeps_groups_and_enabled(cli, tmp_path):
+    team = tmp_path / "team.toml"
+    team.write_text('[[llms]]\nid = "team/a"\nprovider = "openai"\nvalid_groups = ["editor"]\nenabled = false\n\n'
+                    '[[llms]]\nid = "team/b"\nprovider = "openai"\n')
+    result = cli("catalog", "import", str(team), "--group", "tagger", "--json")
+    assert result.exit_code == 0, result.stderr
+    a = json.loads(cli("show", "team/a", "--json").stdout)
+    b = json.loads(cli("show", "team/b", "--json").stdout)
+    assert (a["valid_groups"], a["enabled"]) == (["editor"], False)
+    assert (b["valid_groups"], b["enabled"]) == (["tagger"], True)
+
+
+def test_reimport_with_reordered_capabilities_changes_nothing(cli, tmp_path):
+    cli("catalog", "import", str(DATA / "litellm_excerpt.json"))
+    data = json.loads((DATA / "litellm_excerpt.json").read_text())
+    again = tmp_path / "again.json"
+    again.write_text(json.dumps(dict(reversed(list(data.items())))))
+    summary = json.loads(cli("catalog", "import", str(again), "--json").stdout)
+    assert summary["added"] == 0 and summary["updated"] == 0
