@@ -144,7 +144,11 @@ def test_litellm_collisions_and_invalid_entries_are_skipped_and_counted():
     data = {
         "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06},
         "openai/gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 9e-06},
-        "openrouter/openai/gpt-4o": {"litellm_provider": "openrouter", "mode": "chat", "input_cost_per_token": 3e-06},
+        "openrouter/openai/gpt-4o": {
+            "litellm_provider": "openrouter",
+            "mode": "chat",
+            "input_cost_per_token": 3e-06,
+        },
         "weird model name": {"litellm_provider": "openai", "mode": "chat"},
         "bad-date": {"litellm_provider": "openai", "mode": "chat", "deprecation_date": "soonish!!!"},
     }

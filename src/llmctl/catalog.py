@@ -119,7 +119,10 @@ def load_catalog(
     def build() -> dict[str, Any]:
         orphans: list[str] = []
         entries = _merge_files(home, config, base_path, user_path, orphans)
-        return {"rows": [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()], "orphans": orphans}
+        return {
+            "rows": [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()],
+            "orphans": orphans,
+        }
 
     if explicit_config:  # a config given in code is not keyed by any file
         data = build()
@@ -127,8 +130,9 @@ def load_catalog(
         salt = f"merged:{sys.version_info[:2]}"
         data = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
     entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in data["rows"]}
-    return Catalog(entries=entries, config=config, base_path=base_path, user_path=user_path,
-                   orphans=data["orphans"])
+    return Catalog(
+        entries=entries, config=config, base_path=base_path, user_path=user_path, orphans=data["orphans"]
+    )
 
 
 def _merge_files(

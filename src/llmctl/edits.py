@@ -204,12 +204,16 @@ def import_entries(entries: list[dict[str, Any]], groups: list[str], *, foreign:
             llm_id = entry["id"]
             current = overlay.catalog.entries.get(llm_id)
             if current is not None:
-                changed = {f: entry[f] for f in REFRESHED if f in entry and not same(getattr(current, f), entry[f])}
+                changed = {
+                    f: entry[f] for f in REFRESHED if f in entry and not same(getattr(current, f), entry[f])
+                }
                 if changed:
                     overlay.patch(llm_id).update(changed)
             else:
                 new = dict(entry)
-                if "embeddings" not in new.get("capabilities", ()) and (foreign or not new.get("valid_groups")):
+                if "embeddings" not in new.get("capabilities", ()) and (
+                    foreign or not new.get("valid_groups")
+                ):
                     new["valid_groups"] = list(groups)
                 if foreign:
                     new.pop("enabled", None)

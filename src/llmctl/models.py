@@ -183,6 +183,11 @@ class ConfigSpec(BaseModel):
     tiers: TierThresholds = TierThresholds()
     providers: dict[str, ProviderSpec] = {}
 
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        return _check_names("strategy", [value], ("quality", "cheapest", "fastest", "priority"))[0]
+
     @field_validator("extra_groups")
     @classmethod
     def _not_builtin(cls, value: list[str]) -> list[str]:

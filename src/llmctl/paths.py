@@ -60,8 +60,11 @@ class Home:
         if len(found) > 1:
             from llmctl.errors import FileError
 
-            raise FileError(found[1], f"both {found[0].name} and {found[1].name} exist in {self.config_dir}",
-                            hint="keep one user catalog: merge the other into it and remove it")
+            raise FileError(
+                found[1],
+                f"both {found[0].name} and {found[1].name} exist in {self.config_dir}",
+                hint="keep one user catalog: merge the other into it and remove it",
+            )
         return found[0] if found else None
 
     def user_catalog_for_writing(self) -> Path:

@@ -78,8 +78,8 @@ class Step:
 class Decision:
     """The chosen LLM, the rule that chose it, the fallback chain and the trace."""
 
-    llm: LLM
-    rule: str
+    llm: LLM | None  # None only in the partial decision of a NoMatchError
+    rule: str | None
     request: Request
     strategy: str
     chain: list[LLM]
@@ -99,10 +99,10 @@ class Decision:
         return self.request.tier
 
     def to_dict(self) -> dict[str, Any]:
-        """The `pick --json` shape."""
+        """The `pick --json` shape (`llm` and `rule` are null when nothing fits)."""
         req = self.request
         return {
-            "llm": self.llm.id,
+            "llm": self.llm.id if self.llm else None,
             "rule": self.rule,
             "group": req.group,
             "tier": req.tier,
@@ -244,7 +244,22 @@ class Picker:
         pool = self.pool(req.group, req.tier, strategy)
         entry = chosen[0] if chosen else None
         if entry is None:
-            entry, rule = self._from_pool(req, pool, strategy, trace, warnings, passed)
+            try:
+                entry, rule = self._from_pool(req, pool, strategy, trace, warnings, passed)
+            except NoMatchError as exc:
+                # Nothing fits: the partial decision still explains why (for --explain/--json).
+                exc.partial = Decision(
+                    None,
+                    None,
+                    req,
+                    strategy,
+                    [],
+                    trace,
+                    warnings,  # type: ignore[attr-defined]
+                    self.candidates(req) if explain else None,
+                    passed,
+                )
+                raise
         else:
             trace.append(Step(self._pool_rule(req), False, f"not needed: {rule} chose {entry.id}"))
         if entry.deprecated:
@@ -283,7 +298,7 @@ class Picker:
         book_src = f"book file {book.path}" if book and book.exists else None
         steps: list[tuple[str, str | None, str | None, str | None]] = [
             ("book_override", book.override if book else None, OVERRIDE_GROUP, book_src),
-            ("job_llm", named.id if named else None, None, req.sources.get("llm") if named else None),
+            ("job_llm", named.id if named else None, req.group, req.sources.get("llm") if named else None),
             (
                 "book_default",
                 book.defaults.get(req.group) if book and req.group else None,
@@ -342,7 +357,7 @@ class Picker:
                 why.endswith("is not set") or why.startswith("in cooldown")
             ):
                 passed.append((entry.id, why))
-        raise NoMatchError(self._nothing_fits(req, pool), hint=_no_match_hint(req))
+        raise NoMatchError(self._nothing_fits(req, pool), hint=self._no_match_hint(req, pool))
 
     def _scope_default(
         self, req: Request, trace: list[Step], warnings: list[str], passed: list[tuple[str, str]]
@@ -353,7 +368,9 @@ class Picker:
             trace.append(Step("scope_default", False, f"scope {req.scope!r} has no default"))
             return None
         source = f"config.toml [defaults] {req.scope}"
-        default = self.catalog.entries.get(default_id)
+        default = self.catalog.entries.get(default_id) or self.catalog.entries.get(
+            self.catalog.aliases.get(default_id, "")
+        )
         why = "no longer in the catalog" if default is None else self.reason(default, req)
         if default is not None and why is None:
             trace.append(
@@ -385,6 +402,16 @@ class Picker:
             why = self._static_reason(e, req.group, req.tier, today) or self.reason(e, req)
             out.append((e, why))
         return out
+
+    def _no_match_hint(self, req: Request, pool: tuple[LLM, ...]) -> str:
+        reasons = [self.reason(e, req) or "" for e in pool]
+        if any(why.endswith("is not set") for why in reasons):
+            return "set the key env var of a provider, or plan with --assume-available"
+        if any(why.startswith("in cooldown") for why in reasons):
+            return "wait for the cooldown to end, or see `llmctl pick --explain`"
+        if not pool:
+            return "`llmctl list --all` shows every LLM; enable one, or add the group to one (`llmctl edit`)"
+        return "relax the job's tier, capabilities or context needs, or `llmctl pick --explain` for details"
 
     def _nothing_fits(self, req: Request, pool: tuple[LLM, ...]) -> str:
         what = f"group {req.group}" if req.group else (f"tier {req.tier}" if req.tier else "any job")
@@ -438,9 +465,3 @@ def _why_not(rule: str, req: Request) -> str:
     if req.group is None:
         return "no group: the job and --group name none"
     return f"book {req.book.name} sets no default for {req.group}"
-
-
-def _no_match_hint(req: Request) -> str:
-    if not req.assume_available:
-        return "set the key env var of a provider, or plan with --assume-available"
-    return "relax the job's tier, capabilities or context, or enable an LLM of the group"

@@ -11,7 +11,7 @@ from llmctl.books import Book, list_books, load_book
 from llmctl.catalog import Catalog
 from llmctl.defaults import check_scope
 from llmctl.errors import UnknownNameError, UsageError, closest
-from llmctl.jobs import Job, get_job, load_jobs
+from llmctl.jobs import ORIGIN_JOBS_FILE, Job, get_job, load_jobs
 from llmctl.paths import Home
 from llmctl.picker import STRATEGIES, Request
 from llmctl.records import CAPABILITIES, TIERS
@@ -49,8 +49,17 @@ def build_request(catalog: Catalog, home: Home, sel: Selection) -> tuple[Request
         req.job = job
         req.group, req.tier = job.group, job.tier
         req.capabilities, req.min_context = tuple(job.capabilities), job.min_context
-        origin = f"job {job.name} ({job.origin})"
-        req.sources.update({"group": origin, "tier": origin if job.tier else "", "job": origin})
+        req.sources["job"] = f"job {job.name} ({job.origin})"
+        values = {
+            "group": job.group,
+            "tier": job.tier,
+            "capabilities": job.capabilities,
+            "min_context": job.min_context,
+        }
+        for name, value in values.items():
+            if value:
+                where = ORIGIN_JOBS_FILE if name in job.patched else job.origin
+                req.sources[name] = f"job {job.name} ({where})"
     if sel.group is not None:
         _check_name("group", sel.group, config.groups)
         req.group, req.sources["group"] = sel.group, src
@@ -62,8 +71,6 @@ def build_request(catalog: Catalog, home: Home, sel: Selection) -> tuple[Request
         req.strategy, req.sources["strategy"] = sel.strategy, src
     elif config.path and config.strategy != "quality":
         req.sources["strategy"] = f"config.toml ({config.path})"
-    if config.strategy not in STRATEGIES:
-        raise UsageError(f"config.toml: unknown strategy {config.strategy!r}; valid: {', '.join(STRATEGIES)}")
     _apply_props(req, sel.props, src, warnings)
     if sel.llm is not None:
         req.llm, req.sources["llm"] = sel.llm, src

@@ -189,8 +189,10 @@ def test_version_and_help(cli):
 
 def test_import_llmctl_format_keeps_groups_and_enabled(cli, tmp_path):
     team = tmp_path / "team.toml"
-    team.write_text('[[llms]]\nid = "team/a"\nprovider = "openai"\nvalid_groups = ["editor"]\nenabled = false\n\n'
-                    '[[llms]]\nid = "team/b"\nprovider = "openai"\n')
+    team.write_text(
+        '[[llms]]\nid = "team/a"\nprovider = "openai"\nvalid_groups = ["editor"]\nenabled = false\n\n'
+        '[[llms]]\nid = "team/b"\nprovider = "openai"\n'
+    )
     result = cli("catalog", "import", str(team), "--group", "tagger", "--json")
     assert result.exit_code == 0, result.stderr
     a = json.loads(cli("show", "team/a", "--json").stdout)

@@ -296,9 +296,15 @@ def test_audit_limit_and_table(cli):
 
 def test_stale_patch_is_ignored_with_a_warning_and_can_be_removed(cli, home):
     home.mkdir(parents=True)
-    (home / "catalog.toml").write_text('[[llms]]\nid = "openai/gone"\nenabled = false\n\n[[llms]]\nid = "openai/gpt-4o"\npriority = 7\n')
+    (home / "catalog.toml").write_text(
+        '[[llms]]\nid = "openai/gone"\nenabled = false\n\n[[llms]]\nid = "openai/gpt-4o"\npriority = 7\n'
+    )
     result = cli("list", "--json")
-    assert result.exit_code == 0 and "openai/gone" in result.stderr and "llmctl remove openai/gone" in result.stderr
+    assert (
+        result.exit_code == 0
+        and "openai/gone" in result.stderr
+        and "llmctl remove openai/gone" in result.stderr
+    )
     assert cli("remove", "openai/gone").exit_code == 0
     text = (home / "catalog.toml").read_text()
     assert "openai/gone" not in text and "priority = 7" in text

@@ -77,7 +77,12 @@ def import_(
             "dry_run": True,
         }
     else:
-        result = change_catalog(st.home, st.catalog_arg, "import", import_entries(imported.entries, groups, foreign=imported.format != "llmctl"))
+        result = change_catalog(
+            st.home,
+            st.catalog_arg,
+            "import",
+            import_entries(imported.entries, groups, foreign=imported.format != "llmctl"),
+        )
         added = sum(1 for c in result.changes if c.before is None)
         summary = {
             "format": imported.format,

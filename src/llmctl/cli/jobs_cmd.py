@@ -30,7 +30,14 @@ def list_jobs(
         emit_json([j.to_dict() for j in jobs.values()])
         return
     rows = [
-        [j.name, j.group, j.tier or "-", ",".join(j.capabilities) or "-", j.min_context or "-", j.origin]
+        [
+            j.name,
+            j.group,
+            j.tier or "-",
+            ",".join(j.capabilities) or "-",
+            j.min_context or "-",
+            j.origin + (f" (patched: {', '.join(j.patched)})" if j.patched else ""),
+        ]
         for j in jobs.values()
     ]
     table(["JOB", "GROUP", "TIER", "CAPABILITIES", "MIN CONTEXT", "FROM"], rows, numeric=("MIN CONTEXT",))

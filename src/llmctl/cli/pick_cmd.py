@@ -21,11 +21,23 @@ def pick(
 ) -> None:
     """Print the id of the LLM the job gets (only the id, for $(llmctl pick ...))."""
     from llmctl.api import decide
+    from llmctl.errors import NoMatchError
 
     st = state(ctx)
-    decision, warnings = decide(
-        selection_from(options), catalog=st.catalog(), home=st.home, explain=explain or as_json
-    )
+    try:
+        decision, warnings = decide(
+            selection_from(options), catalog=st.catalog(), home=st.home, explain=explain or as_json
+        )
+    except NoMatchError as exc:
+        partial = getattr(exc, "partial", None)
+        if partial is not None and (explain or as_json):
+            for message in partial.warnings:
+                warn(message)
+            if as_json:
+                emit_json({**partial.to_dict(), "error": exc.message})
+            else:
+                sys.stdout.write(render_explanation(partial))
+        raise
     for message in warnings:
         warn(message)
     if as_json:
@@ -59,6 +71,9 @@ def render_explanation(decision: Any) -> str:
         source = f"  [{step.source}]" if step.source else ""
         lines.append(f"  {n}. {step.rule:<14} {status:<8} {step.note}{source}")
     lines += _candidate_lines(decision)
+    if decision.llm is None:
+        lines.append("fallback chain: none; nothing fits")
+        return "\n".join(lines) + "\n"
     ceiling = "any tier (--allow-upgrade)" if req.allow_upgrade else f"no tier above {decision.llm.tier}"
     lines.append(f"fallback chain ({len(decision.chain)} of at most {req.max_attempts}; {ceiling}):")
     basis = f"a {req.prompt_tokens}-token prompt" if req.prompt_tokens else "a full context"

@@ -36,8 +36,10 @@ class State:
                 from llmctl.cli.output import warn
 
                 ids = ", ".join(self._catalog.orphans)
-                warn(f"{self._catalog.user_path} patches {ids}, not in the base catalog: ignored "
-                     f"(`llmctl remove {self._catalog.orphans[0]}` deletes the patch)")
+                warn(
+                    f"{self._catalog.user_path} patches {ids}, not in the base catalog: ignored "
+                    f"(`llmctl remove {self._catalog.orphans[0]}` deletes the patch)"
+                )
         return self._catalog
 
 
