@@ -231,3 +231,26 @@ def test_readme_python_example_runs(home, cli):
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_usage_errors_are_one_line(proc):
+    result = proc("edit", "gpt4o", "--priority", "abc")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0].startswith("llmctl: error: Invalid value for '--priority'")
+    assert len(result.stderr.splitlines()) == 2 and "╭" not in result.stderr
+    result = proc("pik")
+    assert result.returncode == 2 and "Did you mean 'pick'?" in result.stderr.splitlines()[0]
+
+
+def test_a_closed_pipe_is_not_an_error(home):
+    cmd = " ".join(llmctl_exe()) + " list --all | head -1"
+    result = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd}"], capture_output=True, text=True,
+                            env=dict(os.environ, LLMCTL_HOME=str(home)), check=False)
+    assert result.returncode == 0 and result.stdout.startswith("ID ") and "Traceback" not in result.stderr
+
+
+def test_file_system_problems_are_reported_not_tracebacks(proc, home):
+    (home / "books" / "moby.toml").mkdir(parents=True)
+    result = proc("book", "default", "set", "moby", "writer", "gpt4o")
+    assert result.returncode == 3 and "moby.toml" in result.stderr and "Traceback" not in result.stderr
+    assert proc("book", "list", "--json").stdout.strip() == "[]"

@@ -59,6 +59,8 @@ def load_book(home: Home, name: str, groups: tuple[str, ...] = ()) -> Book:
     Raises UsageError for an unsafe name and FileError (exit 3) for a file with problems.
     """
     path = book_path(home, name)
+    if path.is_dir():
+        raise FileError(path, "is a directory, not a book file")
     if not path.is_file():
         return Book(name=name, path=path)
     data = cached(path, home.cache_dir, "book:" + ",".join(groups), lambda: _validate(path, groups))
@@ -71,7 +73,7 @@ def list_books(home: Home) -> list[str]:
     """Return the names of the books that have a file, sorted."""
     if not home.books_dir.is_dir():
         return []
-    return sorted(p.stem for p in home.books_dir.glob("*.toml") if _SAFE_BOOK.match(p.stem))
+    return sorted(p.stem for p in home.books_dir.glob("*.toml") if p.is_file() and _SAFE_BOOK.match(p.stem))
 
 
 def _validate(path: Path, groups: tuple[str, ...], data: Any = None, text: str = "") -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from llmctl.errors import FileError
+from llmctl.errors import FileError, LlmctlError
 
 LOCK_TIMEOUT_SECONDS = 60.0
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
@@ -84,8 +84,11 @@ def atomic_write(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically: readers see the old or the new file, never half."""
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -96,9 +99,11 @@ def atomic_write(path: Path, text: str) -> None:
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
         raise
 
 
@@ -107,14 +112,19 @@ def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[N
     """Hold llmctl's write lock: every read-modify-write of a home file happens inside it."""
     from filelock import FileLock, Timeout
 
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileError(lock_path.parent, f"cannot be created: {exc.strerror or exc}") from None
     lock = FileLock(str(lock_path), timeout=timeout)
     try:
         lock.acquire()
     except Timeout:
-        raise FileError(
-            lock_path, f"another llmctl has held the lock for over {timeout:.0f}s", hint="try again"
+        raise LlmctlError(
+            f"another llmctl has held the lock {lock_path} for over {timeout:.0f}s", hint="try again"
         ) from None
+    except OSError as exc:
+        raise FileError(lock_path, f"cannot be locked: {exc.strerror or exc}") from None
     try:
         yield
     finally:

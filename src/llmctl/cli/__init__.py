@@ -92,6 +92,45 @@ class LlmctlGroup(TyperGroup):
         except KeyboardInterrupt:
             print("llmctl: interrupted", file=sys.stderr)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`llmctl list | head -1`): not an error of ours.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
+        except OSError as exc:
+            if os.environ.get(ENV_DEBUG) == "1":
+                raise
+            from llmctl.cli.output import error
+
+            # A file system problem (permissions, a directory where a file belongs, a full disk).
+            where = f": {exc.filename}" if exc.filename else ""
+            error(f"{exc.strerror or exc}{where}")
+            ctx.exit(3 if exc.filename else 1)
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Usage errors as one line (`llmctl: error: ...`), a closed pipe as a quiet exit."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from typer import _click
+
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _click.exceptions.NoArgsIsHelpError as exc:
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+            sys.exit(exc.exit_code)
+        except _click.exceptions.ClickException as exc:
+            print(f"llmctl: error: {exc.format_message()}", file=sys.stderr)
+            command = getattr(getattr(exc, "ctx", None), "command_path", None)
+            if isinstance(exc, _click.exceptions.UsageError) and command:
+                print(f"hint: `{command} --help` shows the options", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("llmctl: aborted", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
         # Completion classes are registered only when a shell asks for candidates,
