@@ -244,8 +244,13 @@ def test_usage_errors_are_one_line(proc):
 
 def test_a_closed_pipe_is_not_an_error(home):
     cmd = " ".join(llmctl_exe()) + " list --all | head -1"
-    result = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd}"], capture_output=True, text=True,
-                            env=dict(os.environ, LLMCTL_HOME=str(home)), check=False)
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {cmd}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, LLMCTL_HOME=str(home)),
+        check=False,
+    )
     assert result.returncode == 0 and result.stdout.startswith("ID ") and "Traceback" not in result.stderr
 
 

@@ -52,6 +52,28 @@ def decide(
     return decision, warnings + decision.warnings
 
 
+def effective_choices(
+    book: str, *, catalog: Catalog, home: Home, assume_available: bool = False
+) -> dict[str, str | None]:
+    """The LLM each group (but `override`) would get now in `book`; None when nothing fits."""
+    from llmctl.errors import NoMatchError
+
+    out: dict[str, str | None] = {}
+    for group in catalog.config.groups:
+        if group == "override":
+            continue
+        try:
+            decision, _warnings = decide(
+                Selection(book=book, group=group, assume_available=assume_available),
+                catalog=catalog,
+                home=home,
+            )
+            out[group] = decision.llm.id
+        except NoMatchError:
+            out[group] = None
+    return out
+
+
 def select_llm_for_job(
     job: Any,
     book: Any = None,

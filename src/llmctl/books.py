@@ -41,9 +41,8 @@ def check_book_name(name: str) -> str:
     if len(name) > MAX_BOOK_NAME:
         raise UsageError(f"book name too long ({len(name)} characters; at most {MAX_BOOK_NAME})")
     if not _SAFE_BOOK.match(name) or ".." in name:
-        shown = name.encode("unicode_escape").decode("ascii")
         raise UsageError(
-            f"unsafe book name {shown!r}",
+            f"unsafe book name {name!r}",
             hint="use letters, digits, '.', '_' and '-' (no path separators, no '..', no control characters)",
         )
     return name

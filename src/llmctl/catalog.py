@@ -69,6 +69,12 @@ class Catalog:
         tails = [i for i in self.entries if i.lower().endswith("/" + lowered)]
         if len(tails) == 1:
             return tails[0]
+        if len(tails) > 1:
+            from llmctl.errors import UsageError
+
+            raise UsageError(
+                f"{name!r} is ambiguous: it names {', '.join(sorted(tails))}", hint="give the whole id"
+            )
         raise UnknownNameError(
             "LLM", name, list(self.entries) + list(self.aliases), hint="`llmctl list --all` shows every id"
         )

@@ -128,9 +128,13 @@ def init_from_env(home: Home, catalog_arg: Any, catalog: Catalog):
         return plan, None
 
     def mutate(overlay: Overlay) -> list[str]:
-        for _provider, tier, llm_id, _note in plan:
+        for n, (provider, tier, llm_id, note) in enumerate(plan):
             current = overlay.catalog.entries[llm_id]
-            patch = {"tier": tier} if current.tier != tier or current.tier_derived else {}
+            if not current.enabled and "enabled" in current.patched:
+                plan[n] = (provider, tier, llm_id, "disabled in your catalog: left as it is")
+                continue
+            # A replacement keeps its own tier: a premium successor must not be relabelled economy.
+            patch = {"tier": tier} if not note and (current.tier != tier or current.tier_derived) else {}
             if not current.enabled:
                 patch["enabled"] = True
             if patch:

@@ -11,7 +11,7 @@ from llmctl.errors import UsageError
 from llmctl.fileio import locked
 from llmctl.paths import Home
 
-_SCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # so an empty scope is refused too
 
 
 def check_scope(scope: str) -> str:

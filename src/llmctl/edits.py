@@ -17,9 +17,10 @@ from typing import Any
 
 from llmctl import audit
 from llmctl.catalog import ORIGIN_USER, Catalog, load_catalog, merge, origin_of
-from llmctl.errors import FileError, UsageError
+from llmctl.errors import FileError, UnknownNameError, UsageError
 from llmctl.fileio import atomic_write, dump_text, load, locked
 from llmctl.paths import Home
+from llmctl.records import ENTRY_FIELDS
 from llmctl.validated import (
     CatalogFile,
     EntryInvalid,
@@ -144,6 +145,8 @@ def edit_entry(name: str, changes: dict[str, Any], unset: list[str]) -> Mutation
         for key in unset:
             if key == "id":
                 raise UsageError("the id cannot be unset")
+            if key not in ENTRY_FIELDS and key != "router":
+                raise UnknownNameError("field", key, ENTRY_FIELDS)
             if key not in patch and overlay.in_base(llm_id):
                 overlay.notes.append(f"{key}: not set in the user catalog; the base value stays")
             patch.pop(key, None)
@@ -151,6 +154,16 @@ def edit_entry(name: str, changes: dict[str, Any], unset: list[str]) -> Mutation
                 patch.pop("router", None)
         if "provider" in changes:
             patch.pop("router", None)
+            from llmctl.provider_info import BUILTIN_PROVIDERS
+
+            if (
+                changes["provider"] not in BUILTIN_PROVIDERS
+                and changes["provider"] not in overlay.catalog.config.providers
+            ):
+                overlay.notes.append(
+                    f"{changes['provider']!r} is not a built-in provider: give the entry an api_base, "
+                    "or declare it in config.toml [providers]"
+                )
         patch.update(changes)
         return [llm_id]
 

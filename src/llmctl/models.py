@@ -15,7 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from llmctl.records import CAPABILITIES, GROUPS, TIERS
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# Header and parameter names that carry credentials: a catalog file must never hold one.
+SECRET_NAMES = {
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "api_key",
+    "apikey",
+    "token",
+    "access_token",
+    "secret",
+    "password",
+    "proxy-authorization",
+}
 SAFE_ID = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
 SECRET_KEYS = {"api_key", "key", "token", "secret", "password", "apikey", "access_token"}
 
@@ -126,10 +139,29 @@ class LLMSpec(BaseModel):
     @field_validator("params")
     @classmethod
     def _no_secret_params(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        for key in value or {}:
-            if key.lower() in SECRET_KEYS:
-                raise ValueError(f"params.{key}: keys live in env vars, never in a catalog file")
+        where = _find_secret(value or {}, "params")
+        if where:
+            raise ValueError(f"{where}: credentials live in env vars, never in a catalog file")
         return value
+
+
+def _find_secret(value: Any, where: str) -> str | None:
+    """The path of a credential-like key or value (`Bearer ...`) nested anywhere in `value`."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in SECRET_NAMES | SECRET_KEYS:
+                return f"{where}.{key}"
+            found = _find_secret(item, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _find_secret(item, f"{where}[{n}]")
+            if found:
+                return found
+    elif isinstance(value, str) and value.lower().startswith(("bearer ", "basic ")):
+        return where
+    return None
 
 
 def _check_names(kind: str, values: list[str], known: tuple[str, ...]) -> list[str]:
@@ -166,6 +198,15 @@ class ProviderSpec(BaseModel):
     api_key_env: Annotated[str | None, Field(pattern=ENV_NAME.pattern)] = None
     headers: dict[str, str] = {}
     api_version: str | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        where = _find_secret(value, "headers")
+        if where:
+            raise ValueError(f"{where}: credentials live in env vars (api_key_env), never in config.toml")
+        return value
+
     requests_per_minute: PositiveInt | None = None
     tokens_per_minute: PositiveInt | None = None
 

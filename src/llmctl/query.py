@@ -28,20 +28,21 @@ class Query:
     sort: str = "quality"
 
 
-def check_query(query: Query, groups: Iterable[str]) -> None:
+def check_query(query: Query, groups: Iterable[str], providers: Iterable[str] = ()) -> None:
     """Refuse unknown names typed on the command line (exit 2 with the closest matches)."""
     groups = tuple(groups)
+    providers = tuple(sorted(providers))
+    if query.provider is not None and providers and query.provider not in providers:
+        raise UnknownNameError("provider", query.provider, providers, hint=f"valid: {', '.join(providers)}")
     if query.group is not None and query.group not in groups:
-        raise UnknownNameError("group", query.group, groups, hint=f"groups: {', '.join(groups)}")
+        raise UnknownNameError("group", query.group, groups, hint=f"valid: {', '.join(groups)}")
     if query.tier is not None and query.tier not in TIERS:
-        raise UnknownNameError("tier", query.tier, TIERS, hint=f"tiers: {', '.join(TIERS)}")
+        raise UnknownNameError("tier", query.tier, TIERS, hint=f"valid: {', '.join(TIERS)}")
     for cap in query.capabilities:
         if cap not in CAPABILITIES:
-            raise UnknownNameError(
-                "capability", cap, CAPABILITIES, hint=f"capabilities: {', '.join(CAPABILITIES)}"
-            )
+            raise UnknownNameError("capability", cap, CAPABILITIES, hint=f"valid: {', '.join(CAPABILITIES)}")
     if query.sort not in SORTS:
-        raise UnknownNameError("sort", query.sort, SORTS, hint=f"sorts: {', '.join(SORTS)}")
+        raise UnknownNameError("sort", query.sort, SORTS, hint=f"valid: {', '.join(SORTS)}")
     for name, value in (
         ("--min-context", query.min_context),
         ("--max-input-cost", query.max_input_cost),

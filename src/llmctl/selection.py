@@ -42,7 +42,9 @@ def build_request(catalog: Catalog, home: Home, sel: Selection) -> tuple[Request
     for an unknown or invalid value and FileError (exit 3) for a broken book or jobs file."""
     config = catalog.config
     warnings: list[str] = []
-    req = Request(scope=check_scope(sel.scope or "global"), assume_available=sel.assume_available)
+    req = Request(
+        scope=check_scope("global" if sel.scope is None else sel.scope), assume_available=sel.assume_available
+    )
     src = sel.source
     job = _resolve_job(home, catalog, sel.job)
     if job is not None:
@@ -131,7 +133,7 @@ def _positive_int(key: str, value: Any) -> int:
 
 def _check_name(kind: str, value: str, known: tuple[str, ...] | list[str]) -> None:
     if value not in known:
-        raise UnknownNameError(kind, value, known, hint=f"{kind}s: {', '.join(known)}")
+        raise UnknownNameError(kind, value, known, hint=f"valid: {', '.join(known)}")
 
 
 def _load_book(home: Home, name: str, groups: tuple[str, ...], warnings: list[str]) -> Book:

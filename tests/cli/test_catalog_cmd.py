@@ -127,9 +127,18 @@ def test_init_from_env_sets_tier_mapping_for_keys_present(cli, home, monkeypatch
     assert tiers[("openai", "premium")] == "openai/gpt-4o"
     assert tiers[("anthropic", "premium")] == "anthropic/claude-opus-4.8"  # Claude 3 Opus is retired
     assert ("groq", "economy") not in tiers
-    text = (home / "catalog.toml").read_text() if (home / "catalog.toml").exists() else ""
-    assert "sk-" not in text
+    shown = json.loads(cli("show", "anthropic/claude-opus-4.8", "--json").stdout)
+    assert shown["tier"] == "premium"  # a replacement keeps its own tier
     assert cli("catalog", "init").exit_code == 2
+
+
+def test_init_from_env_leaves_what_the_user_disabled(cli, home, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai")
+    assert cli("disable", "gpt4o").exit_code == 0
+    tiers = json.loads(cli("catalog", "init", "--from-env", "--json").stdout)["tiers"]
+    premium = next(t for t in tiers if t["tier"] == "premium")
+    assert premium["note"] == "disabled in your catalog: left as it is"
+    assert json.loads(cli("show", "gpt4o", "--json").stdout)["enabled"] is False
 
 
 def test_path_lists_home_files(cli, home):

@@ -164,12 +164,6 @@ def test_edit_bundled_entry_patches_user_catalog(cli, home):
     }
 
 
-def test_edit_unset_reverts_to_bundled_value(cli):
-    cli("edit", "gpt4o", "--priority", "5")
-    assert cli("edit", "gpt4o", "--unset", "priority").exit_code == 0
-    assert json.loads(cli("show", "gpt4o", "--json").stdout)["priority"] != 5
-
-
 def test_edit_bad_values_exit_2_and_write_nothing(cli, home):
     assert cli("edit", "gpt4o", "--group", "writr").exit_code == 2
     assert cli("edit", "gpt4o", "--input-cost", "-1").exit_code == 2
@@ -319,3 +313,47 @@ def test_both_user_catalogs_is_an_error(cli, home):
     (home / "catalog.json").write_text('{"llms": []}')
     result = cli("list")
     assert result.exit_code == 3 and "both catalog.toml and catalog.json" in result.stderr
+
+
+def test_secrets_in_params_or_env_names_are_refused(cli, home):
+    assert (
+        cli(
+            "add", "acme/z", "--provider", "openai", "--param", 'headers={"Authorization": "Bearer sk-123"}'
+        ).exit_code
+        == 2
+    )
+    assert cli("add", "acme/z", "--provider", "openai", "--param", "extra=Bearer sk-123").exit_code == 2
+    result = cli("add", "acme/z", "--provider", "openai", "--api-key-env", "gsk_abcDEF123")
+    assert result.exit_code == 2 and "gsk_abcDEF123" not in result.stderr.split("must name")[0]
+    assert not (home / "catalog.toml").exists() and not (home / "audit.jsonl").exists()
+
+
+def test_ambiguous_bare_model_name(cli):
+    cli("add", "azure/gpt-4o", "--provider", "azure")
+    result = cli("show", "gpt-4o")
+    assert (
+        result.exit_code == 2
+        and "ambiguous" in result.stderr
+        and "azure/gpt-4o, openai/gpt-4o" in result.stderr
+    )
+
+
+def test_unset_unknown_field_and_unknown_provider(cli):
+    result = cli("edit", "gpt4o", "--unset", "prioriy")
+    assert result.exit_code == 2 and "did you mean 'priority'" in result.stderr
+    result = cli("edit", "gpt4o", "--provider", "opnai")
+    assert result.exit_code == 0 and "not a built-in provider" in result.stderr
+
+
+def test_list_unknown_provider_and_hidden_count(cli):
+    result = cli("list", "--provider", "opnai")
+    assert result.exit_code == 2 and "did you mean 'openai'" in result.stderr
+    result = cli("list", "--provider", "anthropic")
+    assert "2 disabled or deprecated hidden" in result.stderr
+
+
+def test_edit_unset_reverts_exactly_to_the_bundled_value(cli):
+    bundled = json.loads(cli("show", "gpt4o", "--json").stdout)["priority"]
+    cli("edit", "gpt4o", "--priority", "5")
+    cli("edit", "gpt4o", "--unset", "priority")
+    assert json.loads(cli("show", "gpt4o", "--json").stdout)["priority"] == bundled != 5

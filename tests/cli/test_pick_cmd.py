@@ -250,3 +250,20 @@ def test_unknown_strategy_in_config_is_a_file_error(cli, home):
         and "config.toml:1" in result.stderr
         and "did you mean 'fastest'" in result.stderr
     )
+
+
+def test_empty_scope_and_deprecated_book_default(cli):
+    result = cli("pick", "--scope", "")
+    assert result.exit_code == 2 and "invalid scope" in result.stderr
+    result = cli("book", "default", "set", "moby", "writer", "haiku3")
+    assert result.exit_code == 0 and "anthropic/claude-3-haiku is deprecated" in result.stderr
+    assert "replacement is anthropic/claude-haiku-4.5" in result.stderr
+
+
+def test_book_show_effective_choices(cli):
+    cli("book", "default", "set", "moby", "editor", "gpt4o")
+    data = json.loads(cli("book", "show", "moby", "--assume-available", "--json").stdout)
+    best_writer = json.loads(cli("pick", "--group", "writer", "--assume-available", "--json").stdout)["llm"]
+    assert data["effective"]["editor"] == "openai/gpt-4o"
+    assert data["effective"]["writer"] == best_writer
+    assert "override" not in data["effective"]

@@ -107,8 +107,14 @@ class LlmctlGroup(TyperGroup):
             error(f"{exc.strerror or exc}{where}")
             ctx.exit(3 if exc.filename else 1)
 
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         """Usage errors as one line (`llmctl: error: ...`), a closed pipe as a quiet exit."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)

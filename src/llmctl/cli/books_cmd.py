@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from llmctl.cli import completers
-from llmctl.cli.output import emit_json, error, fields, note, table
+from llmctl.cli.output import emit_json, error, fields, note, table, warn
 from llmctl.cli.state import state
 
 app = typer.Typer(help="Per-book LLM preferences: a default per group and an override.", no_args_is_help=True)
@@ -20,32 +20,6 @@ BookArg = Annotated[str, typer.Argument(help="Book id.", autocompletion=complete
 GroupArg = Annotated[str, typer.Argument(help="Group.", autocompletion=completers.complete_group)]
 LlmArg = Annotated[str, typer.Argument(help="LLM id or alias.", autocompletion=completers.complete_llm)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _effective(st: Any, book: Any, assume_available: bool) -> dict[str, str | None]:
-    """The LLM each group would get now in this book (None when nothing fits)."""
-    from llmctl.errors import NoMatchError
-    from llmctl.picker import Picker, Request
-
-    catalog = st.catalog()
-    picker = Picker(catalog)
-    out: dict[str, str | None] = {}
-    for group in catalog.config.groups:
-        if group == "override":
-            continue
-        try:
-            decision = picker.decide(
-                Request(
-                    group=group,
-                    book=book,
-                    assume_available=assume_available,
-                    strategy=catalog.config.strategy,
-                )
-            )
-            out[group] = decision.llm.id
-        except NoMatchError:
-            out[group] = None
-    return out
 
 
 @app.command("list")
@@ -91,7 +65,9 @@ def show(
 
     st = state(ctx)
     prefs = load_book(st.home, book, st.catalog().config.extra_groups)
-    effective = _effective(st, prefs, assume_available)
+    from llmctl.api import effective_choices
+
+    effective = effective_choices(book, catalog=st.catalog(), home=st.home, assume_available=assume_available)
     if as_json:
         emit_json({**prefs.to_dict(), "exists": prefs.exists, "effective": effective})
         return
@@ -101,6 +77,14 @@ def show(
     pairs += [(f"default {g}", i) for g, i in prefs.defaults.items()]
     pairs += [(f"now {g}", i or "nothing fits") for g, i in effective.items()]
     fields(pairs)
+
+
+def _warn_if_deprecated(st: Any, llm: str) -> None:
+    entry = st.catalog().get(llm)
+    if entry.deprecated:
+        then = f" (retires {entry.deprecation_date})" if entry.deprecation_date else ""
+        instead = f"; its replacement is {entry.replacement}" if entry.replacement else ""
+        warn(f"{entry.id} is deprecated{then}{instead}")
 
 
 def _done(change: Any, as_json: bool) -> None:
@@ -124,6 +108,7 @@ def default_set(
 
     st = state(ctx)
     _done(change_book(st.home, st.catalog(), book, "book default set", group=group, llm=llm), as_json)
+    _warn_if_deprecated(st, llm)
 
 
 @default_app.command("clear")
@@ -142,6 +127,7 @@ def override_set(ctx: typer.Context, book: BookArg, llm: LlmArg, as_json: JsonOp
 
     st = state(ctx)
     _done(change_book(st.home, st.catalog(), book, "book override set", override=llm), as_json)
+    _warn_if_deprecated(st, llm)
 
 
 @override_app.command("clear")

@@ -60,6 +60,8 @@ def list_llms(
     as_json: JsonOpt = False,
 ) -> None:
     """List LLMs in the catalog."""
+    from dataclasses import replace
+
     from llmctl.query import Query, check_query, hidden_reason, run_query
 
     catalog = state(ctx).catalog()
@@ -77,7 +79,9 @@ def list_llms(
         include_all=include_all,
         sort=sort,
     )
-    check_query(query, catalog.config.groups)
+    from llmctl.provider_info import BUILTIN_PROVIDERS
+
+    check_query(query, catalog.config.groups, {*BUILTIN_PROVIDERS, *(e.provider for e in catalog)})
     found = run_query(catalog, query)
     if as_json:
         emit_json([e.to_dict() for e in found])
@@ -100,7 +104,7 @@ def list_llms(
         if include_all:
             row.append(hidden_reason(e) or "")
         rows.append(row)
-    hidden = 0 if include_all else sum(1 for e in catalog if hidden_reason(e) and e not in found)
+    hidden = 0 if include_all else len(run_query(catalog, replace(query, include_all=True))) - len(found)
     footer = f"{len(found)} LLMs" + (
         f"; {hidden} disabled or deprecated hidden (--all shows them)" if hidden else ""
     )

@@ -53,7 +53,13 @@ def table(
 
         tbl = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
         for col in columns:
-            tbl.add_column(col, justify="right" if col in numeric else "left", no_wrap=col == columns[0])
+            # Every column keeps its values whole except the last, which wraps when space runs out.
+            tbl.add_column(
+                col,
+                justify="right" if col in numeric else "left",
+                no_wrap=col != columns[-1],
+                overflow="fold",
+            )
         for row in cells:
             tbl.add_row(*row)
         console = Console()
