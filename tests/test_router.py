@@ -74,7 +74,7 @@ def test_503_then_success_retries_with_backoff(server, router, sleeps):
     (a,) = llms(oa("openai/a", server.url))
     result = router.chat([a], REQ)
     assert result.text == "ok" and result.attempts[0].tries == 2
-    assert sleeps == [0.5 * 0.75]  # base 0.5 s, jitter factor 0.5 + 0.5/2
+    assert sleeps == [0.25 * 0.75]  # base 0.25 s, jitter factor 0.5 + 0.5/2
 
 
 def test_429_honours_retry_after(server, router, sleeps):

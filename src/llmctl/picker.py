@@ -214,10 +214,10 @@ class Picker:
         for cap in req.capabilities:
             if cap not in e.capabilities:
                 return f"missing capability {cap}"
-        context = e.context_length or 0
-        if req.min_context and context < req.min_context:
+        context = e.context_length  # unknown: not held against the entry
+        if context is not None and req.min_context and context < req.min_context:
             return f"context {context} is below the {req.min_context} needed"
-        if req.prompt_tokens and context < req.prompt_tokens:
+        if context is not None and req.prompt_tokens and context < req.prompt_tokens:
             return f"context {context} is too small for a prompt of {req.prompt_tokens} tokens"
         if self.unavailable is not None:
             why = self.unavailable(e)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from llmctl.cooldown import Cooldown
 
 DEFAULT_RETRIES = 2
-BACKOFF_BASE = 0.5
+BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 30.0
 

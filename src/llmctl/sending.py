@@ -53,6 +53,16 @@ class Sender:
     catalog: Catalog
     env: Mapping[str, str]
     cooldown: Cooldown
+    _store: Any = None
+
+    @property
+    def store(self) -> Any:
+        """The usage store, opened on first use and shared by every send of this sender."""
+        if self._store is None:
+            from llmctl.usage import UsageStore
+
+            self._store = UsageStore.for_home(self.home)
+        return self._store
 
     @classmethod
     def create(
@@ -95,9 +105,7 @@ class Sender:
         **kw: Any,
     ):
         from llmctl.router import DEFAULT_RETRIES, Router
-        from llmctl.usage import UsageStore
 
-        store = UsageStore.for_home(self.home)
         return Router(
             client,
             providers=self.catalog.config.providers,
@@ -105,7 +113,7 @@ class Sender:
             retries=DEFAULT_RETRIES if retries is None else retries,
             timeout=timeout,
             cooldown=self.cooldown,
-            record=store.record,
+            record=self.store.record,
             book=book,
             job=job,
             **kw,

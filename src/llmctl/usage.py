@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import statistics
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,20 +61,32 @@ class AttemptRecord:
 
 
 class UsageStore:
-    """The attempts table. Opened per use; SQLite serialises concurrent writers."""
+    """The attempts table. One connection per store, shared by threads under a lock;
+    SQLite (WAL mode) serialises writers of several processes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def for_home(cls, home: Home) -> UsageStore:
         return cls(home.data_dir / "usage.sqlite")
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
-        conn.executescript(SCHEMA)
-        return conn
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
+            conn.executescript(SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def record(self, rec: AttemptRecord) -> None:
         row = asdict(rec)
@@ -81,34 +94,37 @@ class UsageStore:
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         try:
-            with self._connect() as conn:
-                conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({marks})", tuple(row.values()))
-        except sqlite3.Error:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({marks})", tuple(row.values()))
+        except (sqlite3.Error, OSError):
             pass  # the answer matters more than its bookkeeping
 
     def rows(self, limit: int = 1000) -> list[dict]:
         if not self.path.exists():
             return []
-        with self._connect() as conn:
-            conn.row_factory = sqlite3.Row
-            cur = conn.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
-            return [dict(r) for r in cur.fetchall()][::-1]
+        with self._lock:
+            cur = self._connect().execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()][::-1]
 
     def latencies(self, window: int = 20) -> dict[str, float]:
         """Median latency in seconds of each LLM's last `window` successful attempts."""
         if not self.path.exists():
             return {}
         try:
-            with self._connect() as conn:
-                cur = conn.execute(
+            with self._lock:
+                cur = self._connect().execute(
                     "SELECT llm, latency_ms FROM attempts WHERE outcome = 'ok' "
                     "AND latency_ms IS NOT NULL ORDER BY id DESC"
                 )
-                seen: dict[str, list[float]] = {}
-                for llm, latency in cur:
-                    values = seen.setdefault(llm, [])
-                    if len(values) < window:
-                        values.append(latency)
+                rows = cur.fetchall()
         except sqlite3.Error:
             return {}
+        seen: dict[str, list[float]] = {}
+        for llm, latency in rows:
+            values = seen.setdefault(llm, [])
+            if len(values) < window:
+                values.append(latency)
         return {llm: statistics.median(values) / 1000 for llm, values in seen.items()}
