@@ -88,19 +88,19 @@ def validate_config_data(path: Path, data: Any, text: str = "") -> dict[str, Any
 
 def line_of_key(text: str, key: str) -> int | None:
     """Return the 1-based line of `key = ...` (or the `[key]` table) in TOML text."""
-    match = re.search(r"^\s*(?:\[\s*)?" + re.escape(key) + r"\s*[=\].]", text, re.MULTILINE)
+    match = re.search(r"^[ \t]*(?:\[\s*)?" + re.escape(key) + r"\s*[=\].]", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def line_in_table(text: str, table: str, key: str | None) -> int | None:
     """Return the line of `key` inside the TOML table `[table]` (or of the header itself)."""
-    header = re.search(r"^\s*\[\s*" + re.escape(table) + r"\s*\]", text, re.MULTILINE)
+    header = re.search(r"^[ \t]*\[\s*" + re.escape(table) + r"\s*\]", text, re.MULTILINE)
     if not header:
         return line_of_key(text, key) if key else None
     start = header.start()
     if key:
-        match = re.compile(r"^\s*" + re.escape(key) + r"\s*=", re.MULTILINE).search(text, header.end())
-        next_table = re.compile(r"^\s*\[", re.MULTILINE).search(text, header.end())
+        match = re.compile(r"^[ \t]*" + re.escape(key) + r"\s*=", re.MULTILINE).search(text, header.end())
+        next_table = re.compile(r"^[ \t]*\[", re.MULTILINE).search(text, header.end())
         if match and (not next_table or match.start() < next_table.start()):
             start = match.start()
     return text.count("\n", 0, start) + 1

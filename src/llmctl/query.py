@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from llmctl.errors import UnknownNameError, UsageError
 from llmctl.provider_info import missing_key
@@ -28,11 +29,13 @@ class Query:
     sort: str = "quality"
 
 
-def check_query(query: Query, groups: Iterable[str], providers: Iterable[str] = ()) -> None:
+def check_query(query: Query, catalog: Any) -> None:
     """Refuse unknown names typed on the command line (exit 2 with the closest matches)."""
-    groups = tuple(groups)
-    providers = tuple(sorted(providers))
-    if query.provider is not None and providers and query.provider not in providers:
+    from llmctl.provider_info import BUILTIN_PROVIDERS
+
+    groups = tuple(catalog.config.groups)
+    providers = tuple(sorted({*BUILTIN_PROVIDERS, *(e.provider for e in catalog)}))
+    if query.provider is not None and query.provider not in providers:
         raise UnknownNameError("provider", query.provider, providers, hint=f"valid: {', '.join(providers)}")
     if query.group is not None and query.group not in groups:
         raise UnknownNameError("group", query.group, groups, hint=f"valid: {', '.join(groups)}")

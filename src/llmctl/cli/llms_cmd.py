@@ -60,9 +60,7 @@ def list_llms(
     as_json: JsonOpt = False,
 ) -> None:
     """List LLMs in the catalog."""
-    from dataclasses import replace
-
-    from llmctl.query import Query, check_query, hidden_reason, run_query
+    from llmctl.query import Query, check_query, run_query
 
     catalog = state(ctx).catalog()
     query = Query(
@@ -79,32 +77,41 @@ def list_llms(
         include_all=include_all,
         sort=sort,
     )
-    from llmctl.provider_info import BUILTIN_PROVIDERS
-
-    check_query(query, catalog.config.groups, {*BUILTIN_PROVIDERS, *(e.provider for e in catalog)})
+    check_query(query, catalog)
     found = run_query(catalog, query)
     if as_json:
         emit_json([e.to_dict() for e in found])
-        return
+    else:
+        _render_list(catalog, query, found)
+
+
+def _render_list(catalog: Any, query: Any, found: list[Any]) -> None:
+    from dataclasses import replace
+
+    from llmctl.query import hidden_reason, run_query
+
     columns = ["ID", "PROVIDER", "TIER", "QUALITY", "IN $/M", "OUT $/M", "CONTEXT", "GROUPS"]
-    if include_all:
+    if query.include_all:
         columns.append("STATUS")
     rows = []
     for e in found:
+        quality = "" if e.quality_score is None else f"{e.quality_score:g}"
         row = [
             e.id,
             e.provider,
             e.tier + ("*" if e.tier_derived else ""),
-            "" if e.quality_score is None else f"{e.quality_score:g}",
+            quality,
             money(e.input_cost_per_mtok),
             money(e.output_cost_per_mtok),
             tokens(e.context_length),
             ",".join(e.valid_groups),
         ]
-        if include_all:
+        if query.include_all:
             row.append(hidden_reason(e) or "")
         rows.append(row)
-    hidden = 0 if include_all else len(run_query(catalog, replace(query, include_all=True))) - len(found)
+    hidden = (
+        0 if query.include_all else len(run_query(catalog, replace(query, include_all=True))) - len(found)
+    )
     footer = f"{len(found)} LLMs" + (
         f"; {hidden} disabled or deprecated hidden (--all shows them)" if hidden else ""
     )
