@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from llmctl.books import OVERRIDE_GROUP
 from llmctl.catalog import Catalog, tier_rank
@@ -111,7 +112,7 @@ class Picker:
             if why:
                 return why
         if not req.assume_available:
-            env_name = _missing_in(e, self.env)
+            env_name = _missing_in(e, self.env, self.catalog.config.providers)
             if env_name:
                 return f"{env_name} is not set"
         return None
@@ -331,8 +332,8 @@ def _state_reason(e: LLM, today: str) -> str | None:
     return None
 
 
-def _missing_in(e: LLM, env: Mapping[str, str]) -> str | None:
-    name = key_env_for(e.provider, e.api_key_env)
+def _missing_in(e: LLM, env: Mapping[str, str], providers: Mapping[str, Any]) -> str | None:
+    name = key_env_for(e.provider, e.api_key_env, providers.get(e.provider, {}).get("api_key_env"))
     return None if name is None or env.get(name) else name
 
 

@@ -58,13 +58,13 @@ BUILTIN_PROVIDERS: dict[str, ProviderInfo] = {
 }
 
 
-def key_env_for(provider: str, api_key_env: str | None) -> str | None:
-    """Return the env var holding the key for an entry: its own `auth.api_key_env` wins.
-
-    Unknown providers without `auth.api_key_env` fall back to `<PROVIDER>_API_KEY`.
+def key_env_for(provider: str, api_key_env: str | None, configured: str | None = None) -> str | None:
+    """Return the env var holding the key for an entry: its own `auth.api_key_env` wins,
+    then config.toml's `[providers.P] api_key_env`, then the built-in one (None for local
+    servers). Unknown providers fall back to `<PROVIDER>_API_KEY`.
     """
-    if api_key_env:
-        return api_key_env
+    if api_key_env or configured:
+        return api_key_env or configured
     info = BUILTIN_PROVIDERS.get(provider)
     if info is not None:
         return info.key_env

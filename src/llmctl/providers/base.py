@@ -126,14 +126,7 @@ def resolve_endpoint(
             f"no base URL for provider {entry.provider}: set {base_url_env_name(entry.provider)} or api_base",
             kind="bad_request",
         )
-    key_env = entry.auth.get("api_key_env") or custom.get("api_key_env") or key_env_for(entry.provider, None)
-    if (
-        builtin is not None
-        and builtin.local
-        and not entry.auth.get("api_key_env")
-        and not custom.get("api_key_env")
-    ):
-        key_env = None
+    key_env = key_env_for(entry.provider, entry.auth.get("api_key_env"), custom.get("api_key_env"))
     api_key = env.get(key_env) if key_env else None
     if key_env and not api_key and require_key:
         raise ProviderError(f"{key_env} is not set", kind="no_key")
