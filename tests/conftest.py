@@ -15,14 +15,19 @@ from typer.testing import CliRunner
 from llmctl.provider_info import BUILTIN_PROVIDERS
 
 DATA = Path(__file__).parent / "data"
-KEY_VARS = {p.key_env for p in BUILTIN_PROVIDERS.values() if p.key_env} | {
-    "OLLAMA_BASE_URL",
-    "LLMCTL_CATALOG",
-    "LLMCTL_HOME",
-    "LLMCTL_DEBUG",
-    "LLMCTL_NO_CACHE",
-    "NO_COLOR",
-}
+KEY_VARS = (
+    {p.key_env for p in BUILTIN_PROVIDERS.values() if p.key_env}
+    | {p.base_url_env for p in BUILTIN_PROVIDERS.values()}
+    | {
+        "AZURE_OPENAI_API_VERSION",
+        "OLLAMA_BASE_URL",
+        "LLMCTL_CATALOG",
+        "LLMCTL_HOME",
+        "LLMCTL_DEBUG",
+        "LLMCTL_NO_CACHE",
+        "NO_COLOR",
+    }
+)
 
 
 @pytest.fixture(autouse=True)

@@ -80,6 +80,7 @@ class FakeServer:
                         "path": self.path,
                         "headers": dict(self.headers),
                         "json": json.loads(raw) if raw else None,
+                        "time": time.monotonic(),
                     }
                 )
                 queue = server.replies.get(path)

@@ -31,7 +31,8 @@ def team(home, server, monkeypatch):
             "llms": [
                 entry("openai/first", priority=1, api_base=f"{server.url}/a/v1"),
                 entry("openai/second", priority=2, api_base=f"{server.url}/b/v1"),
-                entry("openai/old-model", priority=3),
+                entry("openai/old-model", priority=3, api_base=refused_url() + "/v1"),
+                entry("anthropic/nokey", provider="anthropic", priority=4, api_base=refused_url()),
                 entry(
                     "openai/emb", valid_groups=[], capabilities=["embeddings"], api_base=f"{server.url}/a/v1"
                 ),
@@ -73,6 +74,7 @@ def test_get_llm_with_fallback_walks_priority_and_raises_runtime_error(team, ser
         get_llm_with_fallback(catalog=team).invoke("hi")
     text = str(info.value)
     assert "openai/first" in text and "openai/second" in text and "openai/old-model" in text
+    assert "anthropic/nokey (anthropic): ANTHROPIC_API_KEY is not set" in text  # listed, nothing sent
 
 
 def test_providers_list_and_check(cli, server, monkeypatch):
@@ -98,6 +100,9 @@ def test_providers_list_and_check(cli, server, monkeypatch):
     monkeypatch.setenv("OLLAMA_BASE_URL", refused_url())
     report = json.loads(cli("providers", "check", "ollama", "--json").stdout)[0]
     assert report["reachable"] is False and "cannot connect" in report["error"]
+    server.add("/v1/models", Reply(404, {"error": {"message": "no such path"}}))
+    result = cli("providers", "check", "openai", "--json")
+    assert result.exit_code == 1 and json.loads(result.stdout)[0]["reachable"] is True
     assert cli("providers", "check", "opnai").exit_code == 2
 
 
@@ -136,3 +141,26 @@ def test_catalog_sync_openrouter_brings_prices(cli, server, monkeypatch):
     added = [s for s in json.loads(result.stdout)["changes"] if s["action"] == "add"]
     assert added and all(s["changes"]["input_cost_per_mtok"] is not None for s in added)
     assert cli("catalog", "sync", "nope").exit_code == 2
+
+
+def test_sync_matches_existing_entries_by_provider_model(cli, server, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    listed = [
+        "claude-sonnet-4-5",
+        "claude-opus-4-8",
+        "claude-haiku-4-5",
+        "claude-sonnet-4-6",
+        "claude-sonnet-5",
+        "claude-fable-5",
+        "claude-brand-new",
+    ]
+    server.add("/v1/models", Reply(body={"data": [{"id": m, "display_name": m} for m in listed]}))
+    plan = json.loads(cli("catalog", "sync", "anthropic", "--dry-run", "--json").stdout)["changes"]
+    added = [s["id"] for s in plan if s["action"] == "add"]
+    assert added == ["anthropic/claude-brand-new"]
+    deprecated = {s["id"] for s in plan if s["action"] == "deprecate"}
+    assert "anthropic/claude-sonnet-4.5" not in deprecated
+    assert server.requests[0]["headers"]["x-api-key"] == KEY and server.requests[0]["path"].startswith(
+        "/v1/models"
+    )

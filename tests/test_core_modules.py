@@ -25,12 +25,22 @@ def test_query_filters_and_sorts(h):
     assert found and all("tagger" in e.valid_groups and e.tier == "economy" for e in found)
     costs = [e.input_cost_per_mtok + e.output_cost_per_mtok for e in found]
     assert costs == sorted(costs)
-    assert {e.id for e in run_query(catalog, Query(search="HAIKU", include_all=True))} >= {"anthropic/claude-3-haiku"}
+    assert {e.id for e in run_query(catalog, Query(search="HAIKU", include_all=True))} >= {
+        "anthropic/claude-3-haiku"
+    }
 
 
-@pytest.mark.parametrize("query", [Query(group="writr"), Query(tier="cheap"), Query(sort="qualty"),
-                                   Query(capabilities=["visoin"]), Query(provider="opnai"),
-                                   Query(min_context=-1)])
+@pytest.mark.parametrize(
+    "query",
+    [
+        Query(group="writr"),
+        Query(tier="cheap"),
+        Query(sort="qualty"),
+        Query(capabilities=["visoin"]),
+        Query(provider="opnai"),
+        Query(min_context=-1),
+    ],
+)
 def test_query_refuses_bad_names(h, query):
     with pytest.raises(UsageError):
         check_query(query, load_catalog(h))
@@ -51,7 +61,9 @@ def test_defaults_one_per_scope(h):
 
 def test_config_problems_name_file_line_and_field(h):
     h.config_dir.mkdir(parents=True)
-    h.config_file.write_text('max_attempts = 3\n\n[providers.openrouter]\nheaders = { Authorization = "Bearer x" }\n')
+    h.config_file.write_text(
+        'max_attempts = 3\n\n[providers.openrouter]\nheaders = { Authorization = "Bearer x" }\n'
+    )
     with pytest.raises(FileError) as info:
         load_config(h)
     assert "credentials live in env vars" in info.value.message and "Bearer x" not in info.value.message
@@ -72,9 +84,18 @@ def test_line_in_table():
 
 
 def test_audit_records_and_reads(h):
-    audit.record(h, "edit", [audit.Change("a/b", *audit.diff({"priority": 1, "name": "x"}, {"priority": 2, "name": "x"}))])
+    audit.record(
+        h,
+        "edit",
+        [audit.Change("a/b", *audit.diff({"priority": 1, "name": "x"}, {"priority": 2, "name": "x"}))],
+    )
     (entry,) = audit.read(h)
-    assert (entry["command"], entry["target"], entry["before"], entry["after"]) == ("edit", "a/b", {"priority": 1}, {"priority": 2})
+    assert (entry["command"], entry["target"], entry["before"], entry["after"]) == (
+        "edit",
+        "a/b",
+        {"priority": 1},
+        {"priority": 2},
+    )
     with open(h.audit_file, "a") as handle:
         handle.write("{not json\n")
     with pytest.raises(FileError) as info:

@@ -262,8 +262,21 @@ def test_file_system_problems_are_reported_not_tracebacks(proc, home):
 
 
 def test_entry_family_as_a_process(proc, home):
-    assert proc("add", "acme/e2e", "--provider", "openai", "--group", "writer", "--input-cost", "1",
-                "--output-cost", "2").returncode == 0
+    assert (
+        proc(
+            "add",
+            "acme/e2e",
+            "--provider",
+            "openai",
+            "--group",
+            "writer",
+            "--input-cost",
+            "1",
+            "--output-cost",
+            "2",
+        ).returncode
+        == 0
+    )
     assert proc("disable", "acme/e2e", "gpt4o").returncode == 0
     assert json.loads(proc("show", "acme/e2e", "--json").stdout)["enabled"] is False
     assert proc("enable", "acme/e2e").returncode == 0
@@ -271,7 +284,12 @@ def test_entry_family_as_a_process(proc, home):
     assert removed.returncode == 0 and "disabled in your catalog" in removed.stderr
     assert proc("show", "acme/e2e").returncode == 2
     assert [r["command"] for r in json.loads(proc("audit", "--json").stdout)] == [
-        "add", "disable", "disable", "enable", "remove"]  # gpt4o was already disabled: no second change
+        "add",
+        "disable",
+        "disable",
+        "enable",
+        "remove",
+    ]  # gpt4o was already disabled: no second change
 
 
 def test_completion_and_providers_families_as_a_process(proc):

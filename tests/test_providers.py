@@ -58,7 +58,7 @@ def test_openai_request_shape(httpx_mock):
         "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
         "temperature": 0.2,
         "top_p": 0.9,
-        "max_tokens": 50,
+        "max_completion_tokens": 50,  # OpenAI's name; its reasoning models refuse max_tokens
     }
     assert (result.text, result.usage.input_tokens, result.usage.output_tokens) == ("Hello", 9, 1)
 
@@ -248,3 +248,62 @@ def test_key_in_error_bodies_is_redacted(httpx_mock):
     with httpx.Client() as client, pytest.raises(ProviderError) as info:
         send_json(client, openai_compat.build_chat(ep, "gpt-4o", REQ, False), ep, 5)
     assert KEY not in info.value.message and "***" in info.value.message
+
+
+def test_compatible_servers_keep_max_tokens_and_mistral_gets_no_stream_options():
+    groq = endpoint_for(llm(id="groq/x", provider="groq"), {"GROQ_API_KEY": KEY})
+    call = openai_compat.build_chat(groq, "x", REQ, True)
+    assert call.json["max_tokens"] == 50 and call.json["stream_options"] == {"include_usage": True}
+    mistral = endpoint_for(llm(id="mistral/m", provider="mistral"), {"MISTRAL_API_KEY": KEY})
+    call = openai_compat.build_chat(mistral, "m", REQ, True)
+    assert call.json["stream"] is True and "stream_options" not in call.json
+
+
+def test_azure_model_list_url(httpx_mock):
+    ep = endpoint_for(
+        llm(id="azure/d", provider="azure", api_base="https://res.openai.azure.com"),
+        {"AZURE_OPENAI_API_KEY": KEY},
+    )
+    httpx_mock.add_response(
+        url="https://res.openai.azure.com/openai/models?api-version=2024-10-21",
+        json={"data": [{"id": "gpt-4o"}]},
+    )
+    with httpx.Client() as client:
+        assert openai_compat.parse_models(send_json(client, openai_compat.build_models(ep), ep, 5), ep) == [
+            {"id": "gpt-4o"}
+        ]
+
+
+def test_odd_stream_chunks_do_not_crash(httpx_mock):
+    ep = endpoint_for(llm())
+    sse = (
+        'data: {"choices":[{"delta":null,"finish_reason":null}]}\n\n'
+        'data: {"choices":[{"delta":{"content":"ok"}}]}\n\n'
+        "data: [DONE]\n\n"
+    )
+    httpx_mock.add_response(content=sse.encode())
+    with httpx.Client() as client:
+        chunks = list(
+            openai_compat.parse_stream(
+                stream_lines(client, openai_compat.build_chat(ep, "m", REQ, True), ep, 5), ep
+            )
+        )
+    assert "".join(c.text for c in chunks) == "ok"
+
+
+def test_ollama_errors_are_redacted(httpx_mock):
+    e = llm(id="ollama/l", provider="ollama", auth={"api_key_env": "OLLAMA_KEY"})
+    ep = endpoint_for(e, {"OLLAMA_KEY": KEY})
+    httpx_mock.add_response(content=f'{{"error":"invalid token {KEY}"}}\n'.encode())
+    with httpx.Client() as client, pytest.raises(ProviderError) as info:
+        list(ollama.parse_stream(stream_lines(client, ollama.build_chat(ep, "l", REQ, True), ep, 5), ep))
+    assert KEY not in info.value.message and "***" in info.value.message
+    assert KEY not in ollama._malformed(ep, {"weird": KEY}).message
+
+
+def test_retry_after_future_http_date():
+    import email.utils
+    import time
+
+    future = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 < retry_after({"retry-after": future}) <= 30

@@ -190,12 +190,15 @@ def test_all_failed_lists_every_attempt(server, router):
 def test_cooldown_skips_a_failing_endpoint_in_the_next_run(server, tmp_path):
     dead = refused_url()
     server.add("/v1/chat/completions", openai_chat("b1"), openai_chat("b2"))
+    server.add("/v1/chat/completions", openai_chat("b3"), openai_chat("b4"))
     a, b = llms(oa("openai/a", dead), oa("openai/b", server.url))
     cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
     with httpx.Client() as client:
-        Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
-    state = json.loads((tmp_path / "cool.json").read_text())
-    assert state[f"endpoint:{dead}/v1"]["failures"] == 3 and state[f"endpoint:{dead}/v1"]["until"] > 0
+        for run in range(3):  # three runs, each with three tries: three failures, not nine
+            Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
+            state = json.loads((tmp_path / "cool.json").read_text())
+            assert state[f"endpoint:{dead}/v1"]["failures"] == run + 1
+    assert state[f"endpoint:{dead}/v1"]["until"] > 0
     later = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})  # a new process reads the file
     with httpx.Client() as client:
         result = Router(client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
@@ -208,7 +211,11 @@ def test_success_clears_the_failure_count(server, tmp_path):
     (a,) = llms(oa("openai/a", server.url))
     cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
     with httpx.Client() as client:
-        Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a], REQ)
+        router = Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0)
+        with pytest.raises(AllFailedError):
+            router.chat([a], REQ)
+        assert json.loads((tmp_path / "cool.json").read_text())["llm:openai/a"]["failures"] == 1
+        router.chat([a], REQ)
     assert json.loads((tmp_path / "cool.json").read_text()) == {}
 
 

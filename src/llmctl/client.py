@@ -161,8 +161,10 @@ def get_llm_with_fallback(
     hook = sender.cooldown.hook()
     from llmctl.picker import Picker, Request
 
+    # Every enabled LLM, by priority, whatever its tier; those without a key or in cooldown
+    # stay in the chain so that the router reports them (as skipped) when all fail.
     picker = Picker(usable, env=sender.env, unavailable=hook)
-    request = Request(scope=scope, max_attempts=len(usable))
+    request = Request(scope=scope, max_attempts=len(usable), allow_upgrade=True, assume_available=True)
     decision = picker.decide(request)
     return LLMClient(decision.chain, sender=sender, **options)
 

@@ -245,7 +245,11 @@ class Picker:
                 why.endswith("is not set") or why.startswith("in cooldown")
             ):
                 passed.append((entry.id, why))
-        raise NoMatchError(self._nothing_fits(req, pool), hint=self._no_match_hint(req, pool))
+        error = NoMatchError(self._nothing_fits(req, pool), hint=self._no_match_hint(req, pool))
+        reasons = [self.reason(e, req) or "" for e in pool]
+        if reasons and all(why.startswith("in cooldown") for why in reasons):
+            error.exit_code = 1  # they exist and fit, but are failing right now: a run-time failure
+        raise error
 
     def _scope_default(
         self, req: Request, trace: list[Step], warnings: list[str], passed: list[tuple[str, str]]

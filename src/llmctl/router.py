@@ -180,14 +180,17 @@ class Router:
                 result = self._send(entry, endpoint, req, tap.forward if on_text else None)
             except ProviderError as exc:
                 elapsed = (self.clock() - started) * 1000
-                attempt.status, attempt.error, attempt.kind = exc.status, exc.message, exc.kind
+                message = endpoint.redact(exc.message)  # adapters redact too; this is the safety net
+                attempt.status, attempt.error, attempt.kind = exc.status, message, exc.kind
                 attempt.latency_ms = round(elapsed, 1)
-                self._log(entry, "error", exc.status, exc.message, elapsed, None, Usage())
-                self._cool(entry, exc.kind)
+                self._log(entry, "error", exc.status, message, elapsed, None, Usage())
                 if tap.first is not None:
-                    raise StreamInterrupted(f"{entry.id} broke off mid-answer: {exc.message}") from None
+                    self._cool(entry, exc.kind)
+                    raise StreamInterrupted(f"{entry.id} broke off mid-answer: {message}") from None
                 delay = self._delay(n, exc)
                 if delay is None:
+                    # One failed run of this LLM (whatever its tries) counts once towards cooldown.
+                    self._cool(entry, exc.kind)
                     return attempt, None
                 self.sleep(delay)
                 continue

@@ -148,6 +148,7 @@ def dry_run(
     providers: Mapping[str, Mapping[str, Any]],
     env: Mapping[str, str],
     stream: bool,
+    chain: Sequence[LLM] | None = None,
 ) -> dict[str, Any]:
     """What would be sent to each LLM of the chain, secrets redacted, and its worst-case cost."""
     from llmctl.providers import adapter_for
@@ -155,7 +156,8 @@ def dry_run(
 
     steps = []
     prompt_tokens = estimate_tokens(req)
-    for entry in decision.chain:
+    chain = decision.chain if chain is None else chain
+    for entry in chain:
         step: dict[str, Any] = {
             "llm": entry.id,
             "provider": entry.provider,
@@ -185,7 +187,7 @@ def dry_run(
     return {
         "llm": decision.llm.id,
         "rule": decision.rule,
-        "chain": [e.id for e in decision.chain],
+        "chain": [e.id for e in chain],
         "estimated_prompt_tokens": prompt_tokens,
         "steps": steps,
     }
@@ -241,8 +243,6 @@ def compare_llms(
     sender: Sender, entries: Sequence[LLM], req: ChatRequest, *, timeout: float | None = None
 ) -> list[dict[str, Any]]:
     """Ask every LLM at once (one thread each, one shared client); answers in the given order."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from llmctl.errors import AllFailedError
 
     def ask(entry: LLM, client: httpx.Client) -> dict[str, Any]:
@@ -269,5 +269,20 @@ def compare_llms(
         )
         return answer
 
-    with make_client() as client, ThreadPoolExecutor(max_workers=max(len(entries), 1)) as pool:
-        return list(pool.map(lambda e: ask(e, client), entries))
+    # Daemon threads, joined in short steps: Ctrl-C stops the command at once instead of
+    # waiting for slow providers.
+    import threading
+
+    answers: list[dict[str, Any] | None] = [None] * len(entries)
+    with make_client() as client:
+
+        def run(n: int, entry: LLM) -> None:
+            answers[n] = ask(entry, client)
+
+        threads = [threading.Thread(target=run, args=(n, e), daemon=True) for n, e in enumerate(entries)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
+    return [a for a in answers if a is not None]

@@ -58,19 +58,23 @@ def fetch_models(
 
 def plan_sync(catalog: Catalog, provider: str, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a sync would change: [{"id", "action": add|update|deprecate, "changes": {...}}]."""
-    by_model = {default_model(e["id"], provider) if "model" not in e else e["model"]: e for e in listed}
+    def model_of(item: dict[str, Any]) -> str:
+        return item.get("model") or default_model(item["id"], provider)
+
+    by_model = {model_of(e): e for e in listed}
+    # An entry of this provider whose provider-side model is listed is the same model, even
+    # when its id is spelled otherwise (`anthropic/claude-sonnet-4.5` serves `claude-sonnet-4-5`).
+    known = {e.model: e for e in catalog if e.provider == provider}
     plan = []
     for item in listed:
-        current = catalog.entries.get(item["id"])
+        current = catalog.entries.get(item["id"]) or known.get(model_of(item))
         if current is None:
             new = {**item, "enabled": False, "valid_groups": []}
             plan.append({"id": item["id"], "action": "add", "changes": new})
             continue
         changes = {f: item[f] for f in REFRESHED if f in item and not same(getattr(current, f), item[f])}
-        if current.deprecated and not item.get("deprecated"):
-            changes.setdefault("deprecated", False)
         if changes:
-            plan.append({"id": item["id"], "action": "update", "changes": changes})
+            plan.append({"id": current.id, "action": "update", "changes": changes})
     for entry in catalog:
         vanished = entry.model not in by_model and entry.id not in by_model
         if entry.provider == provider and vanished and not entry.deprecated:

@@ -60,12 +60,12 @@ def check(
     from llmctl.provider_checks import describe, provider_names
     from llmctl.sending import make_client
 
-    providers = state(ctx).catalog().config.providers
-    names = provider or [
-        n
-        for n in provider_names(providers)
-        if describe(n, providers, os.environ)["key_set"] or describe(n, providers, os.environ)["local"]
-    ]
+    catalog = state(ctx).catalog()
+    providers = catalog.config.providers
+    used = {e.provider for e in catalog if e.enabled}
+    described = {n: describe(n, providers, os.environ) for n in provider_names(providers)}
+    # By default: providers whose key is set, and local servers that an enabled LLM uses.
+    names = provider or [n for n, d in described.items() if d["key_set"] or (d["local"] and n in used)]
     with make_client() as client:
         reports = run_checks(names, providers, client, timeout)
     if as_json:
@@ -86,5 +86,5 @@ def check(
             ],
             numeric=("LATENCY MS", "MODELS"),
         )
-    if not all(r["reachable"] and r["auth_ok"] is not False for r in reports):
+    if not all(r["reachable"] and r["auth_ok"] is not False and not r["error"] for r in reports):
         raise typer.Exit(1)

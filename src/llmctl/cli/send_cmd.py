@@ -52,7 +52,8 @@ def prompt(
         warn(message)
     chain = decision.chain[:1] if no_fallback else decision.chain
     if dry_run:
-        _print_plan(plan(decision, req, sender.catalog.config.providers, sender.env, not no_stream), as_json)
+        stream = not (no_stream or as_json)
+        _print_plan(plan(decision, req, sender.catalog.config.providers, sender.env, stream, chain), as_json)
         return
     stream = not (no_stream or as_json)
     written: list[str] = []
@@ -82,6 +83,9 @@ def prompt(
                     "cost": None,
                 }
             )
+        exc.more = [
+            f"{p['llm']} ({p['provider']}): {p['error']} (skipped, nothing sent)" for p in passed
+        ] + exc.more
         raise
     result_dict = result.to_dict()
     result_dict["attempts"] = passed + result_dict["attempts"]
@@ -112,8 +116,18 @@ def _verbose(data: dict[str, Any]) -> None:
     usage = data["usage"] or {}
     tried = len([a for a in data["attempts"] if a["outcome"] != "skipped"])
     cost = "?" if data["cost"] is None else f"${data['cost']:.6f}"
+    before = [a for a in data["attempts"] if a["outcome"] != "ok"]
+    fell_back = (
+        "; fell back from "
+        + ", ".join(
+            f"{a['llm']} ({a['error'] if a['outcome'] == 'skipped' else a['status'] or a['error']})"
+            for a in before
+        )
+        if before
+        else ""
+    )
     print(
-        f"llmctl: {data['llm']} via {data['provider']}; attempts {tried}; tokens "
+        f"llmctl: {data['llm']} via {data['provider']}{fell_back}; attempts {tried}; tokens "
         f"{usage.get('input_tokens')} in, {usage.get('output_tokens')} out; cost {cost}; "
         f"{data['latency_ms']:.0f} ms"
         + (f" (first token {data['ttft_ms']:.0f} ms)" if data.get("ttft_ms") else ""),
@@ -162,12 +176,12 @@ def compare(
 ) -> None:
     """Send one prompt to several LLMs at once and show the answers side by side."""
     from llmctl.providers.base import ChatRequest
-    from llmctl.sending import Sender, compare_llms, messages_for
+    from llmctl.sending import Sender, compare_llms, messages_for, read_prompt
 
     st = state(ctx)
     sender = Sender.create(st.home, st.catalog())
     entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
-    req = ChatRequest(messages_for(text, system), None, max_tokens)
+    req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)
     answers = compare_llms(sender, entries, req, timeout=timeout)
     if as_json:
         emit_json(answers)
@@ -224,6 +238,10 @@ def embed(
     if "embeddings" not in entry.capabilities:
         warn(f"{entry.id} is not listed with the `embeddings` capability; trying anyway")
     content = read_prompt(text, sys.stdin)
+    if not content.strip():
+        from llmctl.errors import UsageError
+
+        raise UsageError("nothing to embed: give TEXT, or pipe it on stdin")
     vectors, _usage = embed_texts(
         entry, [content], providers=catalog.config.providers, env=os.environ, timeout=timeout
     )

@@ -78,7 +78,7 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             raise _malformed(endpoint, obj)
         if obj.get("error"):
             raise ProviderError(
-                f"{endpoint.provider}: error in the stream: {error_message(line)}",
+                f"{endpoint.provider}: error in the stream: {endpoint.redact(error_message(line))}",
                 kind="server",
                 retryable=True,
             )
@@ -118,5 +118,7 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
 
 def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
     return ProviderError(
-        f"{endpoint.provider}: unexpected response shape: {str(data)[:120]}", kind="malformed", retryable=True
+        f"{endpoint.provider}: unexpected response shape: {endpoint.redact(str(data))[:120]}",
+        kind="malformed",
+        retryable=True,
     )

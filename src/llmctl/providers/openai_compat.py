@@ -24,6 +24,13 @@ from llmctl.providers.base import (
     text_messages,
 )
 
+# OpenAI's own API (and Azure's) wants `max_completion_tokens`; its reasoning models refuse
+# `max_tokens`. Other compatible servers still read `max_tokens`.
+MAX_COMPLETION_TOKENS = {"openai", "azure"}
+# Servers that refuse the `stream_options` field (Mistral answers 422); they report usage
+# in the last chunk on their own.
+NO_STREAM_OPTIONS = {"mistral"}
+
 
 def _headers(endpoint: Endpoint) -> dict[str, str]:
     headers = {"content-type": "application/json", **endpoint.headers}
@@ -53,9 +60,12 @@ def build_chat(
         "messages": text_messages(req),
         **merged_params(req, defaults or {}),
     }
+    if endpoint.provider in MAX_COMPLETION_TOKENS and "max_tokens" in body:
+        body["max_completion_tokens"] = body.pop("max_tokens")
     if stream:
         body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
+        if endpoint.provider not in NO_STREAM_OPTIONS:
+            body["stream_options"] = {"include_usage": True}
     url, params = _url(endpoint, model, "chat/completions")
     if endpoint.provider == "azure":
         body.pop("model")
@@ -110,11 +120,12 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
                 f"{endpoint.provider}: error in the stream: {detail}", kind="server", retryable=True
             )
         choices = obj.get("choices") or []
-        delta = choices[0].get("delta", {}) if choices else {}
+        first = choices[0] if choices and isinstance(choices[0], dict) else {}
+        delta = first.get("delta") if isinstance(first.get("delta"), dict) else {}
         yield Chunk(
             text=delta.get("content") or "",
             usage=_usage(obj["usage"]) if obj.get("usage") else None,
-            finish_reason=choices[0].get("finish_reason") if choices else None,
+            finish_reason=first.get("finish_reason"),
         )
     raise ProviderError(
         f"{endpoint.provider}: the stream ended without [DONE]", kind="stream_broken", retryable=True
@@ -136,9 +147,15 @@ def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage
 
 
 def build_models(endpoint: Endpoint) -> HttpCall:
-    url = f"{endpoint.base_url}/models"
-    params = {"api-version": endpoint.api_version or ""} if endpoint.provider == "azure" else {}
-    return HttpCall("GET", url, _headers(endpoint), None, params)
+    if endpoint.provider == "azure":
+        return HttpCall(
+            "GET",
+            f"{endpoint.base_url}/openai/models",
+            _headers(endpoint),
+            None,
+            {"api-version": endpoint.api_version or ""},
+        )
+    return HttpCall("GET", f"{endpoint.base_url}/models", _headers(endpoint))
 
 
 def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
@@ -150,7 +167,7 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
 
 
 def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
-    shown = endpoint.redact(json.dumps(data)[:120]) if not isinstance(data, str) else data[:120]
+    shown = endpoint.redact(data if isinstance(data, str) else json.dumps(data))[:120]
     return ProviderError(
         f"{endpoint.provider}: unexpected response shape: {shown}", kind="malformed", retryable=True
     )
