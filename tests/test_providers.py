@@ -13,6 +13,7 @@ from llmctl.providers import anthropic, ollama, openai_compat
 from llmctl.providers.base import (
     ChatRequest,
     Message,
+    malformed,
     resolve_endpoint,
     retry_after,
     send_json,
@@ -298,7 +299,7 @@ def test_ollama_errors_are_redacted(httpx_mock):
     with httpx.Client() as client, pytest.raises(ProviderError) as info:
         list(ollama.parse_stream(stream_lines(client, ollama.build_chat(ep, "l", REQ, True), ep, 5), ep))
     assert KEY not in info.value.message and "***" in info.value.message
-    assert KEY not in ollama._malformed(ep, {"weird": KEY}).message
+    assert KEY not in malformed(ep, {"weird": KEY}).message
 
 
 def test_retry_after_future_http_date():

@@ -58,6 +58,7 @@ def fetch_models(
 
 def plan_sync(catalog: Catalog, provider: str, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a sync would change: [{"id", "action": add|update|deprecate, "changes": {...}}]."""
+
     def model_of(item: dict[str, Any]) -> str:
         return item.get("model") or default_model(item["id"], provider)
 

@@ -51,11 +51,12 @@ def prompt(
     for message in warnings:
         warn(message)
     chain = decision.chain[:1] if no_fallback else decision.chain
+    stream = not (no_stream or as_json)
     if dry_run:
-        stream = not (no_stream or as_json)
         _print_plan(plan(decision, req, sender.catalog.config.providers, sender.env, stream, chain), as_json)
         return
-    stream = not (no_stream or as_json)
+    passed = [_skipped(sender.catalog, llm_id, why) for llm_id, why in decision.passed_over]
+    job = decision.request.job.name if decision.request.job else None
     written: list[str] = []
 
     def out(chunk: str) -> None:
@@ -63,41 +64,49 @@ def prompt(
         sys.stdout.write(chunk)
         sys.stdout.flush()
 
-    book = selection.book
-    job = decision.request.job.name if decision.request.job else None
-    passed = [_skipped(sender.catalog, llm_id, why) for llm_id, why in decision.passed_over]
     try:
         result = sender.send(
-            chain, req, on_text=out if stream else None, retries=retries, timeout=timeout, book=book, job=job
+            chain,
+            req,
+            on_text=out if stream else None,
+            retries=retries,
+            timeout=timeout,
+            book=selection.book,
+            job=job,
         )
     except AllFailedError as exc:
-        if as_json:
-            emit_json(
-                {
-                    "text": None,
-                    "llm": None,
-                    "provider": None,
-                    "error": exc.message,
-                    "attempts": passed + [a.to_dict() for a in exc.attempts],
-                    "usage": None,
-                    "cost": None,
-                }
-            )
-        exc.more = [
-            f"{p['llm']} ({p['provider']}): {p['error']} (skipped, nothing sent)" for p in passed
-        ] + exc.more
+        _report_failure(exc, passed, as_json)
         raise
-    result_dict = result.to_dict()
-    result_dict["attempts"] = passed + result_dict["attempts"]
+    data = result.to_dict()
+    data["attempts"] = passed + data["attempts"]
     if as_json:
-        emit_json(result_dict)
+        emit_json(data)
     else:
         if not stream:
             sys.stdout.write(result.text)
-        if not (written[-1] if written else result.text).endswith("\n"):
+        if not ("".join(written[-1:]) or result.text).endswith("\n"):
             sys.stdout.write("\n")
     if verbose:
-        _verbose(result_dict)
+        _verbose(data)
+
+
+def _report_failure(exc: Any, passed: list[dict[str, Any]], as_json: bool) -> None:
+    """Every LLM failed: the JSON object (with --json), and the picker's skips in the report."""
+    if as_json:
+        emit_json(
+            {
+                "text": None,
+                "llm": None,
+                "provider": None,
+                "error": exc.message,
+                "attempts": passed + [a.to_dict() for a in exc.attempts],
+                "usage": None,
+                "cost": None,
+            }
+        )
+    exc.more = [
+        f"{p['llm']} ({p['provider']}): {p['error']} (skipped, nothing sent)" for p in passed
+    ] + exc.more
 
 
 def _skipped(catalog: Any, llm_id: str, why: str) -> dict[str, Any]:

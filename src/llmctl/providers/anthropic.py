@@ -4,7 +4,6 @@ the server root; the client appends `/v1/messages`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,9 +15,10 @@ from llmctl.providers.base import (
     Endpoint,
     HttpCall,
     Usage,
-    error_message,
+    malformed,
     merged_params,
     sse_data,
+    stream_object,
 )
 
 API_VERSION = "2023-06-01"
@@ -61,7 +61,7 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     try:
         text = "".join(block.get("text", "") for block in data["content"] if block.get("type") == "text")
     except (KeyError, TypeError, AttributeError):
-        raise _malformed(endpoint, data) from None
+        raise malformed(endpoint, data) from None
     return ChatResult(
         text=text,
         usage=_usage(data.get("usage")),
@@ -75,17 +75,12 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
     tokens, stop reason), message_stop; `error` events become ProviderError; pings are skipped."""
     usage = Usage()
     for event, data in sse_data(lines):
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            raise ProviderError(
-                f"{endpoint.provider}: a stream event is not JSON", kind="malformed", retryable=True
-            ) from None
+        obj = stream_object(data, endpoint)
         kind = event or obj.get("type")
         if kind == "message_start":
-            usage = _usage(obj.get("message", {}).get("usage"))
+            usage = _usage((obj.get("message") or {}).get("usage"))
         elif kind == "content_block_delta":
-            delta = obj.get("delta", {})
+            delta = obj.get("delta") or {}
             if delta.get("type") == "text_delta":
                 yield Chunk(text=delta.get("text", ""))
         elif kind == "message_delta":
@@ -94,15 +89,6 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             yield Chunk(usage=usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))
         elif kind == "message_stop":
             return
-        elif kind == "error":
-            detail = endpoint.redact(error_message(data))
-            overloaded = "overloaded" in detail.lower()
-            raise ProviderError(
-                f"{endpoint.provider}: error in the stream: {detail}",
-                kind="server",
-                status=529 if overloaded else None,
-                retryable=True,
-            )
     raise ProviderError(
         f"{endpoint.provider}: the stream ended without message_stop", kind="stream_broken", retryable=True
     )
@@ -116,12 +102,4 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
     try:
         return [{"id": m["id"], "name": m.get("display_name")} for m in data["data"]]
     except (KeyError, TypeError):
-        raise _malformed(endpoint, data) from None
-
-
-def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
-    return ProviderError(
-        f"{endpoint.provider}: unexpected response shape: {endpoint.redact(str(data)[:120])}",
-        kind="malformed",
-        retryable=True,
-    )
+        raise malformed(endpoint, data) from None

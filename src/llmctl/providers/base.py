@@ -295,6 +295,36 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
+def malformed(endpoint: Endpoint, data: Any) -> ProviderError:
+    """A response whose shape the adapter cannot read (retryable: another try may do)."""
+    shown = endpoint.redact(data if isinstance(data, str) else json.dumps(data, default=str))[:120]
+    return ProviderError(
+        f"{endpoint.provider}: unexpected response shape: {shown}", kind="malformed", retryable=True
+    )
+
+
+def stream_object(text: str, endpoint: Endpoint) -> dict[str, Any]:
+    """One JSON object of a stream. An `error` in it becomes a retryable ProviderError."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        raise ProviderError(
+            f"{endpoint.provider}: a stream chunk is not JSON", kind="malformed", retryable=True
+        ) from None
+    if not isinstance(obj, dict):
+        raise malformed(endpoint, obj)
+    if obj.get("error"):
+        detail = endpoint.redact(error_message(text))
+        overloaded = "overloaded" in detail.lower()
+        raise ProviderError(
+            f"{endpoint.provider}: error in the stream: {detail}",
+            kind="server",
+            status=529 if overloaded else None,
+            retryable=True,
+        )
+    return obj
+
+
 def sse_data(lines: Iterator[str]) -> Iterator[tuple[str | None, str]]:
     """Yield (event, data) pairs of a server-sent event stream."""
     event: str | None = None

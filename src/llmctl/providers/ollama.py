@@ -3,7 +3,6 @@ No key; the base URL is the server root (default http://localhost:11434)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,8 +14,9 @@ from llmctl.providers.base import (
     Endpoint,
     HttpCall,
     Usage,
-    error_message,
+    malformed,
     merged_params,
+    stream_object,
     text_messages,
 )
 
@@ -57,7 +57,7 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     try:
         text = data["message"].get("content") or ""
     except (KeyError, TypeError, AttributeError):
-        raise _malformed(endpoint, data) from None
+        raise malformed(endpoint, data) from None
     return ChatResult(
         text=text, usage=_usage(data), model=data.get("model"), finish_reason=data.get("done_reason")
     )
@@ -68,20 +68,7 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
     for line in lines:
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            raise ProviderError(
-                f"{endpoint.provider}: a stream line is not JSON", kind="malformed", retryable=True
-            ) from None
-        if not isinstance(obj, dict):
-            raise _malformed(endpoint, obj)
-        if obj.get("error"):
-            raise ProviderError(
-                f"{endpoint.provider}: error in the stream: {endpoint.redact(error_message(line))}",
-                kind="server",
-                retryable=True,
-            )
+        obj = stream_object(line, endpoint)
         text = (obj.get("message") or {}).get("content") or ""
         if obj.get("done"):
             yield Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))
@@ -102,7 +89,7 @@ def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage
     try:
         return data["embeddings"], Usage(data.get("prompt_eval_count"), None)
     except (KeyError, TypeError):
-        raise _malformed(endpoint, data) from None
+        raise malformed(endpoint, data) from None
 
 
 def build_models(endpoint: Endpoint) -> HttpCall:
@@ -113,12 +100,4 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
     try:
         return [{"id": m["name"], "context_length": None} for m in data["models"]]
     except (KeyError, TypeError):
-        raise _malformed(endpoint, data) from None
-
-
-def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
-    return ProviderError(
-        f"{endpoint.provider}: unexpected response shape: {endpoint.redact(str(data))[:120]}",
-        kind="malformed",
-        retryable=True,
-    )
+        raise malformed(endpoint, data) from None

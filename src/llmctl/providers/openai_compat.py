@@ -5,7 +5,6 @@ llama.cpp and Ollama's /v1. Base URLs include the version path (`.../v1`)."""
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,10 +16,11 @@ from llmctl.providers.base import (
     Endpoint,
     HttpCall,
     Usage,
-    error_message,
+    malformed,
     merged_params,
     parse_json,
     sse_data,
+    stream_object,
     text_messages,
 )
 
@@ -83,7 +83,7 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
         choice = data["choices"][0]
         text = choice["message"].get("content") or ""
     except (KeyError, IndexError, TypeError, AttributeError):
-        raise _malformed(endpoint, data) from None
+        raise malformed(endpoint, data) from None
     return ChatResult(
         text=text,
         usage=_usage(data.get("usage")),
@@ -106,19 +106,7 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
     for _event, data in sse_data(itertools.chain([first], lines)):
         if data.strip() == "[DONE]":
             return
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            raise ProviderError(
-                f"{endpoint.provider}: a stream chunk is not JSON", kind="malformed", retryable=True
-            ) from None
-        if not isinstance(obj, dict):
-            raise _malformed(endpoint, obj)
-        if obj.get("error"):
-            detail = endpoint.redact(error_message(json.dumps(obj)))
-            raise ProviderError(
-                f"{endpoint.provider}: error in the stream: {detail}", kind="server", retryable=True
-            )
+        obj = stream_object(data, endpoint)
         choices = obj.get("choices") or []
         first = choices[0] if choices and isinstance(choices[0], dict) else {}
         delta = first.get("delta") if isinstance(first.get("delta"), dict) else {}
@@ -141,7 +129,7 @@ def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage
     try:
         vectors = [item["embedding"] for item in sorted(data["data"], key=lambda d: d.get("index", 0))]
     except (KeyError, TypeError):
-        raise _malformed(endpoint, data) from None
+        raise malformed(endpoint, data) from None
     usage = data.get("usage") or {}
     return vectors, Usage(usage.get("prompt_tokens"), None)
 
@@ -163,11 +151,4 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
     try:
         return [m if isinstance(m, dict) else {"id": str(m)} for m in data["data"]]
     except (KeyError, TypeError):
-        raise _malformed(endpoint, data) from None
-
-
-def _malformed(endpoint: Endpoint, data: Any) -> ProviderError:
-    shown = endpoint.redact(data if isinstance(data, str) else json.dumps(data))[:120]
-    return ProviderError(
-        f"{endpoint.provider}: unexpected response shape: {shown}", kind="malformed", retryable=True
-    )
+        raise malformed(endpoint, data) from None
