@@ -242,3 +242,43 @@ def same(current: Any, incoming: Any) -> bool:
     if isinstance(current, list) and isinstance(incoming, list):
         return set(current) == set(incoming)
     return current == incoming
+
+
+def import_file(
+    home: Home,
+    catalog_arg: str | os.PathLike[str] | None,
+    catalog: Catalog,
+    path: Path,
+    fmt: str | None,
+    groups: list[str],
+    *,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Import `path` into the user catalog (or, with `dry_run`, only count what would change).
+
+    Returns the summary shown by `catalog import`. Raises UnknownNameError for an unknown
+    group or format and FileError for a file in another format.
+    """
+    from llmctl.importers import check_groups, read_import
+
+    check_groups(groups, catalog.config.groups)
+    imported = read_import(path, fmt)
+    summary: dict[str, Any] = {
+        "format": imported.format,
+        "read": len(imported.entries),
+        "skipped": imported.skipped,
+    }
+    if dry_run:
+        new = sum(1 for e in imported.entries if e["id"] not in catalog.entries)
+        summary.update(new=new, existing=len(imported.entries) - new, dry_run=True)
+        return summary
+    mutation = import_entries(imported.entries, groups, foreign=imported.format != "llmctl")
+    result = change_catalog(home, catalog_arg, "import", mutation)
+    added = sum(1 for c in result.changes if c.before is None)
+    summary.update(
+        added=added,
+        updated=len(result.changes) - added,
+        unchanged=len(imported.entries) - len(result.changes),
+        file=str(result.path),
+    )
+    return summary

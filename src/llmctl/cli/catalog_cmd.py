@@ -58,53 +58,22 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Import models into your catalog: new ones are added, known ones get fresh prices and limits."""
-    from llmctl.edits import change_catalog, import_entries
-    from llmctl.importers import check_groups, read_import
+    from llmctl.edits import import_file
 
     st = state(ctx)
-    groups = group or []
-    check_groups(groups, st.catalog().config.groups)
-    imported = read_import(file, fmt)
-    if dry_run:
-        catalog = st.catalog()
-        new = sum(1 for e in imported.entries if e["id"] not in catalog.entries)
-        summary = {
-            "format": imported.format,
-            "read": len(imported.entries),
-            "new": new,
-            "existing": len(imported.entries) - new,
-            "skipped": imported.skipped,
-            "dry_run": True,
-        }
-    else:
-        result = change_catalog(
-            st.home,
-            st.catalog_arg,
-            "import",
-            import_entries(imported.entries, groups, foreign=imported.format != "llmctl"),
-        )
-        added = sum(1 for c in result.changes if c.before is None)
-        summary = {
-            "format": imported.format,
-            "read": len(imported.entries),
-            "added": added,
-            "updated": len(result.changes) - added,
-            "unchanged": len(imported.entries) - len(result.changes),
-            "skipped": imported.skipped,
-            "file": str(result.path),
-        }
+    summary = import_file(st.home, st.catalog_arg, st.catalog(), file, fmt, group or [], dry_run=dry_run)
     if as_json:
         emit_json(summary)
         return
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(imported.skipped.items())) or "none"
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(summary["skipped"].items())) or "none"
     if dry_run:
         print(
-            f"would import {summary['read']} {imported.format} entries: {summary['new']} new, "
+            f"would import {summary['read']} {summary['format']} entries: {summary['new']} new, "
             f"{summary['existing']} already in the catalog; skipped: {skipped}"
         )
     else:
         print(
-            f"imported {summary['read']} {imported.format} entries into {summary['file']}: "
+            f"imported {summary['read']} {summary['format']} entries into {summary['file']}: "
             f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged; "
             f"skipped: {skipped}"
         )
