@@ -202,39 +202,62 @@ def remove_entries(names: list[str]) -> Mutation:
     return mutate
 
 
-def import_entries(entries: list[dict[str, Any]], groups: list[str], *, foreign: bool = True) -> Mutation:
+def import_entries(
+    entries: list[dict[str, Any]],
+    groups: list[str],
+    *,
+    foreign: bool = True,
+    stats: dict[str, int] | None = None,
+) -> Mutation:
     """Add new entries and refresh prices, limits and capabilities of existing ones, keeping
     their groups, priority and enabled flag.
 
-    Entries from a foreign format (LiteLLM, OpenRouter) are added enabled with `groups`;
-    entries of an llmctl catalog keep their own groups (`groups` fills in where they
-    have none) and enabled flag."""
+    An imported model is the existing entry with its id, or the entry of the same provider
+    serving the same provider-side model (`groq/llama-3.3-70b-versatile` is the catalog's
+    `meta-llama/llama-3.3-70b-versatile`). An id served by another provider is left alone:
+    OpenRouter's price is not DeepSeek's. Entries from a foreign format (LiteLLM,
+    OpenRouter) are added enabled with `groups`; entries of an llmctl catalog keep their
+    own groups (`groups` fills in where they have none) and enabled flag. `stats` counts
+    the entries left alone."""
     from llmctl.importers import REFRESHED
 
     def mutate(overlay: Overlay) -> list[str]:
         touched = []
+        by_model = {(e.provider, e.model): e for e in overlay.catalog}
         for entry in entries:
-            llm_id = entry["id"]
-            current = overlay.catalog.entries.get(llm_id)
+            current = existing(overlay.catalog, by_model, entry)
+            if current is not None and current.provider != entry.get("provider", current.provider):
+                if stats is not None:
+                    stats["served by another provider"] = stats.get("served by another provider", 0) + 1
+                continue
             if current is not None:
                 changed = {
                     f: entry[f] for f in REFRESHED if f in entry and not same(getattr(current, f), entry[f])
                 }
                 if changed:
-                    overlay.patch(llm_id).update(changed)
-            else:
-                new = dict(entry)
-                if "embeddings" not in new.get("capabilities", ()) and (
-                    foreign or not new.get("valid_groups")
-                ):
-                    new["valid_groups"] = list(groups)
-                if foreign:
-                    new.pop("enabled", None)
-                overlay.entries[llm_id] = new
-            touched.append(llm_id)
+                    overlay.patch(current.id).update(changed)
+                touched.append(current.id)
+                continue
+            new = dict(entry)
+            if "embeddings" not in new.get("capabilities", ()) and (foreign or not new.get("valid_groups")):
+                new["valid_groups"] = list(groups)
+            if foreign:
+                new.pop("enabled", None)
+            overlay.entries[entry["id"]] = new
+            touched.append(entry["id"])
         return list(dict.fromkeys(touched))
 
     return mutate
+
+
+def existing(catalog: Catalog, by_model: dict[tuple[str, str], Any], item: dict[str, Any]) -> Any:
+    """The catalog entry an imported or listed model is: same id, or same provider and model."""
+    if item["id"] in catalog.entries:
+        return catalog.entries[item["id"]]
+    from llmctl.records import default_model
+
+    provider = item.get("provider") or ""
+    return by_model.get((provider, item.get("model") or default_model(item["id"], provider)))
 
 
 def same(current: Any, incoming: Any) -> bool:
@@ -269,16 +292,19 @@ def import_file(
         "skipped": imported.skipped,
     }
     if dry_run:
-        new = sum(1 for e in imported.entries if e["id"] not in catalog.entries)
+        by_model = {(e.provider, e.model): e for e in catalog}
+        new = sum(1 for e in imported.entries if existing(catalog, by_model, e) is None)
         summary.update(new=new, existing=len(imported.entries) - new, dry_run=True)
         return summary
-    mutation = import_entries(imported.entries, groups, foreign=imported.format != "llmctl")
+    left_alone: dict[str, int] = {}
+    mutation = import_entries(imported.entries, groups, foreign=imported.format != "llmctl", stats=left_alone)
     result = change_catalog(home, catalog_arg, "import", mutation)
+    imported.skipped.update(left_alone)
     added = sum(1 for c in result.changes if c.before is None)
     summary.update(
         added=added,
         updated=len(result.changes) - added,
-        unchanged=len(imported.entries) - len(result.changes),
+        unchanged=len(imported.entries) - len(result.changes) - sum(left_alone.values()),
         file=str(result.path),
     )
     return summary

@@ -68,7 +68,10 @@ def plan_sync(catalog: Catalog, provider: str, listed: list[dict[str, Any]]) -> 
     known = {e.model: e for e in catalog if e.provider == provider}
     plan = []
     for item in listed:
-        current = catalog.entries.get(item["id"]) or known.get(model_of(item))
+        current = catalog.entries.get(item["id"])
+        if current is not None and current.provider != provider:
+            continue  # the same id served by another provider: its prices are not ours to change
+        current = current or known.get(model_of(item))
         if current is None:
             new = {**item, "enabled": False, "valid_groups": []}
             plan.append({"id": item["id"], "action": "add", "changes": new})

@@ -217,3 +217,22 @@ def test_reimport_with_reordered_capabilities_changes_nothing(cli, tmp_path):
     again.write_text(json.dumps(dict(reversed(list(data.items())))))
     summary = json.loads(cli("catalog", "import", str(again), "--json").stdout)
     assert summary["added"] == 0 and summary["updated"] == 0
+
+
+def test_import_never_reprices_a_model_served_by_another_provider(cli):
+    before = json.loads(cli("show", "deepseek/deepseek-v4-pro", "--json").stdout)
+    summary = json.loads(cli("catalog", "import", str(DATA / "openrouter_models.json"), "--json").stdout)
+    after = json.loads(cli("show", "deepseek/deepseek-v4-pro", "--json").stdout)
+    assert (after["provider"], after["input_cost_per_mtok"]) == ("deepseek", before["input_cost_per_mtok"])
+    assert summary["skipped"]["served by another provider"] >= 1
+
+
+def test_import_matches_a_known_model_served_under_another_id(cli, tmp_path):
+    data = {"groq/llama-3.3-70b-versatile": {"litellm_provider": "groq", "mode": "chat",
+                                             "input_cost_per_token": 6e-07, "output_cost_per_token": 8e-07}}
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps(data))
+    summary = json.loads(cli("catalog", "import", str(path), "--json").stdout)
+    assert summary["added"] == 0 and summary["updated"] == 1
+    assert cli("show", "groq/llama-3.3-70b-versatile").exit_code == 2  # no duplicate entry
+    assert json.loads(cli("show", "meta-llama/llama-3.3-70b-versatile", "--json").stdout)["input_cost_per_mtok"] == 0.6
