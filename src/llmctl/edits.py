@@ -152,19 +152,23 @@ def edit_entry(name: str, changes: dict[str, Any], unset: list[str]) -> Mutation
             patch.pop(key, None)
             if key == "provider":
                 patch.pop("router", None)
-        if "provider" in changes:
+        fields = dict(changes)
+        if "aliases" in fields:  # --alias adds a name; `--unset aliases` clears them
+            current = overlay.catalog.entries[llm_id].aliases
+            fields["aliases"] = list(dict.fromkeys([*current, *fields["aliases"]]))
+        if "provider" in fields:
             patch.pop("router", None)
             from llmctl.provider_info import BUILTIN_PROVIDERS
 
             if (
-                changes["provider"] not in BUILTIN_PROVIDERS
-                and changes["provider"] not in overlay.catalog.config.providers
+                fields["provider"] not in BUILTIN_PROVIDERS
+                and fields["provider"] not in overlay.catalog.config.providers
             ):
                 overlay.notes.append(
                     f"{changes['provider']!r} is not a built-in provider: give the entry an api_base, "
                     "or declare it in config.toml [providers]"
                 )
-        patch.update(changes)
+        patch.update(fields)
         return [llm_id]
 
     return mutate

@@ -2,7 +2,7 @@
 
 Read-only commands (`list`, `show`, `pick`) should start as fast as a bare Typer app.
 Importing pydantic alone costs more than that budget, so a file's validated content
-is cached as plain JSON, keyed by the file's identity (path, size, mtime, inode) and
+is cached as plain JSON, keyed by the file's identity (path, size, mtime, ctime, inode) and
 llmctl's version. A changed file is validated again; an invalid file is never cached.
 """
 
@@ -43,7 +43,7 @@ def cached(
             st = path.stat()
         except OSError:
             return build()
-        key.append([str(path), st.st_size, st.st_mtime_ns, st.st_ino])
+        key.append([str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
     import hashlib
 
     name = hashlib.sha1("\0".join([salt, *map(str, paths)]).encode()).hexdigest()[:20] + ".json"

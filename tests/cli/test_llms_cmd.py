@@ -357,3 +357,25 @@ def test_edit_unset_reverts_exactly_to_the_bundled_value(cli):
     cli("edit", "gpt4o", "--priority", "5")
     cli("edit", "gpt4o", "--unset", "priority")
     assert json.loads(cli("show", "gpt4o", "--json").stdout)["priority"] == bundled != 5
+
+
+def test_edit_alias_adds_to_the_bundled_aliases(cli):
+    assert cli("edit", "gpt4o", "--alias", "g4").exit_code == 0
+    assert json.loads(cli("show", "g4", "--json").stdout)["aliases"] == ["gpt4o", "g4"]
+    assert cli("show", "gpt4o").exit_code == 0
+
+
+def test_same_size_rewrite_with_kept_mtime_is_seen(cli, home):
+    import os
+
+    cli("edit", "gpt4o", "--priority", "5")
+    path = home / "catalog.toml"
+    stat = path.stat()
+    path.write_text(path.read_text().replace("priority = 5", "priority = 6"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # like `cp -p`: same size, same mtime
+    assert json.loads(cli("show", "gpt4o", "--json").stdout)["priority"] == 6
+
+
+def test_subcommand_help_offers_no_completion_installers(cli):
+    for group in ("book", "job", "default", "catalog", "providers"):
+        assert "--install-completion" not in cli(group, "--help").stdout

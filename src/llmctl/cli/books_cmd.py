@@ -8,10 +8,16 @@ from llmctl.cli import completers
 from llmctl.cli.output import emit_json, error, fields, note, table, warn
 from llmctl.cli.state import state
 
-app = typer.Typer(help="Per-book LLM preferences: a default per group and an override.", no_args_is_help=True)
-default_app = typer.Typer(help="A book's default LLM for a group.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False,
+    help="Per-book LLM preferences: a default per group and an override.",
+    no_args_is_help=True,
+)
+default_app = typer.Typer(
+    add_completion=False, help="A book's default LLM for a group.", no_args_is_help=True
+)
 override_app = typer.Typer(
-    help="A book's override LLM (used for every job of the book).", no_args_is_help=True
+    add_completion=False, help="A book's override LLM (used for every job of the book).", no_args_is_help=True
 )
 app.add_typer(default_app, name="default")
 app.add_typer(override_app, name="override")

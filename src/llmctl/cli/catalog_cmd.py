@@ -9,7 +9,9 @@ import typer
 from llmctl.cli.output import emit_json, fields, note
 from llmctl.cli.state import state
 
-app = typer.Typer(help="Validate, import, export and locate catalogs.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="Validate, import, export and locate catalogs.", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

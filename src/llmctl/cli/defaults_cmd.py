@@ -8,7 +8,9 @@ from llmctl.cli import completers
 from llmctl.cli.output import emit_json, note
 from llmctl.cli.state import state
 
-app = typer.Typer(help="The default LLM of a scope (one per scope).", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="The default LLM of a scope (one per scope).", no_args_is_help=True
+)
 ScopeOpt = Annotated[str, typer.Option("--scope", help="Scope name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

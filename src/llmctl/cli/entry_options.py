@@ -60,7 +60,7 @@ _OPTIONS: list[tuple[str, str, Any, tuple[str, ...], str]] = [
         "Date the model retires (YYYY-MM-DD).",
     ),
     ("replacement", "replacement", str, ("--replacement",), "Id of the entry that replaces it."),
-    ("aliases", "aliases", list[str], ("--alias",), "Short name accepted instead of the id (repeat)."),
+    ("aliases", "aliases", list[str], ("--alias",), "Add a short name accepted instead of the id (repeat)."),
 ]
 _FLAGS = [
     ("deprecated", "deprecated", "--deprecated/--not-deprecated", "Mark deprecated (or not)."),

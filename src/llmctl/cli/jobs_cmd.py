@@ -8,7 +8,9 @@ from llmctl.cli.output import emit_json, table
 from llmctl.cli.state import state
 
 app = typer.Typer(
-    help="Job types: the group each needs, and its tier, capabilities and context.", no_args_is_help=True
+    add_completion=False,
+    help="Job types: the group each needs, and its tier, capabilities and context.",
+    no_args_is_help=True,
 )
 
 

@@ -8,7 +8,9 @@ from llmctl.cli import completers
 from llmctl.cli.output import emit_json, table
 from llmctl.cli.state import state
 
-app = typer.Typer(help="Providers: base URLs, key variables, reachability.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="Providers: base URLs, key variables, reachability.", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

@@ -21,7 +21,9 @@ def prompt(
     ctx: typer.Context,
     text: Annotated[str | None, typer.Argument(help="The prompt; `-` or nothing reads stdin.")] = None,
     system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature", min=0, max=2)] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", min=0, max=2, help="Sampling temperature.")
+    ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Wait for the whole answer.")] = False,
     no_fallback: Annotated[bool, typer.Option("--no-fallback", help="Try only the chosen LLM.")] = False,
@@ -179,7 +181,7 @@ def compare(
         typer.Option("--llm", help="An LLM to ask (repeat).", autocompletion=completers.complete_llm),
     ],
     system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
     timeout: TimeoutOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
