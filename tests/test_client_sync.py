@@ -164,3 +164,13 @@ def test_sync_matches_existing_entries_by_provider_model(cli, server, monkeypatc
     assert server.requests[0]["headers"]["x-api-key"] == KEY and server.requests[0]["path"].startswith(
         "/v1/models"
     )
+
+
+def test_sync_refuses_an_empty_or_unreadable_list(cli, server, monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    monkeypatch.setenv("OPENROUTER_BASE_URL", f"{server.url}/api/v1")
+    server.add("/api/v1/models", Reply(body={"data": []}), Reply(body={"data": [{"id": "x"}]}))
+    for _ in range(2):
+        result = cli("catalog", "sync", "openrouter")
+        assert result.exit_code == 1 and "nothing changed" in result.stderr
+    assert json.loads(cli("show", "anthropic/claude-opus-5", "--json").stdout)["deprecated"] is False

@@ -109,11 +109,13 @@ def chain_step(entry: LLM, prompt_tokens: int | None) -> dict[str, Any]:
     }
 
 
-def worst_case_cost(entry: LLM, prompt_tokens: int | None) -> float | None:
-    """USD for one request: the prompt (or a full context when unknown) plus the longest answer."""
+def worst_case_cost(entry: LLM, prompt_tokens: int | None, max_tokens: int | None = None) -> float | None:
+    """USD for one request: the prompt (or a full context when unknown) plus the longest
+    answer (the request's `max_tokens` cap, else the model's own limit)."""
     if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
         return None
-    out_tokens = entry.max_output_tokens or 4096
+    limit = entry.max_output_tokens or 4096
+    out_tokens = min(max_tokens, limit) if max_tokens else limit
     in_tokens = (
         prompt_tokens if prompt_tokens is not None else max((entry.context_length or 0) - out_tokens, 0)
     )

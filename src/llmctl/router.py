@@ -231,6 +231,10 @@ class Router:
             if chunk.usage is not None:
                 usage = chunk.usage
             finish = chunk.finish_reason or finish
+        if not parts and finish is None and usage.output_tokens is None:
+            raise ProviderError(
+                f"{entry.provider}: the stream carried no answer", kind="malformed", retryable=True
+            )
         return ChatResult("".join(parts), usage, entry.model, finish)
 
     def _cool(self, entry: LLM, kind: str) -> None:

@@ -162,7 +162,7 @@ def dry_run(
             "llm": entry.id,
             "provider": entry.provider,
             "model": entry.model,
-            "worst_case_cost": worst_case_cost(entry, prompt_tokens),
+            "worst_case_cost": worst_case_cost(entry, prompt_tokens, req.max_tokens),
         }
         try:
             endpoint = resolve_endpoint(entry, providers, env, require_key=False)
@@ -176,6 +176,13 @@ def dry_run(
             endpoint.api_key = f"<{endpoint.key_env} is not set>"
         call = adapter_for(endpoint.kind).build_chat(endpoint, entry.model, req, stream, entry.params)
         headers = {k: v.replace(real_key, "***") if real_key else v for k, v in call.headers.items()}
+        body = call.json or {}
+        cap = (
+            body.get("max_tokens")
+            or body.get("max_completion_tokens")
+            or (body.get("options") or {}).get("num_predict")
+        )
+        step["worst_case_cost"] = worst_case_cost(entry, prompt_tokens, cap)  # what this request allows
         step["request"] = {
             "method": call.method,
             "url": call.url,
@@ -206,11 +213,17 @@ def embed(
     env: Mapping[str, str],
     client: httpx.Client | None = None,
     timeout: float | None = None,
+    record: Callable[[Any], None] | None = None,
 ) -> tuple[list[list[float]], Any]:
-    """Embed `texts` with `entry`. Raises UsageError when its provider has no embeddings API,
-    ProviderError when the call fails."""
+    """Embed `texts` with `entry`; the attempt goes to `record` (the usage store).
+
+    Raises UsageError when its provider has no embeddings API, ProviderError when the call fails.
+    """
+    import time
+
     from llmctl.providers import adapter_for
     from llmctl.providers.base import resolve_endpoint, send_json
+    from llmctl.usage import AttemptRecord, cost_of
 
     endpoint = resolve_endpoint(entry, providers, env)
     adapter = adapter_for(endpoint.kind)
@@ -220,12 +233,45 @@ def embed(
         )
     own = client is None
     client = client or make_client()
+    started = time.perf_counter()
+    prices = {
+        "input_cost_per_mtok": entry.input_cost_per_mtok,
+        "output_cost_per_mtok": entry.output_cost_per_mtok,
+    }
     try:
         data = send_json(client, adapter.build_embed(endpoint, entry.model, texts), endpoint, timeout)
-        return adapter.parse_embed(data, endpoint)
+        vectors, usage = adapter.parse_embed(data, endpoint)
+    except ProviderError as exc:
+        if record:
+            record(
+                AttemptRecord(
+                    entry.id,
+                    entry.provider,
+                    "error",
+                    status=exc.status,
+                    error=endpoint.redact(exc.message),
+                    **prices,
+                )
+            )
+        raise
     finally:
         if own:
             client.close()
+    if record:
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        record(
+            AttemptRecord(
+                entry.id,
+                entry.provider,
+                "ok",
+                status=200,
+                latency_ms=elapsed,
+                input_tokens=usage.input_tokens,
+                cost=cost_of(entry, usage.input_tokens, 0),
+                **prices,
+            )
+        )
+    return vectors, usage
 
 
 def read_prompt(text: str | None, stdin: Any) -> str:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog import Catalog
 from llmctl.edits import Overlay, same
-from llmctl.importers import REFRESHED, from_openrouter
+from llmctl.errors import LlmctlError
+from llmctl.importers import REFRESHED, from_openrouter, keep_valid
 from llmctl.provider_checks import probe_entry
 from llmctl.records import default_model
 
@@ -38,13 +39,21 @@ def fetch_models(
     models = adapter.parse_models(
         send_json(client, adapter.build_models(endpoint), endpoint, timeout), endpoint
     )
+    if not models:
+        raise LlmctlError(
+            f"{provider} listed no models: nothing changed",
+            hint="check the base URL with `llmctl providers check`",
+        )
     if provider == "openrouter":
-        return from_openrouter(Path(endpoint.base_url), {"data": models}).entries
+        entries = keep_valid(from_openrouter(Path(f"{provider} model list"), {"data": models})).entries
+        if not entries:
+            raise LlmctlError(
+                f"none of the {len(models)} models {provider} listed could be read: nothing changed"
+            )
+        return entries
     entries = []
     for model in models:
-        llm_id = (
-            model["id"] if "/" in model["id"] and provider == "openrouter" else f"{provider}/{model['id']}"
-        )
+        llm_id = f"{provider}/{model['id']}"
         item: dict[str, Any] = {"id": llm_id, "provider": provider}
         if default_model(llm_id, provider) != model["id"]:
             item["model"] = model["id"]

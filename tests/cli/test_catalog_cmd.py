@@ -228,11 +228,20 @@ def test_import_never_reprices_a_model_served_by_another_provider(cli):
 
 
 def test_import_matches_a_known_model_served_under_another_id(cli, tmp_path):
-    data = {"groq/llama-3.3-70b-versatile": {"litellm_provider": "groq", "mode": "chat",
-                                             "input_cost_per_token": 6e-07, "output_cost_per_token": 8e-07}}
+    data = {
+        "groq/llama-3.3-70b-versatile": {
+            "litellm_provider": "groq",
+            "mode": "chat",
+            "input_cost_per_token": 6e-07,
+            "output_cost_per_token": 8e-07,
+        }
+    }
     path = tmp_path / "l.json"
     path.write_text(json.dumps(data))
     summary = json.loads(cli("catalog", "import", str(path), "--json").stdout)
     assert summary["added"] == 0 and summary["updated"] == 1
     assert cli("show", "groq/llama-3.3-70b-versatile").exit_code == 2  # no duplicate entry
-    assert json.loads(cli("show", "meta-llama/llama-3.3-70b-versatile", "--json").stdout)["input_cost_per_mtok"] == 0.6
+    assert (
+        json.loads(cli("show", "meta-llama/llama-3.3-70b-versatile", "--json").stdout)["input_cost_per_mtok"]
+        == 0.6
+    )

@@ -286,3 +286,44 @@ def test_embed_and_compare_read_stdin(local_home, server):
     server.add("/a/v1/chat/completions", openai_chat("A"))
     result = run(local_home, "compare", "-", "--llm", "local/primary", "--json", input="from stdin\n")
     assert result.returncode == 0 and server.requests[-1]["json"]["messages"][-1]["content"] == "from stdin"
+
+
+def test_an_empty_stream_falls_back(local_home, server):
+    server.add("/a/v1/chat/completions", *[Reply(chunks=["data: [DONE]\n\n"])] * 3)
+    server.add("/b/v1/chat/completions", openai_stream(["real answer"]))
+    result = run(local_home, "prompt", "--group", "writer", "hi")
+    assert result.returncode == 0 and result.stdout == "real answer\n"
+
+
+def test_dry_run_worst_case_honours_max_tokens(local_home):
+    plan = json.loads(
+        run(
+            local_home, "prompt", "--llm", "local/primary", "--max-tokens", "10", "--dry-run", "--json", "hi"
+        ).stdout
+    )
+    step = plan["steps"][0]
+    assert step["request"]["json"]["max_completion_tokens"] == 10
+    assert step["worst_case_cost"] == pytest.approx((plan["estimated_prompt_tokens"] * 1.0 + 10 * 2.0) / 1e6)
+
+
+def test_compare_all_failed_says_so_on_stderr(local_home, server):
+    server.add("/a/v1/chat/completions", *[Reply(500, {"error": "down"})] * 3)
+    server.add("/b/v1/chat/completions", *[Reply(500, {"error": "down"})] * 3)
+    result = run(local_home, "compare", "hi", "--llm", "local/primary", "--llm", "local/backup")
+    assert result.returncode == 1 and result.stderr.startswith("llmctl: error: every LLM failed")
+
+
+def test_embed_is_recorded_in_the_usage_store(local_home, server):
+    import sqlite3
+
+    server.add(
+        "/a/v1/embeddings",
+        Reply(body={"data": [{"index": 0, "embedding": [0.5]}], "usage": {"prompt_tokens": 3}}),
+    )
+    assert run(local_home, "embed", "whale", "--llm", "local/embed").returncode == 0
+    rows = (
+        sqlite3.connect(local_home / "usage.sqlite")
+        .execute("SELECT llm, outcome, input_tokens FROM attempts")
+        .fetchall()
+    )
+    assert rows == [("local/embed", "ok", 3)]

@@ -199,7 +199,9 @@ def compare(
     else:
         _show_answers(answers)
     if all(a["error"] for a in answers):
-        raise typer.Exit(1)
+        from llmctl.errors import LlmctlError
+
+        raise LlmctlError("every LLM failed: " + "; ".join(f"{a['llm']}: {a['error']}" for a in answers))
 
 
 def _show_answers(answers: list[dict[str, Any]]) -> None:
@@ -253,7 +255,15 @@ def embed(
         from llmctl.errors import UsageError
 
         raise UsageError("nothing to embed: give TEXT, or pipe it on stdin")
+    from llmctl.usage import UsageStore
+
+    store = UsageStore.for_home(st.home)
     vectors, _usage = embed_texts(
-        entry, [content], providers=catalog.config.providers, env=os.environ, timeout=timeout
+        entry,
+        [content],
+        providers=catalog.config.providers,
+        env=os.environ,
+        timeout=timeout,
+        record=store.record,
     )
     sys.stdout.write(json.dumps(vectors[0]) + "\n")
