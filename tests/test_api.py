@@ -88,3 +88,23 @@ def test_catalog_satisfies_the_registry_protocol(home):
     catalog = llmctl.load_catalog()
     registry = DictRegistry.from_catalog(catalog)
     assert registry.get_by_tier("local").provider == "ollama"
+
+
+def test_from_env_only_gives_what_the_keys_reach(home, monkeypatch, cli):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    registry = DictRegistry.from_env()
+    assert all(e.provider == "anthropic" for e in registry)  # Claude 3 Haiku goes through OpenRouter here
+    assert "anthropic/claude-haiku-4.5" in {e.id for e in registry}
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    cli("disable", "gpt35")
+    assert "openai/gpt-3.5-turbo" not in {e.id for e in DictRegistry.from_env()}
+
+
+def test_catalog_init_explains_substitutions(home, monkeypatch, cli):
+    import json
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    tiers = json.loads(cli("catalog", "init", "--from-env", "--json").stdout)["tiers"]
+    economy = next(t for t in tiers if t["tier"] == "economy")
+    assert economy["llm"] == "anthropic/claude-haiku-4.5"
+    assert "served through openrouter here, which needs OPENROUTER_API_KEY" in economy["note"]

@@ -11,6 +11,7 @@ from llmctl.catalog import Catalog, base_catalog_path, merge, origin_of
 from llmctl.config import Config, load_config
 from llmctl.errors import FileError
 from llmctl.paths import Home
+from llmctl.provider_info import missing_key
 from llmctl.validated import read_catalog_file
 
 
@@ -95,25 +96,37 @@ _PROVIDER_ENV = {
 def tier_plan(catalog: Catalog) -> list[tuple[str, str, str, str]]:
     """Return (provider, tier, llm id, note) for each provider whose env var is set.
 
-    A model its provider has retired is replaced by its catalog replacement.
+    A model its provider has retired, or that this catalog serves through a provider
+    whose key is not set (seed 000's Claude 3 Haiku goes through OpenRouter), gives way
+    to its catalog replacement. A row whose note starts with "skipped" is not usable.
     """
     plan = []
     for provider, rows in TIER_MAP.items():
         if not os.environ.get(_PROVIDER_ENV[provider]):
             continue
         for tier, llm_id in rows:
-            if llm_id not in catalog.entries:
-                continue
-            chosen, note = llm_id, ""
-            seen = {llm_id}
-            entry = catalog.entries[chosen]
-            while entry.retired(catalog.today) and entry.replacement and entry.replacement not in seen:
-                note = f"replaces {llm_id}, retired {catalog.entries[llm_id].deprecation_date}"
-                chosen = entry.replacement
-                seen.add(chosen)
-                entry = catalog.entries[chosen]
-            plan.append((provider, tier, chosen, note))
+            if llm_id in catalog.entries:
+                plan.append((provider, tier, *_usable_successor(catalog, llm_id)))
     return plan
+
+
+def _usable_successor(catalog: Catalog, llm_id: str) -> tuple[str, str]:
+    """The model to use for a tier-map row, and why it is not the one named (or "")."""
+    chosen, note, seen = llm_id, "", {llm_id}
+    while True:
+        entry = catalog.entries[chosen]
+        missing = missing_key(entry.provider, entry.api_key_env)
+        if entry.retired(catalog.today):
+            why = f"{chosen} retired {entry.deprecation_date}"
+        elif missing:
+            why = f"{chosen} is served through {entry.provider} here, which needs {missing}"
+        else:
+            return chosen, note
+        if not entry.replacement or entry.replacement in seen or entry.replacement not in catalog.entries:
+            return chosen, f"skipped: {why}"
+        note = f"instead of {llm_id}: {why}"
+        chosen = entry.replacement
+        seen.add(chosen)
 
 
 def init_from_env(home: Home, catalog_arg: Any, catalog: Catalog):
@@ -130,6 +143,8 @@ def init_from_env(home: Home, catalog_arg: Any, catalog: Catalog):
     def mutate(overlay: Overlay) -> list[str]:
         for n, (provider, tier, llm_id, note) in enumerate(plan):
             current = overlay.catalog.entries[llm_id]
+            if note.startswith("skipped"):
+                continue
             if not current.enabled and "enabled" in current.patched:
                 plan[n] = (provider, tier, llm_id, "disabled in your catalog: left as it is")
                 continue

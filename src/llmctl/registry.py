@@ -47,8 +47,11 @@ class DictRegistry:
 
         catalog = catalog or load_catalog()
         picked = {}
-        for _provider, tier, llm_id, _note in tier_plan(catalog):
-            picked[llm_id] = replace(catalog.entries[llm_id], tier=tier, tier_derived=False, enabled=True)
+        for _provider, tier, llm_id, note in tier_plan(catalog):
+            entry = catalog.entries[llm_id]
+            if note.startswith("skipped") or not entry.enabled:
+                continue  # unusable with the keys set, or disabled by the user
+            picked[llm_id] = entry if note else replace(entry, tier=tier, tier_derived=False)
         return cls(picked.values(), today=catalog.today)
 
     def get_by_id(self, llm_id: str) -> LLM | None:
