@@ -52,18 +52,23 @@ def table(
         from rich.table import Table
 
         tbl = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
-        for col in columns:
-            # Every column keeps its values whole except the last, which wraps when space runs out.
+        widths = [max([len(col)] + [len(r[i]) for r in cells]) for i, col in enumerate(columns)]
+        for i, col in enumerate(columns):
+            # Every column keeps its values whole; only the last wraps when space runs out.
+            last = i == len(columns) - 1
             tbl.add_column(
                 col,
                 justify="right" if col in numeric else "left",
-                no_wrap=col != columns[-1],
+                no_wrap=not last,
+                min_width=min(widths[i], 12) if last else widths[i],
                 overflow="fold",
             )
         for row in cells:
             tbl.add_row(*row)
         console = Console()
-        console.print(tbl)
+        # Never cut a value: a table wider than the terminal is printed whole and wraps.
+        needed = sum(widths[:-1]) + min(widths[-1], 12) + 3 * (len(columns) - 1)
+        console.print(tbl, width=max(console.width, needed), crop=False)
         if footer:
             console.print(footer, style="dim")
         return
