@@ -52,6 +52,26 @@ def probe_entry(name: str) -> LLM:
     return LLM(id=f"{name}/-", provider=name, model="-")
 
 
+def list_models(
+    name: str,
+    providers: Mapping[str, Mapping[str, Any]],
+    client: httpx.Client,
+    timeout: float,
+    env: Mapping[str, str],
+    *,
+    require_key: bool = True,
+) -> list[dict[str, Any]]:
+    """The provider's model list as its adapter reads it. Raises ProviderError."""
+    from llmctl.providers import adapter_for
+    from llmctl.providers.base import resolve_endpoint, send_json
+
+    endpoint = resolve_endpoint(probe_entry(name), providers, env, require_key=require_key)
+    adapter = adapter_for(endpoint.kind)
+    return adapter.parse_models(
+        send_json(client, adapter.build_models(endpoint), endpoint, timeout), endpoint
+    )
+
+
 def check(
     names: list[str],
     providers: Mapping[str, Mapping[str, Any]],
@@ -60,9 +80,6 @@ def check(
     env: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Call each provider's model-list endpoint; report reachable, auth ok, latency and model count."""
-    from llmctl.providers import adapter_for
-    from llmctl.providers.base import resolve_endpoint, send_json
-
     env = os.environ if env is None else env
     known = provider_names(providers)
     reports = []
@@ -77,27 +94,17 @@ def check(
             "models": None,
             "error": None,
         }
-        try:
-            endpoint = resolve_endpoint(probe_entry(name), providers, env, require_key=False)
-        except ProviderError as exc:
-            report["error"] = exc.message
-            reports.append(report)
-            continue
-        adapter = adapter_for(endpoint.kind)
+        key_env = describe(name, providers, env)["key_env"]
         started = time.perf_counter()
         try:
-            data = send_json(client, adapter.build_models(endpoint), endpoint, timeout)
-            report.update(
-                reachable=True,
-                auth_ok=True if endpoint.api_key or not endpoint.key_env else None,
-                models=len(adapter.parse_models(data, endpoint)),
-            )
+            report["models"] = len(list_models(name, providers, client, timeout, env, require_key=False))
+            report.update(reachable=True, auth_ok=True if not key_env or env.get(key_env) else None)
         except ProviderError as exc:
             report["reachable"] = exc.status is not None
             report["auth_ok"] = False if exc.kind == "auth" else None
             report["error"] = exc.message
         report["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        if endpoint.key_env and not endpoint.api_key:
-            report["error"] = report["error"] or f"{endpoint.key_env} is not set"
+        if key_env and not env.get(key_env):
+            report["error"] = report["error"] or f"{key_env} is not set"
         reports.append(report)
     return reports

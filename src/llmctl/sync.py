@@ -13,7 +13,7 @@ from llmctl.catalog import Catalog
 from llmctl.edits import Overlay, same
 from llmctl.errors import LlmctlError
 from llmctl.importers import REFRESHED, from_openrouter, keep_valid
-from llmctl.provider_checks import probe_entry
+from llmctl.provider_checks import list_models
 from llmctl.records import default_model
 
 if TYPE_CHECKING:
@@ -30,15 +30,8 @@ def fetch_models(
     """The provider's model list as catalog entries (patch dicts). Raises ProviderError."""
     from pathlib import Path
 
-    from llmctl.providers import adapter_for
-    from llmctl.providers.base import resolve_endpoint, send_json
-
     env = os.environ if env is None else env
-    endpoint = resolve_endpoint(probe_entry(provider), providers, env)
-    adapter = adapter_for(endpoint.kind)
-    models = adapter.parse_models(
-        send_json(client, adapter.build_models(endpoint), endpoint, timeout), endpoint
-    )
+    models = list_models(provider, providers, client, timeout, env)
     if not models:
         raise LlmctlError(
             f"{provider} listed no models: nothing changed",
