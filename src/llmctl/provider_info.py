@@ -76,9 +76,12 @@ def is_local(provider: str) -> bool:
     return bool(info and info.local)
 
 
-def missing_key(provider: str, api_key_env: str | None) -> str | None:
-    """Return the name of the unset key variable this LLM needs, or None when it can be used."""
-    env = key_env_for(provider, api_key_env)
+def missing_key(provider: str, api_key_env: str | None, providers: dict | None = None) -> str | None:
+    """Return the name of the unset key variable this LLM needs, or None when it can be used.
+
+    `providers` is config.toml's providers table (its `api_key_env` counts too)."""
+    configured = ((providers or {}).get(provider) or {}).get("api_key_env")
+    env = key_env_for(provider, api_key_env, configured)
     if env is None or os.environ.get(env):
         return None
     return env

@@ -27,6 +27,7 @@ class Query:
     available: bool = False
     include_all: bool = False
     sort: str = "quality"
+    providers: dict[str, Any] = field(default_factory=dict)  # config.toml's, for key variables
 
 
 def check_query(query: Query, catalog: Any) -> None:
@@ -85,7 +86,7 @@ def matches(entry: LLM, q: Query) -> bool:
         return False
     if q.search and not _mentions(entry, q.search.lower()):
         return False
-    if q.available and missing_key(entry.provider, entry.api_key_env):
+    if q.available and missing_key(entry.provider, entry.api_key_env, q.providers):
         return False
     return True
 

@@ -379,3 +379,13 @@ def test_same_size_rewrite_with_kept_mtime_is_seen(cli, home):
 def test_subcommand_help_offers_no_completion_installers(cli):
     for group in ("book", "job", "default", "catalog", "providers"):
         assert "--install-completion" not in cli(group, "--help").stdout
+
+
+def test_config_api_key_env_counts_for_available_and_show(cli, home, monkeypatch):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[providers.openai]\napi_key_env = "WORK_OPENAI_KEY"\n')
+    monkeypatch.setenv("WORK_OPENAI_KEY", "sk-work")
+    ids = {e["id"] for e in json.loads(cli("list", "--available", "--json").stdout)}
+    assert "openai/gpt-4o" in ids
+    shown = json.loads(cli("show", "gpt4o", "--json").stdout)
+    assert shown["key_env"] == "WORK_OPENAI_KEY" and shown["available"] is True

@@ -76,6 +76,7 @@ def list_llms(
         available=available,
         include_all=include_all,
         sort=sort,
+        providers=catalog.config.providers,
     )
     check_query(query, catalog)
     found = run_query(catalog, query)
@@ -130,9 +131,12 @@ def show(
 
     catalog = state(ctx).catalog()
     entry = catalog.get(llm)
-    missing = missing_key(entry.provider, entry.api_key_env)
+    providers = catalog.config.providers
+    missing = missing_key(entry.provider, entry.api_key_env, providers)
     data = entry.to_dict(provenance=True)
-    data["key_env"] = key_env_for(entry.provider, entry.api_key_env)
+    data["key_env"] = key_env_for(
+        entry.provider, entry.api_key_env, (providers.get(entry.provider) or {}).get("api_key_env")
+    )
     data["available"] = missing is None
     if as_json:
         emit_json(data)
