@@ -169,8 +169,4 @@ def get_llm_with_fallback(
     return LLMClient(decision.chain, sender=sender, **options)
 
 
-def client_for(entry: LLM, **options: Any) -> LLMClient:
-    return LLMClient(entry, **options)
-
-
 __all__ = ["LLMClient", "Response", "get_llm_with_fallback", "make_client"]

@@ -123,11 +123,6 @@ class ProviderError(LlmctlError):
         self.retryable = retryable
         self.retry_after = retry_after
 
-    @property
-    def endpoint_level(self) -> bool:
-        """Failures of the connection itself cool down the whole endpoint, not one model."""
-        return self.kind in ("connection", "timeout")
-
 
 class AllFailedError(LlmctlError, RuntimeError):
     """Every LLM of the fallback chain failed (exit 1); `attempts` lists each try.

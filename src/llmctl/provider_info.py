@@ -26,7 +26,7 @@ class ProviderInfo:
     @property
     def base_url_env(self) -> str:
         """The env var that overrides this provider's base URL (e.g. `OPENAI_BASE_URL`)."""
-        return f"{self.name.upper().replace('-', '_')}_BASE_URL"
+        return base_url_env_name(self.name)
 
 
 BUILTIN_PROVIDERS: dict[str, ProviderInfo] = {
