@@ -10,7 +10,7 @@ from typing import Any
 from llmctl import audit
 from llmctl.catalog import Catalog
 from llmctl.errors import FileError, UsageError
-from llmctl.fileio import atomic_write, dump_text, load, locked
+from llmctl.fileio import atomic_write, dump_update, load, locked
 from llmctl.paths import Home
 from llmctl.validated import cached, describe_error
 
@@ -159,7 +159,7 @@ def change_book(
         after = Book(name, raw.get("override"), dict(raw.get("defaults", {}))).to_dict()
         change = audit.Change(f"book:{name}", before, after)
         if before != after:
-            atomic_write(path, dump_text(path, _ordered(raw)))
+            atomic_write(path, dump_update(path, _ordered(raw)))
             audit.record(home, command, [change])
     return change
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from llmctl.errors import FileError
-from llmctl.fileio import atomic_write, dump_text, load
+from llmctl.fileio import atomic_write, dump_update, load
 from llmctl.paths import Home
 from llmctl.records import GROUPS
 from llmctl.validated import cached, describe_error
@@ -120,5 +120,5 @@ def update_config(home: Home, change: Any) -> tuple[Any, Any]:
         raw = {}
     result = change(raw)
     validate_config_data(path, raw)
-    atomic_write(path, dump_text(path, raw))
+    atomic_write(path, dump_update(path, raw))
     return result

@@ -18,7 +18,7 @@ from typing import Any
 from llmctl import audit
 from llmctl.catalog import ORIGIN_USER, Catalog, load_catalog, merge, origin_of
 from llmctl.errors import FileError, UnknownNameError, UsageError
-from llmctl.fileio import atomic_write, dump_text, load, locked
+from llmctl.fileio import atomic_write, dump_update, load, locked
 from llmctl.paths import Home
 from llmctl.records import ENTRY_FIELDS
 from llmctl.validated import (
@@ -89,7 +89,7 @@ def change_catalog(
                 changes.append(audit.Change(llm_id, *audit.diff(before, after)))
         if changes:
             entries = [e for e in overlay.entries.values() if len(e) > 1 or e["id"] not in catalog.entries]
-            atomic_write(path, dump_text(path, {"llms": entries}))
+            atomic_write(path, dump_update(path, {"llms": entries}))
             audit.record(home, command, changes)
         return Result(changes=changes, notes=overlay.notes, path=path)
 

@@ -389,3 +389,30 @@ def test_config_api_key_env_counts_for_available_and_show(cli, home, monkeypatch
     assert "openai/gpt-4o" in ids
     shown = json.loads(cli("show", "gpt4o", "--json").stdout)
     assert shown["key_env"] == "WORK_OPENAI_KEY" and shown["available"] is True
+
+
+def test_edits_keep_the_users_comments(cli, home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "catalog.toml").write_text(
+        "# Our house catalog: ask Ann before changing prices.\n"
+        "[[llms]]\nid = \"openai/gpt-4o\"  # the workhorse\npriority = 5\n\n"
+        "# local experiments\n[[llms]]\nid = \"acme/x\"\nprovider = \"openai\"\n[llms.auth]\napi_key_env = \"ACME_KEY\"\n")
+    (home / "config.toml").write_text("# team settings\nmax_attempts = 3  # keep chains short\n")
+    assert cli("edit", "gpt4o", "--priority", "7").exit_code == 0
+    assert cli("disable", "acme/x").exit_code == 0
+    assert cli("add", "acme/y", "--provider", "openai").exit_code == 0
+    assert cli("default", "set", "gpt4o").exit_code == 0
+    text = (home / "catalog.toml").read_text()
+    assert "# Our house catalog: ask Ann before changing prices." in text and "# the workhorse" in text
+    assert "priority = 7" in text and "# local experiments" in text
+    assert json.loads(cli("show", "acme/x", "--json").stdout)["enabled"] is False
+    assert json.loads(cli("show", "acme/y", "--json").stdout)["provider"] == "openai"
+    config = (home / "config.toml").read_text()
+    assert "# team settings" in config and "# keep chains short" in config and 'global = "openai/gpt-4o"' in config
+    assert cli("remove", "acme/x").exit_code == 0
+    assert "acme/x" not in (home / "catalog.toml").read_text()
+    assert cli("book", "default", "set", "moby", "writer", "gpt4o").exit_code == 0
+    book = home / "books" / "moby.toml"
+    book.write_text("# Moby: keep it literary\n" + book.read_text())
+    assert cli("book", "override", "set", "moby", "opus").exit_code == 0
+    assert book.read_text().startswith("# Moby: keep it literary")
