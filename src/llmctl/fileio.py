@@ -85,10 +85,13 @@ def dump_update(path: Path, data: Any) -> str:
     the user's comments and layout survive; anything else is written fresh."""
     if path.suffix.lower() != ".toml" or not path.is_file():
         return dump_text(path, data)
+    text = read_text(path)
+    if "#" not in text:  # no comments to keep: the fast writer will do (tomlkit is slow on big files)
+        return dump_text(path, data)
     import tomlkit
 
     try:
-        doc = tomlkit.parse(read_text(path))
+        doc = tomlkit.parse(text)
     except Exception:  # noqa: BLE001 - callers have parsed the file already; fall back to a fresh dump
         return dump_text(path, data)
     _sync_table(doc, data)
