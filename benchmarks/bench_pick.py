@@ -78,9 +78,10 @@ def in_process(catalog_path: Path, home: Path, names: list[str], picks: int) -> 
     from llmctl.books import load_book
     from llmctl.catalog import load_catalog
     from llmctl.config import load_config
+    from llmctl.decision import Request
     from llmctl.jobs import load_jobs
     from llmctl.paths import Home
-    from llmctl.picker import Picker, Request
+    from llmctl.picker import Picker
     from llmctl.selection import Selection
 
     h = Home.resolve(home)

@@ -105,8 +105,9 @@ def overhead(server: FakeServer, n: int, work: Path) -> None:
             cooldown=Cooldown(work / "cool.json", work / "cool.lock", {}),
             record=UsageStore(work / "usage.sqlite").record,
         )
-        base_ms, core_ms, full_ms = interleaved([bare, lambda: plain.chat([llm], REQ),
-                                                 lambda: full.chat([llm], REQ)], n)
+        base_ms, core_ms, full_ms = interleaved(
+            [bare, lambda: plain.chat([llm], REQ), lambda: full.chat([llm], REQ)], n
+        )
     print(f"bare httpx request:                 {base_ms:7.3f} ms (median of {n})")
     print(f"Router.chat:                        {core_ms:7.3f} ms  overhead {core_ms - base_ms:+.3f} ms")
     print(f"Router.chat + cooldown + usage db:  {full_ms:7.3f} ms  overhead {full_ms - base_ms:+.3f} ms")

@@ -10,9 +10,10 @@ from conftest import entry
 from llmctl.books import Book
 from llmctl.catalog import Catalog, merge
 from llmctl.config import Config
+from llmctl.decision import Request, worst_case_cost
 from llmctl.errors import NoMatchError, UnknownNameError
 from llmctl.jobs import Job
-from llmctl.picker import Picker, Request, worst_case_cost
+from llmctl.picker import Picker
 from llmctl.validated import CatalogFile, validate_entry
 
 KEYS = {"OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "sk-test", "OPENROUTER_API_KEY": "sk-test"}

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmctl.catalog import Catalog, load_catalog
+from llmctl.decision import Decision
 from llmctl.errors import UsageError
 from llmctl.paths import Home
-from llmctl.picker import Decision, Latency, Picker, Unavailable
+from llmctl.picker import Latency, Picker, Unavailable
 from llmctl.records import LLM
 from llmctl.selection import Selection, build_request
 

@@ -159,7 +159,8 @@ def get_llm_with_fallback(
     sender = Sender.create(home, catalog)
     usable = sender.catalog
     hook = sender.cooldown.hook()
-    from llmctl.picker import Picker, Request
+    from llmctl.decision import Request
+    from llmctl.picker import Picker
 
     # Every enabled LLM, by priority, whatever its tier; those without a key or in cooldown
     # stay in the chain so that the router reports them (as skipped) when all fail.

@@ -119,8 +119,10 @@ def _sync_table(table: Any, data: dict[str, Any]) -> None:
 def _is_table_array(current: Any, value: Any) -> bool:
     from tomlkit.items import AoT
 
-    return isinstance(current, AoT) and isinstance(value, list) and all(
-        isinstance(v, dict) and "id" in v for v in value
+    return (
+        isinstance(current, AoT)
+        and isinstance(value, list)
+        and all(isinstance(v, dict) and "id" in v for v in value)
     )
 
 

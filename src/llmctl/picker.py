@@ -19,7 +19,7 @@ from typing import Any
 
 from llmctl.books import OVERRIDE_GROUP
 from llmctl.catalog import Catalog, tier_rank
-from llmctl.decision import Decision, Request, Step, chain_step, worst_case_cost  # noqa: F401 (public here too)
+from llmctl.decision import Decision, Request, Step
 from llmctl.errors import NoMatchError
 from llmctl.provider_info import key_env_for
 from llmctl.records import LLM, blended_cost, or_inf, quality_key

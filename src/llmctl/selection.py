@@ -9,11 +9,12 @@ from typing import Any
 
 from llmctl.books import Book, list_books, load_book
 from llmctl.catalog import Catalog
+from llmctl.decision import Request
 from llmctl.defaults import check_scope
 from llmctl.errors import UnknownNameError, UsageError, closest
 from llmctl.jobs import ORIGIN_JOBS_FILE, Job, get_job, load_jobs
 from llmctl.paths import Home
-from llmctl.picker import STRATEGIES, Request
+from llmctl.picker import STRATEGIES
 from llmctl.records import CAPABILITIES, TIERS
 
 KNOWN_PROPS = ("llm_id", "min_context", "prompt_tokens", "capabilities")

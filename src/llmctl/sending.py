@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from llmctl.api import decide
 from llmctl.catalog import Catalog, load_catalog
 from llmctl.cooldown import Cooldown
+from llmctl.decision import Decision, worst_case_cost
 from llmctl.errors import ProviderError, UsageError
 from llmctl.paths import Home
-from llmctl.picker import Decision, worst_case_cost
 from llmctl.providers.base import ChatRequest, Message
 from llmctl.records import LLM
 from llmctl.selection import Selection

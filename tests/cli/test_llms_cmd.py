@@ -395,8 +395,9 @@ def test_edits_keep_the_users_comments(cli, home):
     home.mkdir(parents=True, exist_ok=True)
     (home / "catalog.toml").write_text(
         "# Our house catalog: ask Ann before changing prices.\n"
-        "[[llms]]\nid = \"openai/gpt-4o\"  # the workhorse\npriority = 5\n\n"
-        "# local experiments\n[[llms]]\nid = \"acme/x\"\nprovider = \"openai\"\n[llms.auth]\napi_key_env = \"ACME_KEY\"\n")
+        '[[llms]]\nid = "openai/gpt-4o"  # the workhorse\npriority = 5\n\n'
+        '# local experiments\n[[llms]]\nid = "acme/x"\nprovider = "openai"\n[llms.auth]\napi_key_env = "ACME_KEY"\n'
+    )
     (home / "config.toml").write_text("# team settings\nmax_attempts = 3  # keep chains short\n")
     assert cli("edit", "gpt4o", "--priority", "7").exit_code == 0
     assert cli("disable", "acme/x").exit_code == 0
@@ -408,7 +409,11 @@ def test_edits_keep_the_users_comments(cli, home):
     assert json.loads(cli("show", "acme/x", "--json").stdout)["enabled"] is False
     assert json.loads(cli("show", "acme/y", "--json").stdout)["provider"] == "openai"
     config = (home / "config.toml").read_text()
-    assert "# team settings" in config and "# keep chains short" in config and 'global = "openai/gpt-4o"' in config
+    assert (
+        "# team settings" in config
+        and "# keep chains short" in config
+        and 'global = "openai/gpt-4o"' in config
+    )
     assert cli("remove", "acme/x").exit_code == 0
     assert "acme/x" not in (home / "catalog.toml").read_text()
     assert cli("book", "default", "set", "moby", "writer", "gpt4o").exit_code == 0

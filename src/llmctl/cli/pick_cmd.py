@@ -78,7 +78,7 @@ def render_explanation(decision: Any) -> str:
     lines.append(f"fallback chain ({len(decision.chain)} of at most {req.max_attempts}; {ceiling}):")
     basis = f"a {req.prompt_tokens}-token prompt" if req.prompt_tokens else "a full context"
     for n, e in enumerate(decision.chain, start=1):
-        from llmctl.picker import worst_case_cost
+        from llmctl.decision import worst_case_cost
 
         cost = worst_case_cost(e, req.prompt_tokens)
         lines.append(
