@@ -15,6 +15,9 @@ from llmctl.paths import ENV_CATALOG, ENV_DEBUG, ENV_HOME
 # module is imported only when that command runs, so start-up stays close to a bare Typer app.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "pick": ("llmctl.cli.pick_cmd", "pick"),
+    "prompt": ("llmctl.cli.send_cmd", "prompt"),
+    "compare": ("llmctl.cli.send_cmd", "compare"),
+    "embed": ("llmctl.cli.send_cmd", "embed"),
     "list": ("llmctl.cli.llms_cmd", "list_llms"),
     "show": ("llmctl.cli.llms_cmd", "show"),
     "add": ("llmctl.cli.llms_cmd", "add"),
@@ -26,12 +29,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "job": ("llmctl.cli.jobs_cmd", "app"),
     "default": ("llmctl.cli.defaults_cmd", "app"),
     "catalog": ("llmctl.cli.catalog_cmd", "app"),
+    "providers": ("llmctl.cli.providers_cmd", "app"),
     "audit": ("llmctl.cli.audit_cmd", "audit"),
     "completion": ("llmctl.cli.completion_cmd", "completion"),
-    "prompt": ("llmctl.cli.send_cmd", "prompt"),
-    "compare": ("llmctl.cli.send_cmd", "compare"),
-    "embed": ("llmctl.cli.send_cmd", "embed"),
-    "providers": ("llmctl.cli.providers_cmd", "app"),
 }
 
 
