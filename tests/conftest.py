@@ -40,6 +40,15 @@ def clean_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def server():
+    """A real HTTP server on 127.0.0.1, scripted per test (see fakeserver.py)."""
+    from fakeserver import FakeServer
+
+    with FakeServer() as srv:
+        yield srv
+
+
+@pytest.fixture
 def home(clean_env) -> Path:
     return clean_env
 

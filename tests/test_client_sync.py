@@ -8,18 +8,12 @@ import json
 import pytest
 
 from conftest import DATA, entry, write_json
-from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
+from fakeserver import Reply, openai_chat, openai_stream, refused_url
 from llmctl.catalog import load_catalog
 from llmctl.client import LLMClient, get_llm_with_fallback
 from llmctl.paths import Home
 
 KEY = "sk-client-secret"
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from conftest import entry
-from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
+from fakeserver import Reply, openai_chat, openai_stream, refused_url
 from llmctl.cooldown import Cooldown
 from llmctl.errors import AllFailedError, StreamInterrupted
 from llmctl.providers.base import ChatRequest, Message
@@ -27,12 +27,6 @@ def llms(*specs):
 
 def oa(llm_id, base, **kw):
     return entry(llm_id, api_base=f"{base}/v1", **kw)
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 @pytest.fixture

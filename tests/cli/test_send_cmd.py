@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import llmctl_exe
-from fakeserver import FakeServer, Reply, openai_chat, openai_stream, refused_url
+from fakeserver import Reply, openai_chat, openai_stream, refused_url
 
 KEY = "sk-live-cli-secret-0001"
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 @pytest.fixture
