@@ -75,14 +75,14 @@ def generate(work: Path, models: int, books: int, seed: int = 7) -> tuple[Path, 
 def in_process(catalog_path: Path, home: Path, names: list[str], picks: int) -> None:
     os.environ.update(KEYS)
     from llmctl.api import decide
-    from llmctl.books import load_book
-    from llmctl.catalog import load_catalog
-    from llmctl.config import load_config
-    from llmctl.decision import Request
-    from llmctl.jobs import load_jobs
+    from llmctl.catalog.load import load_catalog
     from llmctl.paths import Home
-    from llmctl.picker import Picker
-    from llmctl.selection import Selection
+    from llmctl.prefs.books import load_book
+    from llmctl.prefs.config import load_config
+    from llmctl.prefs.jobs import load_jobs
+    from llmctl.selection.decision import Request
+    from llmctl.selection.picker import Picker
+    from llmctl.selection.request import Selection
 
     h = Home.resolve(home)
     catalog = load_catalog(h, catalog_path)

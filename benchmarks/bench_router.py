@@ -32,11 +32,11 @@ import httpx  # noqa: E402
 from common import bench_env, llmctl_cmd  # noqa: E402
 
 from fakeserver import FakeServer, Reply, openai_chat, refused_url  # noqa: E402
-from llmctl.cooldown import Cooldown  # noqa: E402
-from llmctl.providers.base import ChatRequest, Message  # noqa: E402
-from llmctl.registry import DictRegistry  # noqa: E402
-from llmctl.router import Router  # noqa: E402
-from llmctl.usage import UsageStore  # noqa: E402
+from llmctl.catalog.registry import DictRegistry  # noqa: E402
+from llmctl.engine.cooldown import Cooldown  # noqa: E402
+from llmctl.engine.router import Router  # noqa: E402
+from llmctl.engine.usage import UsageStore  # noqa: E402
+from llmctl.providers.wire import ChatRequest, Message  # noqa: E402
 
 ENV = {"OPENAI_API_KEY": "bench-key"}
 REQ = ChatRequest([Message("user", "hello")])

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from llmctl.provider_info import BUILTIN_PROVIDERS
+from llmctl.providers.resolve import base_url_env
+from llmctl.providers.table import BUILTIN_PROVIDERS
 
 DATA = Path(__file__).parent / "data"
 KEY_VARS = (
-    {p.key_env for p in BUILTIN_PROVIDERS.values() if p.key_env}
-    | {p.base_url_env for p in BUILTIN_PROVIDERS.values()}
+    {p.api_key_env for p in BUILTIN_PROVIDERS.values() if p.api_key_env}
+    | {base_url_env(name) for name in BUILTIN_PROVIDERS}
     | {
         "AZURE_OPENAI_API_VERSION",
         "OLLAMA_BASE_URL",

@@ -6,8 +6,8 @@ import pytest
 
 import llmctl
 from conftest import entry
+from llmctl.catalog.registry import DictRegistry, LLMRegistry
 from llmctl.errors import NoMatchError, UnknownNameError
-from llmctl.registry import DictRegistry, LLMRegistry
 
 
 class DraftChapter:

@@ -1,80 +1,167 @@
-"""The dependency rule: nothing below cli/ prints through rich or imports typer; no httpx at module level."""
+"""The layout's rules, read from the source: imports point down the floors, no module
+cycle (imports inside functions count), the UI libraries stay in cli/, httpx stays in
+engine/http.py, and commands that need no network load no HTTP client."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "llmctl"
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "llmctl"
+
+# Each part's floor: a module may import its own floor and those below, never above.
+FLOORS = {
+    "llmctl": 0,  # the package's lazy __init__: version and public names
+    "llmctl.errors": 0,
+    "llmctl.paths": 0,
+    "llmctl.files": 1,
+    "llmctl.providers": 2,
+    "llmctl.catalog": 3,
+    "llmctl.prefs": 3,
+    "llmctl.selection": 4,
+    "llmctl.engine": 5,
+    "llmctl.api": 6,
+    "llmctl.client": 6,
+    "llmctl.server": 7,
+    "llmctl.cli": 7,
+    "llmctl.__main__": 7,
+}
+UI = {"typer", "rich", "click", "starlette", "uvicorn"}
 
 
-def imported_modules(path: Path, full: bool = False) -> set[str]:
-    """Every module the file imports (top-level package names, or full dotted names)."""
-    tree = ast.parse(path.read_text())
-    names = set()
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def floor(module: str) -> int:
+    best = max((prefix for prefix in FLOORS if module == prefix or module.startswith(prefix + ".")), key=len)
+    return FLOORS[best]
+
+
+def type_checking_nodes(tree: ast.AST) -> set[int]:
+    """ids of the import nodes under `if TYPE_CHECKING:` (never run)."""
+    found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            found |= {id(n) for child in node.body for n in ast.walk(child)}
+    return found
+
+
+def imports(path: Path, *, runtime_only: bool = False) -> set[str]:
+    """Every module the file imports, those inside functions too; llmctl names resolved to
+    the module file they name (`from llmctl.prefs import audit` is `llmctl.prefs.audit`)."""
+    tree = ast.parse(path.read_text())
+    skip = type_checking_nodes(tree) if runtime_only else set()
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
-            names |= {alias.name if full else alias.name.split(".")[0] for alias in node.names}
+            found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module if full else node.module.split(".")[0])
-    return names
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in MODULES else node.module)
+    return found
 
 
-def test_core_never_imports_typer_or_rich():
-    for path in SRC.rglob("*.py"):
-        if "cli" in path.relative_to(SRC).parts:
-            continue
-        assert not imported_modules(path) & {"typer", "rich", "click"}, path
+def llmctl_graph() -> dict[str, set[str]]:
+    return {name: {m for m in imports(path) if m in MODULES and m != name} for name, path in MODULES.items()}
 
 
-def test_core_never_imports_the_cli():
-    for path in SRC.rglob("*.py"):
-        if "cli" in path.relative_to(SRC).parts or path.name == "__main__.py":
-            continue
-        assert not any(
-            m == "llmctl.cli" or m.startswith("llmctl.cli.") for m in imported_modules(path, full=True)
-        ), path
+def test_every_module_has_a_floor():
+    assert {name for name in MODULES if floor(name) is None} == set()
 
 
-def module_level_imports(path: Path) -> set[str]:
-    """Top-level packages imported when the module itself is imported (not inside functions
-    or `if TYPE_CHECKING:`)."""
-    names = set()
-    for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+def test_imports_never_point_up():
+    upward = [
+        f"{name} (floor {floor(name)}) imports {target} (floor {floor(target)})"
+        for name, targets in llmctl_graph().items()
+        for target in targets
+        if floor(target) > floor(name)
+    ]
+    assert upward == []
 
 
-def test_httpx_imported_at_module_level_only_by_providers_and_router():
-    for path in SRC.rglob("*.py"):
-        rel = path.relative_to(SRC)
-        if (rel.parts[0] == "providers" and rel.name != "__init__.py") or rel.name == "router.py":
-            continue
-        assert "httpx" not in module_level_imports(path), path
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's algorithm: the groups of modules that import each other, directly or not."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            groups.append(group)
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return groups
 
 
-def test_modules_that_import_httpx_are_not_imported_by_network_free_modules():
-    heavy = {
-        "llmctl.router",
-        "llmctl.providers.base",
-        "llmctl.providers.openai_compat",
-        "llmctl.providers.anthropic",
-        "llmctl.providers.ollama",
-        "llmctl.sending",
-        "llmctl.client",
-    }
-    for path in SRC.rglob("*.py"):
-        rel = path.relative_to(SRC)
-        module = "llmctl." + ".".join(rel.with_suffix("").parts)
-        if module in heavy or rel.parts[0] == "providers":
-            continue
-        imported = set()
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.ImportFrom) and node.module:
-                imported.add(node.module)
-            elif isinstance(node, ast.Import):
-                imported |= {alias.name for alias in node.names}
-        assert not imported & heavy, (path, imported & heavy)
+def test_no_import_cycles_counting_imports_inside_functions():
+    cycles = [sorted(group) for group in strongly_connected(llmctl_graph()) if len(group) > 1]
+    assert cycles == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert [sorted(g) for g in strongly_connected(graph) if len(g) > 1] == [["a", "b", "c"]]
+
+
+def test_ui_libraries_only_in_cli_and_server():
+    for name, path in MODULES.items():
+        if floor(name) < FLOORS["llmctl.cli"]:
+            assert not {m.split(".")[0] for m in imports(path)} & UI, name
+
+
+def test_the_core_never_imports_the_cli():
+    for name, path in MODULES.items():
+        if not name.startswith("llmctl.cli") and name != "llmctl.__main__":
+            assert not any(m == "llmctl.cli" or m.startswith("llmctl.cli.") for m in imports(path)), name
+
+
+def test_httpx_is_imported_by_the_engines_http_module_only():
+    users = {name for name, path in MODULES.items() if "httpx" in imports(path, runtime_only=True)}
+    assert users == {"llmctl.engine.http"}
+
+
+def test_commands_that_need_no_network_load_no_http_client():
+    modules = [
+        "llmctl.cli.pick_cmd",
+        "llmctl.cli.llms_cmd",
+        "llmctl.cli.books_cmd",
+        "llmctl.cli.catalog_cmd",
+        "llmctl.api",
+        "llmctl.engine.sender",
+        "llmctl.catalog.query",
+        "llmctl.catalog.refresh",
+    ]
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint(sorted(k for k in sys.modules if k.split('.')[0] in ('httpx', 'httpcore')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

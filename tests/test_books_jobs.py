@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from llmctl.books import change_book, check_book_name, list_books, load_book
-from llmctl.catalog import load_catalog
-from llmctl.config import load_config
+from llmctl.catalog.load import load_catalog
 from llmctl.errors import FileError, UnknownNameError, UsageError
-from llmctl.jobs import get_job, load_jobs
 from llmctl.paths import Home
+from llmctl.prefs.books import change_book, check_book_name, list_books, load_book
+from llmctl.prefs.config import load_config
+from llmctl.prefs.jobs import get_job, load_jobs
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from conftest import entry, write_json
-from llmctl.catalog import load_catalog
+from llmctl.catalog.entry import CAPABILITIES, GROUPS, TIERS
+from llmctl.catalog.load import load_catalog
 from llmctl.errors import FileError, UnknownNameError
 from llmctl.paths import Home, bundled_catalog_path
-from llmctl.records import CAPABILITIES, GROUPS, TIERS
 
 
 def load(home, **kw):
@@ -244,7 +244,7 @@ def test_user_entry_without_provider_for_an_unknown_id_is_set_aside(home):
     catalog = load(home)
     assert catalog.orphans == ["acme/new"] and "acme/new" not in catalog
     assert catalog.get("openai/gpt-4o").priority == 3
-    from llmctl.catalog_checks import validate_files
+    from llmctl.catalog.checks import validate_files
 
     report = validate_files(Home.resolve(home), None, [])[-1]
     assert not report.ok and "needs `provider`" in report.problems[0] and ":3:" in report.problems[0]

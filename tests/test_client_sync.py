@@ -9,7 +9,7 @@ import pytest
 
 from conftest import DATA, entry, write_json
 from fakeserver import Reply, openai_chat, openai_stream, refused_url
-from llmctl.catalog import load_catalog
+from llmctl.catalog.load import load_catalog
 from llmctl.client import LLMClient, get_llm_with_fallback
 from llmctl.paths import Home
 

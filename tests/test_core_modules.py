@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from llmctl import audit
-from llmctl.catalog import load_catalog
-from llmctl.config import line_in_table, load_config
-from llmctl.cooldown import Cooldown
-from llmctl.defaults import check_scope, get_default, set_default
-from llmctl.errors import FileError, UnknownNameError, UsageError
+from llmctl.catalog.load import load_catalog
+from llmctl.catalog.query import Query, check_query, run_query
+from llmctl.engine.cooldown import Cooldown
+from llmctl.errors import AuthFailed, ConnectFailed, FileError, UnknownNameError, UsageError
+from llmctl.files.io import line_in_table
 from llmctl.paths import Home
-from llmctl.query import Query, check_query, run_query
+from llmctl.prefs import audit
+from llmctl.prefs.config import load_config
+from llmctl.prefs.scopes import check_scope, get_default, set_default
 
 
 @pytest.fixture
@@ -21,11 +22,11 @@ def h(home):
 
 def test_query_filters_and_sorts(h):
     catalog = load_catalog(h)
-    found = run_query(catalog, Query(group="tagger", tier="economy", sort="cost"))
+    found, _hidden = run_query(catalog, Query(group="tagger", tier="economy", sort="cost"))
     assert found and all("tagger" in e.valid_groups and e.tier == "economy" for e in found)
     costs = [e.input_cost_per_mtok + e.output_cost_per_mtok for e in found]
     assert costs == sorted(costs)
-    assert {e.id for e in run_query(catalog, Query(search="HAIKU", include_all=True))} >= {
+    assert {e.id for e in run_query(catalog, Query(search="HAIKU", include_all=True))[0]} >= {
         "anthropic/claude-3-haiku"
     }
 
@@ -104,24 +105,24 @@ def test_audit_records_and_reads(h):
 
 
 def test_cooldown_doubles_and_caps(tmp_path):
-    from llmctl.registry import DictRegistry
+    from llmctl.catalog.registry import DictRegistry
 
     now = [1000.0]
     cool = Cooldown(tmp_path / "c.json", tmp_path / "c.lock", {}, clock=lambda: now[0])
     e = DictRegistry([{"id": "openai/x", "provider": "openai"}]).get_by_id("openai/x")
     for _ in range(2):
-        cool.failed(e, "connection")
+        cool.failed(e, ConnectFailed("refused"))
     assert cool.reason(e) is None  # two failures: not yet
-    cool.failed(e, "connection")
-    assert cool.reason(e).startswith("in cooldown for 60s")
-    cool.failed(e, "connection")
-    assert cool.reason(e).startswith("in cooldown for 120s")
+    cool.failed(e, ConnectFailed("refused"))
+    assert cool.reason(e).message.startswith("in cooldown for 60s")
+    cool.failed(e, ConnectFailed("refused"))
+    assert cool.reason(e).message.startswith("in cooldown for 120s")
     for _ in range(10):
-        cool.failed(e, "connection")
-    assert cool.reason(e).startswith("in cooldown for 600s")
+        cool.failed(e, ConnectFailed("refused"))
+    assert cool.reason(e).message.startswith("in cooldown for 600s")
     now[0] += 601
     assert cool.reason(e) is None
-    cool.failed(e, "auth")  # says nothing about health
+    cool.failed(e, AuthFailed("401"))  # says nothing about health
     cool.succeeded(e)
     assert cool.reason(e) is None and cool._read() == {}
 

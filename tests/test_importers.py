@@ -7,10 +7,11 @@ import json
 import pytest
 
 from conftest import DATA, entry, write_json
-from llmctl.catalog import load_catalog
-from llmctl.edits import change_catalog, import_entries
+from llmctl.catalog.edit import change_catalog
+from llmctl.catalog.formats import detect_format, per_million, read_import
+from llmctl.catalog.load import load_catalog
+from llmctl.catalog.refresh import import_entries
 from llmctl.errors import FileError, UnknownNameError
-from llmctl.importers import detect_format, per_million, read_import
 from llmctl.paths import Home
 
 LITELLM = DATA / "litellm_excerpt.json"
@@ -63,7 +64,7 @@ def test_litellm_skips_non_chat_modes_and_keeps_embeddings():
         },
         "together_ai/meta/llama": {"litellm_provider": "together_ai", "mode": "chat"},
     }
-    from llmctl.importers import from_litellm
+    from llmctl.catalog.formats import from_litellm
 
     imported = from_litellm(data)
     got = by_id(imported)
@@ -71,7 +72,7 @@ def test_litellm_skips_non_chat_modes_and_keeps_embeddings():
     assert got["openai/text-embedding-3-small"]["valid_groups"] == []
     assert got["groq/llama-3.3-70b-versatile"]["input_cost_per_mtok"] == 0.59
     assert got["together/meta/llama"]["provider"] == "together"
-    from llmctl.records import default_model
+    from llmctl.catalog.entry import default_model
 
     together = got["together/meta/llama"]
     assert together.get("model", default_model(together["id"], together["provider"])) == "meta/llama"
@@ -93,7 +94,7 @@ def test_openrouter_whole_file_is_converted():
 
 def test_imported_entries_validate(home):
     """Every converted entry passes the catalog's own validation."""
-    from llmctl.validated import validate_entry
+    from llmctl.catalog.files import validate_entry
 
     for path in (LITELLM, OPENROUTER):
         for e in read_import(path).entries:
@@ -139,7 +140,7 @@ def test_import_keeps_user_groups_priority_and_enabled(home):
 
 
 def test_litellm_collisions_and_invalid_entries_are_skipped_and_counted():
-    from llmctl.importers import from_litellm, keep_valid
+    from llmctl.catalog.formats import from_litellm, keep_valid
 
     data = {
         "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06},

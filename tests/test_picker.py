@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 
 from conftest import entry
-from llmctl.books import Book
-from llmctl.catalog import Catalog, merge
-from llmctl.config import Config
-from llmctl.decision import Request, worst_case_cost
+from llmctl.catalog.costs import worst_case_cost
+from llmctl.catalog.files import CatalogFile, validate_entry
+from llmctl.catalog.load import Catalog, merge
 from llmctl.errors import NoMatchError, UnknownNameError
-from llmctl.jobs import Job
-from llmctl.picker import Picker
-from llmctl.validated import CatalogFile, validate_entry
+from llmctl.prefs.books import Book
+from llmctl.prefs.config import Config
+from llmctl.prefs.jobs import Job
+from llmctl.selection.decision import COOLDOWN, Request, Skip
+from llmctl.selection.picker import Picker
 
 KEYS = {"OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "sk-test", "OPENROUTER_API_KEY": "sk-test"}
 
@@ -108,7 +109,7 @@ def test_deprecated_past_date_is_skipped_future_date_warns():
     p = picker(cat)
     d = p.decide(Request(group="writer"), explain=True)
     assert d.llm.id == "a/soon" and "a/soon is deprecated" in d.warnings[0]
-    reasons = {e.id: why for e, why in d.candidates}
+    reasons = {e.id: why and why.message for e, why in d.candidates}
     assert reasons["a/old"] == "deprecated since 2026-01-01 (use a/new)"
     d = p.decide(Request(group="writer", llm="a/old"))
     assert d.rule == "best_in_group" and "deprecated since 2026-01-01" in d.trace[1].note
@@ -133,7 +134,7 @@ def test_missing_key_skips_and_assume_available_plans_anyway():
     assert info.value.exit_code == 4 and "OPENAI_API_KEY is not set" in info.value.message
     assert p.decide(Request(group="writer", assume_available=True)).llm.id == "openai/best"
     d = p.decide(Request(group="editor"), explain=True)
-    reasons = {e.id: why for e, why in d.candidates}
+    reasons = {e.id: why and why.message for e, why in d.candidates}
     assert reasons["openai/best"] == "not in group editor" and reasons["anthropic/editor"] is None
 
 
@@ -157,12 +158,14 @@ def test_capabilities_and_context_requirements():
     p = picker(cat)
     d = p.decide(Request(group="writer", capabilities=("vision",)), explain=True)
     assert d.llm.id == "a/big"
-    assert dict((e.id, w) for e, w in d.candidates)["a/small"] == "missing capability vision"
+    assert dict((e.id, w and w.message) for e, w in d.candidates)["a/small"] == "missing capability vision"
     d = p.decide(Request(group="writer", min_context=32000), explain=True)
     assert d.llm.id == "a/big"
-    assert "below the 32000 needed" in dict((e.id, w) for e, w in d.candidates)["a/small"]
+    assert "below the 32000 needed" in dict((e.id, w and w.message) for e, w in d.candidates)["a/small"]
     d = p.decide(Request(group="writer", prompt_tokens=50000), explain=True)
-    assert "too small for a prompt of 50000" in dict((e.id, w) for e, w in d.candidates)["a/small"]
+    assert (
+        "too small for a prompt of 50000" in dict((e.id, w and w.message) for e, w in d.candidates)["a/small"]
+    )
 
 
 def test_tier_only_is_cheapest_by_input_price():
@@ -245,11 +248,12 @@ def test_chain_is_capped_at_max_attempts():
 
 def test_unavailable_hook_skips_with_its_reason():
     p = picker(
-        make_catalog(*WRITERS), unavailable=lambda e: "in cooldown for 40s" if e.id == "openai/best" else None
+        make_catalog(*WRITERS),
+        unavailable=lambda e: Skip(COOLDOWN, "in cooldown for 40s") if e.id == "openai/best" else None,
     )
     d = p.decide(Request(group="writer"), explain=True)
     assert d.llm.id == "openai/good"
-    assert dict((e.id, w) for e, w in d.candidates)["openai/best"] == "in cooldown for 40s"
+    assert dict((e.id, w and w.message) for e, w in d.candidates)["openai/best"] == "in cooldown for 40s"
 
 
 def test_nothing_fits_names_the_group():

@@ -8,19 +8,13 @@ import httpx
 import pytest
 
 from conftest import entry
+from llmctl.catalog.registry import DictRegistry
+from llmctl.engine.http import send_json, stream_lines
 from llmctl.errors import ProviderError
 from llmctl.providers import anthropic, ollama, openai_compat
-from llmctl.providers.base import (
-    ChatRequest,
-    Message,
-    malformed,
-    resolve_endpoint,
-    retry_after,
-    send_json,
-    status_error,
-    stream_lines,
-)
-from llmctl.registry import DictRegistry
+from llmctl.providers.resolve import resolve_endpoint
+from llmctl.providers.table import Provider
+from llmctl.providers.wire import ChatRequest, Message, malformed, retry_after, status_error
 
 KEY = "sk-provider-test"
 REQ = ChatRequest([Message("system", "Be brief."), Message("user", "Hi")], temperature=0.2, max_tokens=50)
@@ -233,7 +227,7 @@ def test_missing_key_is_reported_not_sent():
 def test_base_url_precedence():
     e = llm(provider="openai")
     assert endpoint_for(e, {"OPENAI_API_KEY": KEY}).base_url == "https://api.openai.com/v1"
-    providers = {"openai": {"base_url": "http://config.example/v1"}}
+    providers = {"openai": Provider(base_url="http://config.example/v1")}
     assert endpoint_for(e, {"OPENAI_API_KEY": KEY}, providers).base_url == "http://config.example/v1"
     env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "http://env.example/v1/"}
     assert endpoint_for(e, env, providers).base_url == "http://env.example/v1"

@@ -9,12 +9,12 @@ import pytest
 
 from conftest import entry
 from fakeserver import Reply, openai_chat, openai_stream, refused_url
-from llmctl.cooldown import Cooldown
+from llmctl.catalog.registry import DictRegistry
+from llmctl.engine.cooldown import Cooldown
+from llmctl.engine.router import Router
+from llmctl.engine.usage import UsageStore
 from llmctl.errors import AllFailedError, StreamInterrupted
-from llmctl.providers.base import ChatRequest, Message
-from llmctl.registry import DictRegistry
-from llmctl.router import Router
-from llmctl.usage import UsageStore
+from llmctl.providers.wire import ChatRequest, Message
 
 KEY = "sk-router-test-secret"
 ENV = {"OPENAI_API_KEY": KEY, "ANTHROPIC_API_KEY": KEY}

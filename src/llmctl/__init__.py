@@ -9,24 +9,24 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_catalog": "llmctl.catalog",
-    "Catalog": "llmctl.catalog",
-    "LLM": "llmctl.records",
+    "load_catalog": "llmctl.catalog.load",
+    "Catalog": "llmctl.catalog.load",
+    "LLM": "llmctl.catalog.entry",
     "LlmctlError": "llmctl.errors",
     "NoMatchError": "llmctl.errors",
+    "AllFailedError": "llmctl.errors",
     "select_llm_for_job": "llmctl.api",
     "get_llm": "llmctl.api",
     "decide": "llmctl.api",
-    "Selection": "llmctl.selection",
-    "Picker": "llmctl.picker",
-    "Request": "llmctl.decision",
-    "Decision": "llmctl.decision",
-    "LLMRegistry": "llmctl.registry",
-    "DictRegistry": "llmctl.registry",
+    "Selection": "llmctl.selection.request",
+    "Picker": "llmctl.selection.picker",
+    "Request": "llmctl.selection.decision",
+    "Decision": "llmctl.selection.decision",
+    "LLMRegistry": "llmctl.catalog.registry",
+    "DictRegistry": "llmctl.catalog.registry",
     "LLMClient": "llmctl.client",
     "Response": "llmctl.client",
     "get_llm_with_fallback": "llmctl.client",
-    "AllFailedError": "llmctl.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]

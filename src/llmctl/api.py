@@ -1,6 +1,7 @@
-"""The Python API of the seeds: `select_llm_for_job`, `get_llm`.
+"""The Python API of the seeds: `select_llm_for_job`, `get_llm`, and `decide`.
 
-The CLI calls the same functions, so both apply one implementation of the rules.
+The CLI calls the same functions, so both apply one implementation of the rules. The
+entries these return can send (`get_llm().invoke(text).content`, seed 002).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from llmctl.catalog import Catalog, load_catalog
-from llmctl.decision import Decision
-from llmctl.errors import UsageError
+from llmctl.catalog.entry import LLM
+from llmctl.catalog.load import Catalog, load_catalog
+from llmctl.client import SendableLLM
+from llmctl.engine.sender import Sender
+from llmctl.errors import NoMatchError, UsageError
 from llmctl.paths import Home
-from llmctl.picker import Latency, Picker, Unavailable
-from llmctl.records import LLM
-from llmctl.selection import Selection, build_request
+from llmctl.selection.decision import Decision
+from llmctl.selection.request import Selection
 
 
 def decide(
@@ -25,40 +27,21 @@ def decide(
     home: Home | None = None,
     explain: bool = False,
     env: Mapping[str, str] | None = None,
-    unavailable: Unavailable | None = None,
-    latency: Latency | None = None,
 ) -> tuple[Decision, list[str]]:
-    """Return the picker's Decision for `selection` and the warnings raised on the way.
-
-    `unavailable` says why an LLM cannot be used now (default: the cooldown state);
-    `latency` gives observed latencies for `fastest` (default: the usage store).
+    """Return the picker's Decision for `selection` and the warnings raised on the way,
+    with the cooldown state and (for `fastest`) observed latencies taken into account.
 
     Raises UnknownNameError/UsageError (exit 2) for bad names, FileError (exit 3) for
     broken files, NoMatchError (exit 4) when no LLM fits.
     """
     home = home or Home.resolve()
-    catalog = catalog or load_catalog(home)
-    request, warnings = build_request(catalog, home, selection)
-    if unavailable is None:
-        from llmctl.cooldown import Cooldown
-
-        unavailable = Cooldown.for_home(home, catalog.config.providers).hook()
-    if latency is None and (request.strategy or catalog.config.strategy) == "fastest":
-        from llmctl.usage import UsageStore
-
-        latency = UsageStore.for_home(home).latencies().get
-    decision = Picker(catalog, env=env, unavailable=unavailable, latency=latency).decide(
-        request, explain=explain
-    )
-    return decision, warnings + decision.warnings
+    return Sender.create(home, catalog, env).decide(selection, explain=explain)
 
 
 def effective_choices(
     book: str, *, catalog: Catalog, home: Home, assume_available: bool = False
 ) -> dict[str, str | None]:
     """The LLM each group (but `override`) would get now in `book`; None when nothing fits."""
-    from llmctl.errors import NoMatchError
-
     out: dict[str, str | None] = {}
     for group in catalog.config.groups:
         if group == "override":
@@ -73,6 +56,18 @@ def effective_choices(
         except NoMatchError:
             out[group] = None
     return out
+
+
+def book_report(book: str, *, catalog: Catalog, home: Home, assume_available: bool = False) -> dict[str, Any]:
+    """The `book show --json` object: the book's preferences, whether its file exists, its
+    path, and the LLM each group would get now (`effective`).
+
+    Raises UsageError for an unsafe name, FileError for a book file with problems."""
+    from llmctl.prefs.books import load_book
+
+    prefs = load_book(home, book, catalog.config.extra_groups)
+    effective = effective_choices(book, catalog=catalog, home=home, assume_available=assume_available)
+    return {**prefs.to_dict(), "exists": prefs.exists, "effective": effective, "path": str(prefs.path)}
 
 
 def select_llm_for_job(
@@ -100,7 +95,7 @@ def select_llm_for_job(
         **options,
     )
     decision, _warnings = decide(selection, catalog=catalog, home=home)
-    return decision.llm
+    return SendableLLM.of(decision.llm)
 
 
 def get_llm(
@@ -127,7 +122,7 @@ def get_llm(
             raise UsageError(
                 f"{entry.id} is {state}", hint=f"use {entry.replacement}" if entry.replacement else None
             )
-        return entry
+        return SendableLLM.of(entry)
     selection = Selection(scope=scope, assume_available=assume_available, source="get_llm()")
     decision, _warnings = decide(selection, catalog=catalog, home=home)
-    return decision.llm
+    return SendableLLM.of(decision.llm)

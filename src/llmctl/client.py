@@ -1,5 +1,5 @@
 """The Python client: sync and async `complete`, `chat`, `stream`, `embed`, and seed 002's
-`get_llm_with_fallback().invoke(text).content`."""
+`get_llm().invoke(text).content` and `get_llm_with_fallback().invoke(text).content`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import asyncio
 import queue
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from llmctl.catalog import Catalog
+from llmctl.catalog.entry import LLM
+from llmctl.catalog.load import Catalog
+from llmctl.engine.sender import Sender
 from llmctl.errors import NoMatchError
 from llmctl.paths import Home
-from llmctl.providers.base import ChatRequest, Message, Usage
-from llmctl.records import LLM
-from llmctl.sending import Sender, make_client, messages_for
+from llmctl.providers.wire import ChatRequest, Message, Usage, messages_for
+from llmctl.selection.decision import Request
+from llmctl.selection.picker import Picker
 
 
 @dataclass
@@ -108,16 +110,8 @@ class LLMClient:
 
     def embed(self, texts: str | Sequence[str]) -> list[list[float]]:
         """Embedding vectors from the first LLM of the chain."""
-        from llmctl.sending import embed
-
         items = [texts] if isinstance(texts, str) else list(texts)
-        vectors, _usage = embed(
-            self.chain[0],
-            items,
-            providers=self.sender.catalog.config.providers,
-            env=self.sender.env,
-            timeout=self.timeout,
-        )
+        vectors, _usage = self.sender.embed(self.chain[0], items, timeout=self.timeout)
         return vectors
 
     # --- async --------------------------------------------------------------------------------
@@ -159,9 +153,6 @@ def get_llm_with_fallback(
     sender = Sender.create(home, catalog)
     usable = sender.catalog
     hook = sender.cooldown.hook()
-    from llmctl.decision import Request
-    from llmctl.picker import Picker
-
     # Every enabled LLM, by priority, whatever its tier; those without a key or in cooldown
     # stay in the chain so that the router reports them (as skipped) when all fail.
     picker = Picker(usable, env=sender.env, unavailable=hook)
@@ -170,4 +161,18 @@ def get_llm_with_fallback(
     return LLMClient(decision.chain, sender=sender, **options)
 
 
-__all__ = ["LLMClient", "Response", "get_llm_with_fallback", "make_client"]
+@dataclass(slots=True)
+class SendableLLM(LLM):
+    """A catalog entry that can send (seed 002: `get_llm().invoke(text).content`)."""
+
+    @classmethod
+    def of(cls, entry: LLM) -> SendableLLM:
+        """The same entry, able to send."""
+        return cls(*(getattr(entry, f.name) for f in fields(LLM)))
+
+    def invoke(self, prompt: str, **params: Any) -> Response:
+        """Send `prompt` to this LLM. Raises AllFailedError when it fails."""
+        return LLMClient(self).invoke(prompt, **params)
+
+
+__all__ = ["LLMClient", "Response", "SendableLLM", "get_llm_with_fallback"]

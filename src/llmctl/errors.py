@@ -1,23 +1,30 @@
 """One exception tree. Each error carries its exit code and, where it helps, a hint.
 
-The core raises these; only `llmctl.cli` turns them into a message and an exit code.
+The core raises these, complete; only `llmctl.cli` turns them into a message and an
+exit code. Provider failures have one class per kind, and each class says what the
+sending engine does about it (retry the same LLM? cool down the LLM or its endpoint?),
+so no code reads a message's text to decide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, ClassVar
 
 
 class LlmctlError(Exception):
-    """Base of every error llmctl reports to its user (exit code 1: failed at run time)."""
+    """Base of every error llmctl reports to its user (exit code 1: failed at run time).
+
+    `more` holds further lines (one per problem or attempt) shown under the message."""
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, more: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.more = list(more)
 
 
 class UsageError(LlmctlError):
@@ -56,31 +63,45 @@ class FileError(LlmctlError):
         entry: str | None = None,
         field: str | None = None,
         hint: str | None = None,
-        more: list[str] | None = None,
+        more: Sequence[str] = (),
     ) -> None:
         self.path = Path(path)
         self.line = line
         self.entry = entry
         self.field = field
         self.problem = problem
-        where = str(path) + (f":{line}" if line else "")
-        what = []
-        if entry:
-            what.append(f"entry {entry!r}")
-        if field:
-            what.append(f"field {field!r}")
-        prefix = f"{where}: " + (", ".join(what) + ": " if what else "")
-        self.more = more or []
-        message = prefix + problem
-        if self.more:
-            message += f" (and {len(self.more)} more problem{'s' if len(self.more) > 1 else ''})"
-        super().__init__(message, hint=hint)
+        self.first = where(path, line, entry, field) + problem
+        message = self.first
+        if more:
+            message += f" (and {len(more)} more problem{'s' if len(more) > 1 else ''})"
+        super().__init__(message, hint=hint, more=more)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem as one line each, the first included."""
+        return [self.first, *self.more]
+
+
+def where(path: Path | str, line: int | None, entry: str | None, field: str | None) -> str:
+    """`PATH[:LINE]: [entry 'E', ][field 'F': ]`, the prefix of a file problem."""
+    parts = [p for p in (f"entry {entry!r}" if entry else "", f"field {field!r}" if field else "") if p]
+    return f"{path}{f':{line}' if line else ''}: " + (", ".join(parts) + ": " if parts else "")
 
 
 class NoMatchError(LlmctlError):
-    """No LLM fits the request (exit 4)."""
+    """No LLM fits the request (exit 4). `decision` is the picker's partial decision,
+    which still explains why (for `pick --explain` and `--json`).
 
-    exit_code = 4
+    With `runtime` the LLMs exist and fit but cannot be used right now (cooldown, rate
+    limit): a run-time failure (exit 1), not a problem of the request or the setup."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, decision: Any = None, runtime: bool = False
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.decision = decision
+        self.runtime = runtime
+        self.exit_code = 1 if runtime else 4
 
 
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
@@ -99,33 +120,111 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     return found
 
 
-class ProviderError(LlmctlError):
-    """A provider request failed. `kind` says how, `retryable` whether the same LLM may be tried again.
+def did_you_mean(name: str, known: Iterable[str], *, sep: str = "; ") -> str:
+    """`"; did you mean 'x'?"` for the closest known name, or "" when none is close."""
+    near = closest(name, known)
+    return f"{sep}did you mean {near[0]!r}?" if near else ""
 
-    Kinds: connection, timeout, rate_limit, server, auth, bad_request, not_found,
-    context_length, malformed, stream_broken, no_key.
-    """
+
+# --- provider failures --------------------------------------------------------------------------
+
+COOL_ENDPOINT = "endpoint"
+COOL_LLM = "llm"
+
+
+class ProviderError(LlmctlError):
+    """A provider request failed (exit 1 when nothing else answers).
+
+    Class attributes say what the engine does about it: `retryable` (try the same LLM
+    again after a backoff), `cools` (count the failure against the `endpoint`, the `llm`,
+    or nothing). `kind` names the failure in records and JSON."""
 
     exit_code = 1
+    kind: ClassVar[str] = "error"
+    retryable: ClassVar[bool] = False
+    cools: ClassVar[str | None] = None
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: str,
-        status: int | None = None,
-        retryable: bool = False,
-        retry_after: float | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.kind = kind
         self.status = status
-        self.retryable = retryable
         self.retry_after = retry_after
 
 
+class ConnectFailed(ProviderError):
+    """Refused, DNS or TLS failure: the endpoint itself is unreachable."""
+
+    kind, retryable, cools = "connection", True, COOL_ENDPOINT
+
+
+class TimedOut(ProviderError):
+    """A connect or read timeout, or HTTP 408."""
+
+    kind, retryable, cools = "timeout", True, COOL_ENDPOINT
+
+
+class RateLimited(ProviderError):
+    """HTTP 429; `retry_after` holds the server's Retry-After."""
+
+    kind, retryable, cools = "rate_limit", True, COOL_LLM
+
+
+class ServerFailed(ProviderError):
+    """HTTP 5xx, or an error event inside a stream."""
+
+    kind, retryable, cools = "server", True, COOL_LLM
+
+
+class BadRequest(ProviderError):
+    """HTTP 400 and other 4xx the request itself caused: another LLM may take it."""
+
+    kind = "bad_request"
+
+
+class AuthFailed(ProviderError):
+    """HTTP 401 or 403: the key is wrong or lacks access."""
+
+    kind = "auth"
+
+
+class ModelNotFound(ProviderError):
+    """HTTP 404: the provider does not serve this model (here)."""
+
+    kind, cools = "not_found", COOL_LLM
+
+
+class ContextTooLong(ProviderError):
+    """The prompt does not fit the model's context: only a larger context can help."""
+
+    kind = "context_length"
+
+
+class Malformed(ProviderError):
+    """An answer whose shape cannot be read."""
+
+    kind, retryable, cools = "malformed", True, COOL_LLM
+
+
+class StreamBroken(ProviderError):
+    """The connection or stream broke off before the answer was complete."""
+
+    kind, retryable, cools = "stream_broken", True, COOL_LLM
+
+
+class NotConfigured(ProviderError):
+    """The LLM cannot be sent to as set up (no key, no base URL): skipped, nothing sent."""
+
+    kind = "not_configured"
+
+
+class KeyMissing(NotConfigured):
+    """The key variable the LLM needs is not set."""
+
+    kind = "no_key"
+
+
 class AllFailedError(LlmctlError, RuntimeError):
-    """Every LLM of the fallback chain failed (exit 1); `attempts` lists each try.
+    """Every LLM of the fallback chain failed (exit 1); `attempts` lists each try,
+    the LLMs skipped before sending included.
 
     A RuntimeError too, as seed 002's `get_llm_with_fallback()` promises; `str()` lists
     every failure."""
@@ -133,9 +232,8 @@ class AllFailedError(LlmctlError, RuntimeError):
     exit_code = 1
 
     def __init__(self, message: str, attempts: list, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, more=[a.line() for a in attempts])
         self.attempts = attempts
-        self.more = [a.line() for a in attempts]
 
     def __str__(self) -> str:
         return "\n".join([self.message, *(f"  {line}" for line in self.more)])

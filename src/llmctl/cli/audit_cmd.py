@@ -15,7 +15,7 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the last changes made through llmctl (from audit.jsonl)."""
-    from llmctl import audit as audit_log
+    from llmctl.prefs import audit as audit_log
 
     records = audit_log.read(state(ctx).home, limit)
     if as_json:

@@ -31,9 +31,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command("list")
 def list_books(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the books that have preferences."""
-    from llmctl.books import list_books as names
-    from llmctl.books import load_book
     from llmctl.errors import FileError
+    from llmctl.prefs.books import list_books as names
+    from llmctl.prefs.books import load_book
 
     st = state(ctx)
     groups = st.catalog().config.extra_groups
@@ -67,21 +67,18 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a book's override, defaults, and the LLM each group would get now."""
-    from llmctl.books import load_book
+    from llmctl.api import book_report
 
     st = state(ctx)
-    prefs = load_book(st.home, book, st.catalog().config.extra_groups)
-    from llmctl.api import effective_choices
-
-    effective = effective_choices(book, catalog=st.catalog(), home=st.home, assume_available=assume_available)
+    report = book_report(book, catalog=st.catalog(), home=st.home, assume_available=assume_available)
     if as_json:
-        emit_json({**prefs.to_dict(), "exists": prefs.exists, "effective": effective})
+        emit_json({k: v for k, v in report.items() if k != "path"})
         return
-    if not prefs.exists:
+    if not report["exists"]:
         note(f"book {book!r} has no preferences yet")
-    pairs = [("book", prefs.name), ("file", prefs.path), ("override", prefs.override or "-")]
-    pairs += [(f"default {g}", i) for g, i in prefs.defaults.items()]
-    pairs += [(f"now {g}", i or "nothing fits") for g, i in effective.items()]
+    pairs = [("book", report["book"]), ("file", report["path"]), ("override", report["override"] or "-")]
+    pairs += [(f"default {g}", i) for g, i in report["defaults"].items()]
+    pairs += [(f"now {g}", i or "nothing fits") for g, i in report["effective"].items()]
     fields(pairs)
 
 
@@ -110,7 +107,7 @@ def default_set(
     ctx: typer.Context, book: BookArg, group: GroupArg, llm: LlmArg, as_json: JsonOpt = False
 ) -> None:
     """Set the book's default LLM for a group (it must exist, be enabled and valid for the group)."""
-    from llmctl.books import change_book
+    from llmctl.prefs.books import change_book
 
     st = state(ctx)
     _done(change_book(st.home, st.catalog(), book, "book default set", group=group, llm=llm), as_json)
@@ -120,7 +117,7 @@ def default_set(
 @default_app.command("clear")
 def default_clear(ctx: typer.Context, book: BookArg, group: GroupArg, as_json: JsonOpt = False) -> None:
     """Clear the book's default LLM for a group."""
-    from llmctl.books import change_book
+    from llmctl.prefs.books import change_book
 
     st = state(ctx)
     _done(change_book(st.home, st.catalog(), book, "book default clear", group=group, clear=True), as_json)
@@ -129,7 +126,7 @@ def default_clear(ctx: typer.Context, book: BookArg, group: GroupArg, as_json: J
 @override_app.command("set")
 def override_set(ctx: typer.Context, book: BookArg, llm: LlmArg, as_json: JsonOpt = False) -> None:
     """Force every job of the book onto one LLM (it must be valid for the `override` group)."""
-    from llmctl.books import change_book
+    from llmctl.prefs.books import change_book
 
     st = state(ctx)
     _done(change_book(st.home, st.catalog(), book, "book override set", override=llm), as_json)
@@ -139,7 +136,7 @@ def override_set(ctx: typer.Context, book: BookArg, llm: LlmArg, as_json: JsonOp
 @override_app.command("clear")
 def override_clear(ctx: typer.Context, book: BookArg, as_json: JsonOpt = False) -> None:
     """Clear the book's override."""
-    from llmctl.books import change_book
+    from llmctl.prefs.books import change_book
 
     st = state(ctx)
     _done(change_book(st.home, st.catalog(), book, "book override clear", clear=True), as_json)

@@ -27,7 +27,7 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Check catalog files; exit 3 naming file, line, entry and field of each problem."""
-    from llmctl.catalog_checks import validate_files
+    from llmctl.catalog.checks import validate_files
 
     st = state(ctx)
     reports = validate_files(st.home, st.catalog_arg, files or [], overlay=overlay)
@@ -60,7 +60,7 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Import models into your catalog: new ones are added, known ones get fresh prices and limits."""
-    from llmctl.edits import import_file
+    from llmctl.catalog.refresh import import_file
 
     st = state(ctx)
     summary = import_file(st.home, st.catalog_arg, st.catalog(), file, fmt, group or [], dry_run=dry_run)
@@ -88,7 +88,7 @@ def export(
 ) -> None:
     """Print the merged catalog (base plus your changes) as one complete catalog file."""
     from llmctl.errors import UnknownNameError
-    from llmctl.fileio import dump_text
+    from llmctl.files.io import dump_text
 
     if fmt not in ("json", "toml"):
         raise UnknownNameError("format", fmt, ("json", "toml"))
@@ -106,7 +106,7 @@ def init(
     as_json: JsonOpt = False,
 ) -> None:
     """Set up the tier mapping (economy/standard/premium/local) for the providers you have keys for."""
-    from llmctl.catalog_checks import init_from_env
+    from llmctl.catalog.tiermap import init_from_env
     from llmctl.errors import UsageError
 
     if not from_env:
@@ -137,7 +137,7 @@ def init(
 @app.command("path")
 def path(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Print where llmctl reads and writes its files."""
-    from llmctl.catalog import base_catalog_path
+    from llmctl.catalog.load import base_catalog_path
 
     st = state(ctx)
     home = st.home
@@ -169,23 +169,15 @@ def sync(
 ) -> None:
     """Read a provider's model list: add new models (disabled, no groups), refresh prices and
     context, flag models that vanished as deprecated."""
-    from llmctl.edits import change_catalog
-    from llmctl.provider_checks import provider_names
-    from llmctl.sending import make_client
-    from llmctl.sync import apply_sync, fetch_models, plan_sync
+    from llmctl.catalog.refresh import sync_provider
+    from llmctl.engine.http import make_client
+    from llmctl.engine.probes import fetch_models
 
     st = state(ctx)
     catalog = st.catalog()
-    providers = catalog.config.providers
-    if provider not in provider_names(providers):
-        from llmctl.errors import UnknownNameError
-
-        raise UnknownNameError("provider", provider, provider_names(providers))
     with make_client() as client:
-        listed = fetch_models(provider, providers, client, timeout)
-    plan = plan_sync(catalog, provider, listed)
-    if not dry_run and plan:
-        change_catalog(st.home, st.catalog_arg, f"catalog sync {provider}", apply_sync(plan))
+        listed = fetch_models(provider, catalog.config.providers, client, timeout)
+    plan = sync_provider(st.home, st.catalog_arg, catalog, provider, listed, dry_run=dry_run)
     if as_json:
         emit_json({"provider": provider, "listed": len(listed), "dry_run": dry_run, "changes": plan})
         return

@@ -16,7 +16,7 @@ def _home(ctx: Any):
 
 
 def _catalog(ctx: Any):
-    from llmctl.catalog import load_catalog
+    from llmctl.catalog.load import load_catalog
 
     params = getattr(ctx.find_root(), "params", {}) if ctx is not None else {}
     return load_catalog(_home(ctx), (params or {}).get("catalog"))
@@ -47,15 +47,15 @@ def complete_llm(ctx: typer.Context, incomplete: str) -> list[str]:
 
 @_safe
 def complete_group(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.config import load_config
+    from llmctl.prefs.config import load_config
 
     return _matching(load_config(_home(ctx)).groups, incomplete)
 
 
 @_safe
 def complete_job(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.config import load_config
-    from llmctl.jobs import load_jobs
+    from llmctl.prefs.config import load_config
+    from llmctl.prefs.jobs import load_jobs
 
     home = _home(ctx)
     return _matching(load_jobs(home, load_config(home)), incomplete)
@@ -63,35 +63,36 @@ def complete_job(ctx: typer.Context, incomplete: str) -> list[str]:
 
 @_safe
 def complete_book(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.books import list_books
+    from llmctl.prefs.books import list_books
 
     return _matching(list_books(_home(ctx)), incomplete)
 
 
 @_safe
 def complete_tier(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.records import TIERS
+    from llmctl.catalog.entry import TIERS
 
     return _matching(TIERS, incomplete)
 
 
 @_safe
 def complete_strategy(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.picker import STRATEGIES
+    from llmctl.catalog.entry import STRATEGIES
 
     return _matching(STRATEGIES, incomplete)
 
 
 @_safe
 def complete_provider(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.provider_info import BUILTIN_PROVIDERS
+    from llmctl.providers.table import provider_names
 
-    catalog_providers = {e.provider for e in _catalog(ctx)}
-    return _matching(sorted(set(BUILTIN_PROVIDERS) | catalog_providers), incomplete)
+    catalog = _catalog(ctx)
+    known = set(provider_names(catalog.config.providers)) | {e.provider for e in catalog}
+    return _matching(sorted(known), incomplete)
 
 
 @_safe
 def complete_capability(ctx: typer.Context, incomplete: str) -> list[str]:
-    from llmctl.records import CAPABILITIES
+    from llmctl.catalog.entry import CAPABILITIES
 
     return _matching(CAPABILITIES, incomplete)

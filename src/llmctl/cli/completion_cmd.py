@@ -29,7 +29,7 @@ def completion(
     fish: copy `llmctl.fish` to ~/.config/fish/completions/.
     """
     from llmctl.errors import UnknownNameError, UsageError
-    from llmctl.fileio import atomic_write
+    from llmctl.files.io import atomic_write
 
     if write is not None:
         for name in SHELLS:

@@ -18,7 +18,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command("show")
 def show(ctx: typer.Context, scope: ScopeOpt = "global", as_json: JsonOpt = False) -> None:
     """Print the scope's default LLM (nothing when none is set)."""
-    from llmctl.defaults import get_default
+    from llmctl.prefs.scopes import get_default
 
     llm = get_default(state(ctx).catalog(), scope)
     if as_json:
@@ -37,7 +37,7 @@ def set_(
     as_json: JsonOpt = False,
 ) -> None:
     """Make LLM the scope's default (the previous default is cleared)."""
-    from llmctl.defaults import set_default
+    from llmctl.prefs.scopes import set_default
 
     st = state(ctx)
     change = set_default(st.home, st.catalog(), llm, scope)
@@ -50,7 +50,7 @@ def set_(
 @app.command("clear")
 def clear(ctx: typer.Context, scope: ScopeOpt = "global", as_json: JsonOpt = False) -> None:
     """Clear the scope's default LLM."""
-    from llmctl.defaults import set_default
+    from llmctl.prefs.scopes import set_default
 
     st = state(ctx)
     change = set_default(st.home, st.catalog(), None, scope)

@@ -24,7 +24,7 @@ def list_jobs(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """List the job types (bundled, and those of jobs.toml)."""
-    from llmctl.jobs import load_jobs
+    from llmctl.prefs.jobs import load_jobs
 
     st = state(ctx)
     jobs = load_jobs(st.home, st.catalog().config)

@@ -60,7 +60,7 @@ def list_llms(
     as_json: JsonOpt = False,
 ) -> None:
     """List LLMs in the catalog."""
-    from llmctl.query import Query, check_query, run_query
+    from llmctl.catalog.query import Query, run_query
 
     catalog = state(ctx).catalog()
     query = Query(
@@ -76,20 +76,16 @@ def list_llms(
         available=available,
         include_all=include_all,
         sort=sort,
-        providers=catalog.config.providers,
     )
-    check_query(query, catalog)
-    found = run_query(catalog, query)
+    found, hidden = run_query(catalog, query)
     if as_json:
         emit_json([e.to_dict() for e in found])
     else:
-        _render_list(catalog, query, found)
+        _render_list(query, found, hidden)
 
 
-def _render_list(catalog: Any, query: Any, found: list[Any]) -> None:
-    from dataclasses import replace
-
-    from llmctl.query import hidden_reason, run_query
+def _render_list(query: Any, found: list[Any], hidden: int) -> None:
+    from llmctl.catalog.query import hidden_reason
 
     columns = ["ID", "PROVIDER", "TIER", "QUALITY", "IN $/M", "OUT $/M", "CONTEXT", "GROUPS"]
     if query.include_all:
@@ -110,9 +106,6 @@ def _render_list(catalog: Any, query: Any, found: list[Any]) -> None:
         if query.include_all:
             row.append(hidden_reason(e) or "")
         rows.append(row)
-    hidden = (
-        0 if query.include_all else len(run_query(catalog, replace(query, include_all=True))) - len(found)
-    )
     footer = f"{len(found)} LLMs" + (
         f"; {hidden} disabled or deprecated hidden (--all shows them)" if hidden else ""
     )
@@ -127,23 +120,21 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show everything about one LLM."""
-    from llmctl.provider_info import key_env_for, missing_key
+    from llmctl.catalog.query import entry_details
 
     catalog = state(ctx).catalog()
     entry = catalog.get(llm)
-    providers = catalog.config.providers
-    missing = missing_key(entry.provider, entry.api_key_env, providers)
-    data = entry.to_dict(provenance=True)
-    data["key_env"] = key_env_for(
-        entry.provider, entry.api_key_env, (providers.get(entry.provider) or {}).get("api_key_env")
-    )
-    data["available"] = missing is None
+    data = entry_details(catalog, entry)
     if as_json:
         emit_json(data)
         return
     pairs: list[tuple[str, Any]] = []
     for key, value in data.items():
-        if key in ("tier_derived", "patched", "available") or value in (None, [], {}):
+        if key in ("tier_derived", "patched", "available", "missing_key", "status") or value in (
+            None,
+            [],
+            {},
+        ):
             continue
         if key == "tier" and entry.tier_derived:
             value = f"{value} (derived from price)"
@@ -154,10 +145,9 @@ def show(
         pairs.append((key, value))
     if entry.patched:
         pairs.append(("patched by user catalog", ", ".join(entry.patched)))
-    pairs.append(("available", "yes" if missing is None else f"no: {missing} is not set"))
-    if entry.deprecated:
-        status = "retired" if entry.retired(catalog.today) else "deprecated"
-        pairs.append(("status", status + (f", use {entry.replacement}" if entry.replacement else "")))
+    pairs.append(("available", "yes" if data["available"] else f"no: {data['missing_key']} is not set"))
+    if data["status"]:
+        pairs.append(("status", data["status"] + (f", use {entry.replacement}" if entry.replacement else "")))
     fields(pairs)
 
 
@@ -186,7 +176,7 @@ def add(
     **options: Any,
 ) -> None:
     """Add an LLM to your catalog (from flags, or every entry of --from-file)."""
-    from llmctl.edits import add_entries, change_catalog
+    from llmctl.catalog.edit import add_entries, change_catalog
     from llmctl.errors import UsageError
 
     st = state(ctx)
@@ -194,7 +184,7 @@ def add(
     if from_file is not None:
         if llm_id or given:
             raise UsageError("give either --from-file or an ID with flags, not both")
-        from llmctl.validated import read_catalog_file
+        from llmctl.catalog.files import read_catalog_file
 
         entries = read_catalog_file(from_file, extra_groups=st.catalog().config.extra_groups).entries
         if not entries:
@@ -217,7 +207,7 @@ def edit(
     **options: Any,
 ) -> None:
     """Change fields of an LLM (a bundled entry is patched in your catalog, field by field)."""
-    from llmctl.edits import change_catalog, edit_entry
+    from llmctl.catalog.edit import change_catalog, edit_entry
     from llmctl.errors import UsageError
 
     changes = entry_fields(options)
@@ -238,7 +228,7 @@ Ids = Annotated[list[str], typer.Argument(help="LLM ids or aliases.", autocomple
 
 def remove(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
     """Remove LLMs from your catalog (bundled ones are disabled in your catalog instead)."""
-    from llmctl.edits import change_catalog, remove_entries
+    from llmctl.catalog.edit import change_catalog, remove_entries
 
     st = state(ctx)
     _report(change_catalog(st.home, st.catalog_arg, "remove", remove_entries(llms)), as_json, "removed")
@@ -246,7 +236,7 @@ def remove(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
 
 def enable(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
     """Enable LLMs."""
-    from llmctl.edits import change_catalog, set_enabled
+    from llmctl.catalog.edit import change_catalog, set_enabled
 
     st = state(ctx)
     _report(change_catalog(st.home, st.catalog_arg, "enable", set_enabled(llms, True)), as_json, "enabled")
@@ -254,7 +244,7 @@ def enable(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
 
 def disable(ctx: typer.Context, llms: Ids, as_json: JsonOpt = False) -> None:
     """Disable LLMs (kept in the catalog, never picked)."""
-    from llmctl.edits import change_catalog, set_enabled
+    from llmctl.catalog.edit import change_catalog, set_enabled
 
     st = state(ctx)
     _report(change_catalog(st.home, st.catalog_arg, "disable", set_enabled(llms, False)), as_json, "disabled")

@@ -29,7 +29,7 @@ def pick(
             selection_from(options), catalog=st.catalog(), home=st.home, explain=explain or as_json
         )
     except NoMatchError as exc:
-        partial = getattr(exc, "partial", None)
+        partial = exc.decision
         if partial is not None and (explain or as_json):
             for message in partial.warnings:
                 warn(message)
@@ -77,9 +77,9 @@ def render_explanation(decision: Any) -> str:
     ceiling = "any tier (--allow-upgrade)" if req.allow_upgrade else f"no tier above {decision.llm.tier}"
     lines.append(f"fallback chain ({len(decision.chain)} of at most {req.max_attempts}; {ceiling}):")
     basis = f"a {req.prompt_tokens}-token prompt" if req.prompt_tokens else "a full context"
-    for n, e in enumerate(decision.chain, start=1):
-        from llmctl.decision import worst_case_cost
+    from llmctl.catalog.costs import worst_case_cost
 
+    for n, e in enumerate(decision.chain, start=1):
         cost = worst_case_cost(e, req.prompt_tokens)
         lines.append(
             f"  {n}. {e.id:<40} {e.tier:<9} in ${money(e.input_cost_per_mtok)}/M "
@@ -90,14 +90,8 @@ def render_explanation(decision: Any) -> str:
 
 
 def _candidate_lines(decision: Any) -> list[str]:
-    candidates = decision.candidates or []
-    shown = [(e, why) for e, why in candidates if not (why or "").startswith(("not in group", "tier "))]
-    hidden = len(candidates) - len(shown)
+    shown, hidden = decision.considered()
     lines = [f"candidates ({len(shown)} considered):"]
-    from llmctl.picker import strategy_key
-
-    rank = strategy_key(decision.strategy)
-    shown.sort(key=lambda ew: (ew[1] is not None, rank(ew[0])))
     for e, why in shown:
         mark = "ok  " if why is None else "skip"
         quality = "-" if e.quality_score is None else f"{e.quality_score:g}"

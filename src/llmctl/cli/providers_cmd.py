@@ -17,12 +17,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command("list")
 def list_providers(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the providers: protocol, base URL (and where it came from), key variable and whether it is set."""
-    import os
-
-    from llmctl.provider_checks import describe, provider_names
+    from llmctl.providers.resolve import describe
+    from llmctl.providers.table import provider_names
 
     providers = state(ctx).catalog().config.providers
-    rows = [describe(name, providers, os.environ) for name in provider_names(providers)]
+    rows = [describe(name, providers) for name in provider_names(providers)]
     if as_json:
         emit_json(rows)
         return
@@ -58,16 +57,14 @@ def check(
     """Call each provider's model list with a short timeout: reachable, auth ok, latency."""
     import os
 
-    from llmctl.provider_checks import check as run_checks
-    from llmctl.provider_checks import describe, provider_names
-    from llmctl.sending import make_client
+    from llmctl.engine.http import make_client
+    from llmctl.engine.probes import check as run_checks
+    from llmctl.engine.probes import default_check_targets
 
     catalog = state(ctx).catalog()
     providers = catalog.config.providers
     used = {e.provider for e in catalog if e.enabled}
-    described = {n: describe(n, providers, os.environ) for n in provider_names(providers)}
-    # By default: providers whose key is set, and local servers that an enabled LLM uses.
-    names = provider or [n for n, d in described.items() if d["key_set"] or (d["local"] and n in used)]
+    names = provider or default_check_targets(providers, used, os.environ)
     with make_client() as client:
         reports = run_checks(names, providers, client, timeout)
     if as_json:

@@ -71,7 +71,7 @@ def with_selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def selection_from(options: dict[str, Any]):
     """Build the core Selection from the option values."""
-    from llmctl.selection import Selection, parse_props
+    from llmctl.selection.request import Selection, parse_props
 
     return Selection(
         book=options.get("book"),

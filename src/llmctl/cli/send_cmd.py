@@ -39,26 +39,20 @@ def prompt(
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
+    from llmctl.engine.sender import Sender
     from llmctl.errors import AllFailedError
-    from llmctl.providers.base import ChatRequest
-    from llmctl.sending import Sender, estimate_tokens, messages_for, read_prompt
-    from llmctl.sending import dry_run as plan
+    from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
-    selection = selection_from(options)
-    selection.props = {"prompt_tokens": estimate_tokens(req), **selection.props}
     sender = Sender.create(st.home, st.catalog())
-    decision, warnings = sender.decide(selection)
-    for message in warnings:
+    plan = sender.plan(selection_from(options), req, no_fallback=no_fallback)
+    for message in plan.warnings:
         warn(message)
-    chain = decision.chain[:1] if no_fallback else decision.chain
     stream = not (no_stream or as_json)
     if dry_run:
-        _print_plan(plan(decision, req, sender.catalog.config.providers, sender.env, stream, chain), as_json)
+        _print_plan(sender.dry_run(plan, req, stream=stream), as_json)
         return
-    passed = [_skipped(sender.catalog, llm_id, why) for llm_id, why in decision.passed_over]
-    job = decision.request.job.name if decision.request.job else None
     written: list[str] = []
 
     def out(chunk: str) -> None:
@@ -67,20 +61,22 @@ def prompt(
         sys.stdout.flush()
 
     try:
-        result = sender.send(
-            chain,
-            req,
-            on_text=out if stream else None,
-            retries=retries,
-            timeout=timeout,
-            book=selection.book,
-            job=job,
-        )
+        result = sender.execute(plan, req, on_text=out if stream else None, retries=retries, timeout=timeout)
     except AllFailedError as exc:
-        _report_failure(exc, passed, as_json)
+        if as_json:
+            emit_json(
+                {
+                    "text": None,
+                    "llm": None,
+                    "provider": None,
+                    "error": exc.message,
+                    "attempts": [a.to_dict() for a in exc.attempts],
+                    "usage": None,
+                    "cost": None,
+                }
+            )
         raise
     data = result.to_dict()
-    data["attempts"] = passed + data["attempts"]
     if as_json:
         emit_json(data)
     else:
@@ -92,35 +88,15 @@ def prompt(
         _verbose(data)
 
 
-def _report_failure(exc: Any, passed: list[dict[str, Any]], as_json: bool) -> None:
-    """Every LLM failed: the JSON object (with --json), and the picker's skips in the report."""
-    if as_json:
-        emit_json(
-            {
-                "text": None,
-                "llm": None,
-                "provider": None,
-                "error": exc.message,
-                "attempts": passed + [a.to_dict() for a in exc.attempts],
-                "usage": None,
-                "cost": None,
-            }
-        )
-    exc.more = [
-        f"{p['llm']} ({p['provider']}): {p['error']} (skipped, nothing sent)" for p in passed
-    ] + exc.more
-
-
-def _skipped(catalog: Any, llm_id: str, why: str) -> dict[str, Any]:
-    """An LLM the picker passed over (no key, cooldown...), as a `skipped` attempt: nothing was sent."""
-    entry = catalog.entries.get(llm_id)
-    return {
-        "llm": llm_id,
-        "provider": entry.provider if entry else None,
-        "outcome": "skipped",
-        "status": None,
-        "error": why,
-    }
+def read_prompt(text: str | None, stdin: Any) -> str:
+    """TEXT, stdin (when TEXT is `-` or absent and stdin is not a terminal), or both:
+    TEXT, a blank line, then stdin. Trailing whitespace of stdin is stripped."""
+    piped = ""
+    if text in (None, "-") or not stdin.isatty():
+        piped = "" if stdin.isatty() else stdin.read().rstrip()
+    if text in (None, "-"):
+        return piped
+    return f"{text}\n\n{piped}" if piped else text
 
 
 def _verbose(data: dict[str, Any]) -> None:
@@ -186,14 +162,14 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Send one prompt to several LLMs at once and show the answers side by side."""
-    from llmctl.providers.base import ChatRequest
-    from llmctl.sending import Sender, compare_llms, messages_for, read_prompt
+    from llmctl.engine.sender import Sender
+    from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
     sender = Sender.create(st.home, st.catalog())
     entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)
-    answers = compare_llms(sender, entries, req, timeout=timeout)
+    answers = sender.compare(entries, req, timeout=timeout)
     if as_json:
         emit_json(answers)
     else:
@@ -240,14 +216,12 @@ def embed(
 ) -> None:
     """Print the embedding vector of TEXT as a JSON array."""
     import json
-    import os
 
-    from llmctl.sending import embed as embed_texts
-    from llmctl.sending import read_prompt
+    from llmctl.engine.sender import Sender
 
     st = state(ctx)
-    catalog = st.catalog()
-    entry = catalog.get(llm)
+    sender = Sender.create(st.home, st.catalog())
+    entry = sender.catalog.get(llm)
     if "embeddings" not in entry.capabilities:
         warn(f"{entry.id} is not listed with the `embeddings` capability; trying anyway")
     content = read_prompt(text, sys.stdin)
@@ -255,15 +229,5 @@ def embed(
         from llmctl.errors import UsageError
 
         raise UsageError("nothing to embed: give TEXT, or pipe it on stdin")
-    from llmctl.usage import UsageStore
-
-    store = UsageStore.for_home(st.home)
-    vectors, _usage = embed_texts(
-        entry,
-        [content],
-        providers=catalog.config.providers,
-        env=os.environ,
-        timeout=timeout,
-        record=store.record,
-    )
+    vectors, _usage = sender.embed(entry, [content], timeout=timeout)
     sys.stdout.write(json.dumps(vectors[0]) + "\n")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from llmctl.catalog import Catalog
+    from llmctl.catalog.load import Catalog
     from llmctl.paths import Home
 
 
@@ -29,7 +29,7 @@ class State:
 
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            from llmctl.catalog import load_catalog
+            from llmctl.catalog.load import load_catalog
 
             self._catalog = load_catalog(self.home, self.catalog_arg)
             if self._catalog.orphans:

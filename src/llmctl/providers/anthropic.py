@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from llmctl.errors import ProviderError
-from llmctl.providers.base import (
+from llmctl.errors import BadRequest, StreamBroken
+from llmctl.providers.wire import (
     ChatRequest,
     ChatResult,
     Chunk,
@@ -23,6 +23,8 @@ from llmctl.providers.base import (
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
+# Anthropic has no embeddings API.
+EMBEDDINGS = False
 
 
 def _headers(endpoint: Endpoint) -> dict[str, str]:
@@ -89,9 +91,7 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             yield Chunk(usage=usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))
         elif kind == "message_stop":
             return
-    raise ProviderError(
-        f"{endpoint.provider}: the stream ended without message_stop", kind="stream_broken", retryable=True
-    )
+    raise StreamBroken(f"{endpoint.provider}: the stream ended without message_stop")
 
 
 def build_models(endpoint: Endpoint) -> HttpCall:
@@ -103,3 +103,11 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
         return [{"id": m["id"], "name": m.get("display_name")} for m in data["data"]]
     except (KeyError, TypeError):
         raise malformed(endpoint, data) from None
+
+
+def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
+    raise BadRequest(f"{endpoint.provider} has no embeddings API")
+
+
+def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage]:
+    raise BadRequest(f"{endpoint.provider} has no embeddings API")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from llmctl.errors import ProviderError
-from llmctl.providers.base import (
+from llmctl.errors import StreamBroken
+from llmctl.providers.wire import (
     ChatRequest,
     ChatResult,
     Chunk,
@@ -29,6 +29,8 @@ _OPTION_NAMES = {
     "seed": "seed",
     "stop": "stop",
 }
+
+EMBEDDINGS = True
 
 
 def _headers(endpoint: Endpoint) -> dict[str, str]:
@@ -74,9 +76,7 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             yield Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))
             return
         yield Chunk(text=text)
-    raise ProviderError(
-        f"{endpoint.provider}: the stream ended before `done`", kind="stream_broken", retryable=True
-    )
+    raise StreamBroken(f"{endpoint.provider}: the stream ended before `done`")
 
 
 def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:

@@ -8,8 +8,8 @@ import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from llmctl.errors import ProviderError
-from llmctl.providers.base import (
+from llmctl.errors import StreamBroken
+from llmctl.providers.wire import (
     ChatRequest,
     ChatResult,
     Chunk,
@@ -30,6 +30,8 @@ MAX_COMPLETION_TOKENS = {"openai", "azure"}
 # Servers that refuse the `stream_options` field (Mistral answers 422); they report usage
 # in the last chunk on their own.
 NO_STREAM_OPTIONS = {"mistral"}
+
+EMBEDDINGS = True
 
 
 def _headers(endpoint: Endpoint) -> dict[str, str]:
@@ -115,9 +117,7 @@ def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
             usage=_usage(obj["usage"]) if obj.get("usage") else None,
             finish_reason=first.get("finish_reason"),
         )
-    raise ProviderError(
-        f"{endpoint.provider}: the stream ended without [DONE]", kind="stream_broken", retryable=True
-    )
+    raise StreamBroken(f"{endpoint.provider}: the stream ended without [DONE]")
 
 
 def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:

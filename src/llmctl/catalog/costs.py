@@ -1,0 +1,42 @@
+"""What a request costs at an entry's prices: the actual cost of an answer, the worst case
+before sending, and the rough token estimate both use when nothing better is known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from llmctl.catalog.entry import LLM
+
+DEFAULT_MAX_OUTPUT = 4096
+CHARS_PER_TOKEN = 4
+
+
+def cost_of(entry: LLM, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """USD at the catalog's prices, or None when a price or a count is unknown."""
+    if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
+        return None
+    if input_tokens is None and output_tokens is None:
+        return None
+    total = (input_tokens or 0) * entry.input_cost_per_mtok + (
+        output_tokens or 0
+    ) * entry.output_cost_per_mtok
+    return round(total / 1_000_000, 8)
+
+
+def worst_case_cost(entry: LLM, prompt_tokens: int | None, max_tokens: int | None = None) -> float | None:
+    """USD for one request: the prompt (or a full context when unknown) plus the longest
+    answer (the request's `max_tokens` cap, else the model's own limit)."""
+    if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
+        return None
+    limit = entry.max_output_tokens or DEFAULT_MAX_OUTPUT
+    out_tokens = min(max_tokens, limit) if max_tokens else limit
+    in_tokens = (
+        prompt_tokens if prompt_tokens is not None else max((entry.context_length or 0) - out_tokens, 0)
+    )
+    cost = (in_tokens * entry.input_cost_per_mtok + out_tokens * entry.output_cost_per_mtok) / 1_000_000
+    return round(cost, 6)
+
+
+def estimate_tokens(texts: Iterable[str]) -> int:
+    """A rough prompt size: four characters a token, the usual rule of thumb for English."""
+    return max(1, sum(len(t) for t in texts) // CHARS_PER_TOKEN)

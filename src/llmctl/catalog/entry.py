@@ -1,0 +1,147 @@
+"""A catalog entry (`LLM`) and the fixed vocabularies (groups, tiers, capabilities).
+
+`LLM` is the one definition of an entry's fields: name, type, default and constraint.
+The pydantic model that validates catalog files is derived from it
+(`llmctl.catalog.spec`); the program works with these plain records, built from
+validated (and cached) data, so reading the catalog builds no pydantic model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from llmctl.files.validation import Check, file_fields
+
+GROUPS = ("writer", "editor", "explicit", "tagger", "thinker", "reviewer", "override")
+# Ordered from cheapest to dearest: a fallback chain never climbs this order unasked.
+TIERS = ("local", "economy", "standard", "premium")
+CAPABILITIES = ("vision", "tools", "json", "streaming", "embeddings", "reasoning")
+# How candidates are ordered after any pinned choice.
+STRATEGIES = ("quality", "cheapest", "fastest", "priority")
+
+DEFAULT_PRIORITY = 100
+_INF = float("inf")
+SAFE_ID = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
+URL = r"^https?://\S+$"
+
+Id = Annotated[str, Check(min_length=1, max_length=200, pattern=SAFE_ID.pattern)]
+Text = Annotated[str, Check(min_length=1)]
+Cost = Annotated[float, Check(ge=0, strict=True, allow_inf_nan=False)]
+PositiveInt = Annotated[int, Check(gt=0, strict=True)]
+StrictBool = Annotated[bool, Check(strict=True)]
+# Not read from files: derived when the catalog is merged.
+DERIVED = {"file": False}
+
+
+def default_model(llm_id: str, provider: str) -> str:
+    """Provider-side model name when none is given: the id for OpenRouter, else the id after its first '/'."""
+    if provider == "openrouter" or "/" not in llm_id:
+        return llm_id
+    return llm_id.split("/", 1)[1]
+
+
+@dataclass(slots=True)
+class LLM:
+    """One catalog entry, merged from every catalog file that mentions it.
+
+    In a file only `id` is required (a user file may patch a bundled entry with a single
+    field); `provider` is required once merged, and `model` and `tier` are derived when
+    a file leaves them out."""
+
+    id: Id
+    provider: Annotated[str, Check(alias="router", min_length=1)]
+    model: Text
+    name: str | None = None
+    description: str | None = None
+    company: str | None = None
+    valid_groups: list[str] = field(default_factory=list)
+    tier: str = "standard"
+    tier_derived: bool = field(default=False, metadata=DERIVED)
+    quality_score: Annotated[float, Check(ge=0, le=10, strict=True)] | None = None
+    input_cost_per_mtok: Cost | None = None
+    output_cost_per_mtok: Cost | None = None
+    seconds_per_output_mtok: Cost | None = None
+    context_length: PositiveInt | None = None
+    max_output_tokens: PositiveInt | None = None
+    capabilities: list[str] = field(default_factory=list)
+    enabled: StrictBool = True
+    priority: Annotated[int, Check(strict=True)] = DEFAULT_PRIORITY
+    params: dict[str, Any] = field(default_factory=dict)
+    auth: dict[str, str] = field(default_factory=dict)
+    api_base: Annotated[str, Check(pattern=URL)] | None = None
+    deprecated: StrictBool = False
+    deprecation_date: str | None = None
+    replacement: str | None = None
+    aliases: list[Id] = field(default_factory=list)
+    # Provenance: which catalog file defined the entry, and which fields a user file patched.
+    origin: str = field(default="bundled", metadata=DERIVED)
+    patched: tuple[str, ...] = field(default=(), metadata=DERIVED)
+
+    @property
+    def api_key_env(self) -> str | None:
+        return self.auth.get("api_key_env")
+
+    def retired(self, today: str) -> bool:
+        """True when deprecated with a date that has passed (ISO dates compare as strings)."""
+        return self.deprecated and self.deprecation_date is not None and self.deprecation_date <= today
+
+    def to_dict(self, *, provenance: bool = False) -> dict[str, Any]:
+        """Return the entry as catalog fields (the `list --json` shape); lists are shared, not copied."""
+        data = {name: getattr(self, name) for name in ENTRY_FIELDS}
+        data["tier_derived"] = self.tier_derived
+        if provenance:
+            data["origin"] = self.origin
+            data["patched"] = list(self.patched)
+        return data
+
+    def to_catalog_dict(self) -> dict[str, Any]:
+        """Return the entry as it would be written to a catalog file: no empty or derived values."""
+        data = {}
+        for name in ENTRY_FIELDS:
+            value = getattr(self, name)
+            if value is None or value == [] or value == {}:
+                continue
+            if name == "tier" and self.tier_derived:
+                continue
+            if name == "model" and value == default_model(self.id, self.provider):
+                continue
+            data[name] = _copy(value)
+        return data
+
+
+# The catalog fields in display order (`list --json`, export): id and the display names first.
+_FIRST = ("id", "name", "description", "company")
+ENTRY_FIELDS = _FIRST + tuple(f.name for f in file_fields(LLM) if f.name not in _FIRST)
+
+
+def blended_cost(entry: LLM) -> float:
+    """Input plus output price per million tokens; unknown prices sort last (infinity)."""
+    if entry.input_cost_per_mtok is None and entry.output_cost_per_mtok is None:
+        return _INF
+    return (entry.input_cost_per_mtok or 0.0) + (entry.output_cost_per_mtok or 0.0)
+
+
+def or_inf(value: float | None) -> float:
+    """A missing figure sorts after every known one."""
+    return _INF if value is None else value
+
+
+def quality_key(entry: LLM) -> tuple:
+    """Highest quality first (unscored last), then lower cost, then id."""
+    score = entry.quality_score if entry.quality_score is not None else -1.0
+    return (-score, blended_cost(entry), entry.id)
+
+
+def tier_rank(tier: str) -> int:
+    """Position in the no-climbing order: local < economy < standard < premium."""
+    return TIERS.index(tier)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value

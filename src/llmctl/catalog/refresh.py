@@ -1,0 +1,214 @@
+"""Bring the user's catalog up to date from outside: `catalog import FILE` and
+`catalog sync PROVIDER` (seed 004's capability detection). Both decide which existing
+entry an incoming model is with one matcher, and refresh the same fields.
+
+Import adds new models (enabled, with the groups given) and refreshes known ones; sync
+adds new models disabled and without groups, refreshes known ones and flags models
+that vanished from the provider's list as deprecated. Either way the user's groups,
+priority and enabled flag are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmctl.catalog.edit import Mutation, Overlay, change_catalog
+from llmctl.catalog.entry import LLM, default_model
+from llmctl.catalog.load import Catalog
+from llmctl.paths import Home
+
+# Fields an import or sync refreshes on an entry that already exists.
+REFRESHED = (
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+    "context_length",
+    "max_output_tokens",
+    "capabilities",
+    "deprecated",
+    "deprecation_date",
+)
+SERVED_ELSEWHERE = "served by another provider"
+
+
+@dataclass
+class Matcher:
+    """Which catalog entry an incoming model is: the entry with its id, or the entry of the
+    same provider serving the same provider-side model (`groq/llama-3.3-70b-versatile` is
+    the catalog's `meta-llama/llama-3.3-70b-versatile`)."""
+
+    catalog: Catalog
+    by_model: dict[tuple[str, str], LLM] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_model = {(e.provider, e.model): e for e in self.catalog}
+
+    def find(self, item: dict[str, Any]) -> LLM | None:
+        """The existing entry `item` is, or None for a new model."""
+        if item["id"] in self.catalog.entries:
+            return self.catalog.entries[item["id"]]
+        provider = item.get("provider") or ""
+        return self.by_model.get((provider, item.get("model") or default_model(item["id"], provider)))
+
+    @staticmethod
+    def elsewhere(current: LLM, item: dict[str, Any]) -> bool:
+        """The same id served by another provider: OpenRouter's price is not DeepSeek's, so
+        it is left alone."""
+        return current.provider != item.get("provider", current.provider)
+
+    @staticmethod
+    def changes(current: LLM, item: dict[str, Any]) -> dict[str, Any]:
+        """The refreshed fields whose incoming value differs (lists compared as sets)."""
+        return {f: item[f] for f in REFRESHED if f in item and not same(getattr(current, f), item[f])}
+
+
+def same(current: Any, incoming: Any) -> bool:
+    """Equal, with lists compared as sets (capability order carries no meaning)."""
+    if isinstance(current, list) and isinstance(incoming, list):
+        return set(current) == set(incoming)
+    return current == incoming
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def import_entries(
+    entries: list[dict[str, Any]],
+    groups: list[str],
+    *,
+    foreign: bool = True,
+    stats: dict[str, int] | None = None,
+) -> Mutation:
+    """Add new entries and refresh prices, limits and capabilities of existing ones.
+
+    Entries from a foreign format (LiteLLM, OpenRouter) are added enabled with `groups`;
+    entries of an llmctl catalog keep their own groups (`groups` fills in where they have
+    none) and enabled flag. `stats` counts the entries left alone."""
+
+    def mutate(overlay: Overlay) -> list[str]:
+        touched = []
+        matcher = Matcher(overlay.catalog)
+        for entry in entries:
+            current = matcher.find(entry)
+            if current is not None and matcher.elsewhere(current, entry):
+                if stats is not None:
+                    stats[SERVED_ELSEWHERE] = stats.get(SERVED_ELSEWHERE, 0) + 1
+                continue
+            if current is not None:
+                changed = matcher.changes(current, entry)
+                if changed:
+                    overlay.patch(current.id).update(changed)
+                touched.append(current.id)
+                continue
+            new = dict(entry)
+            if "embeddings" not in new.get("capabilities", ()) and (foreign or not new.get("valid_groups")):
+                new["valid_groups"] = list(groups)
+            if foreign:
+                new.pop("enabled", None)
+            overlay.entries[entry["id"]] = new
+            touched.append(entry["id"])
+        return list(dict.fromkeys(touched))
+
+    return mutate
+
+
+def import_file(
+    home: Home,
+    catalog_arg: str | os.PathLike[str] | None,
+    catalog: Catalog,
+    path: Path,
+    fmt: str | None,
+    groups: list[str],
+    *,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Import `path` into the user catalog (or, with `dry_run`, only count what would change).
+
+    Returns the summary shown by `catalog import`. Raises UnknownNameError for an unknown
+    group or format and FileError for a file in another format.
+    """
+    from llmctl.catalog.formats import check_groups, read_import
+
+    check_groups(groups, catalog.config.groups)
+    imported = read_import(path, fmt)
+    summary: dict[str, Any] = {
+        "format": imported.format,
+        "read": len(imported.entries),
+        "skipped": imported.skipped,
+    }
+    if dry_run:
+        matcher = Matcher(catalog)
+        new = sum(1 for e in imported.entries if matcher.find(e) is None)
+        summary.update(new=new, existing=len(imported.entries) - new, dry_run=True)
+        return summary
+    left_alone: dict[str, int] = {}
+    mutation = import_entries(imported.entries, groups, foreign=imported.format != "llmctl", stats=left_alone)
+    result = change_catalog(home, catalog_arg, "import", mutation)
+    imported.skipped.update(left_alone)
+    added = sum(1 for c in result.changes if c.before is None)
+    summary.update(
+        added=added,
+        updated=len(result.changes) - added,
+        unchanged=len(imported.entries) - len(result.changes) - sum(left_alone.values()),
+        file=str(result.path),
+    )
+    return summary
+
+
+# --- sync -----------------------------------------------------------------------------------------
+
+
+def plan_sync(catalog: Catalog, provider: str, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a sync would change: [{"id", "action": add|update|deprecate, "changes": {...}}]."""
+    matcher = Matcher(catalog)
+    plan = []
+    for item in listed:
+        item = {"provider": provider, **item}
+        current = matcher.find(item)
+        if current is not None and matcher.elsewhere(current, item):
+            continue
+        if current is None:
+            new = {**item, "enabled": False, "valid_groups": []}
+            plan.append({"id": item["id"], "action": "add", "changes": new})
+            continue
+        changes = matcher.changes(current, item)
+        if changes:
+            plan.append({"id": current.id, "action": "update", "changes": changes})
+    listed_models = {item.get("model") or default_model(item["id"], provider) for item in listed}
+    for entry in catalog:
+        vanished = entry.model not in listed_models and entry.id not in listed_models
+        if entry.provider == provider and vanished and not entry.deprecated:
+            plan.append({"id": entry.id, "action": "deprecate", "changes": {"deprecated": True}})
+    return plan
+
+
+def apply_sync(plan: list[dict[str, Any]]) -> Mutation:
+    """A Mutation applying `plan` to the user catalog."""
+
+    def mutate(overlay: Overlay) -> list[str]:
+        for step in plan:
+            if step["action"] == "add":
+                overlay.entries[step["id"]] = dict(step["changes"])
+            else:
+                overlay.patch(step["id"]).update(step["changes"])
+        return [step["id"] for step in plan]
+
+    return mutate
+
+
+def sync_provider(
+    home: Home,
+    catalog_arg: str | os.PathLike[str] | None,
+    catalog: Catalog,
+    provider: str,
+    listed: list[dict[str, Any]],
+    *,
+    dry_run: bool = False,
+) -> list[dict[str, Any]]:
+    """Plan the sync of `provider`'s listed models and, unless `dry_run`, write it; return the plan."""
+    plan = plan_sync(catalog, provider, listed)
+    if plan and not dry_run:
+        change_catalog(home, catalog_arg, f"catalog sync {provider}", apply_sync(plan))
+    return plan

@@ -1,0 +1,100 @@
+"""The pydantic model that validates catalog entries, derived from `LLM`'s fields.
+
+Imported only when something must be validated (a catalog file changed, a write,
+`catalog validate`, an import); the validated data is cached as plain JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+
+from llmctl.catalog.entry import CAPABILITIES, GROUPS, LLM, TIERS
+from llmctl.files.secrets import ENV_NAME, SECRET_KEYS, find_secret
+from llmctl.files.validation import check_names, spec_of
+
+
+def known_groups(info: ValidationInfo) -> tuple[str, ...]:
+    """The built-in groups and the extra ones config.toml declares (validation context)."""
+    extra = (info.context or {}).get("extra_groups", ())
+    return GROUPS + tuple(extra)
+
+
+class _EntryChecks(BaseModel):
+    """The checks of an entry that need code; the fields come from `LLM`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_secrets_and_double_provider(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if isinstance(key, str) and key.lower() in SECRET_KEYS:
+                    raise ValueError(
+                        f"a literal secret ({key!r}) is not allowed in a catalog file: keys live in "
+                        'env vars; write auth = {api_key_env = "PROVIDER_API_KEY"} instead'
+                    )
+            if "router" in data and "provider" in data:
+                raise ValueError("give either 'provider' or its alias 'router', not both")
+        return data
+
+    @field_validator("valid_groups", check_fields=False)
+    @classmethod
+    def _known_groups(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return None if value is None else check_names("group", value, known_groups(info))
+
+    @field_validator("capabilities", check_fields=False)
+    @classmethod
+    def _known_capabilities(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_names("capability", value, CAPABILITIES)
+
+    @field_validator("tier", check_fields=False)
+    @classmethod
+    def _known_tier(cls, value: str | None) -> str | None:
+        return None if value is None else check_names("tier", [value], TIERS)[0]
+
+    @field_validator("auth", check_fields=False)
+    @classmethod
+    def _env_references_only(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, ref in (value or {}).items():
+            if not key.endswith("_env"):
+                raise ValueError(
+                    f"auth.{key}: only env-var references are allowed (keys ending in '_env', "
+                    "e.g. api_key_env); keys live in env vars, never in a catalog file"
+                )
+            if not ENV_NAME.match(ref):
+                raise ValueError(
+                    f"auth.{key} must name an environment variable (like OPENAI_API_KEY), not hold a value"
+                )
+        return value
+
+    @field_validator("deprecation_date", mode="before", check_fields=False)
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                pass
+        raise ValueError("must be a date written YYYY-MM-DD")
+
+    @field_validator("params", check_fields=False)
+    @classmethod
+    def _no_secret_params(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        where = find_secret(value or {}, "params")
+        if where:
+            raise ValueError(f"{where}: credentials live in env vars, never in a catalog file")
+        return value
+
+
+# One catalog entry as written in a file: every field but `id` optional (a patch).
+LLMSpec = spec_of(LLM, _EntryChecks, patch=True, name="LLMSpec")

@@ -1,0 +1,117 @@
+"""The usage store: every attempt in SQLite in the data dir.
+
+Each row keeps the prices it was costed at, so costs can be recomputed. The `fastest`
+strategy reads observed latencies from here. Reports on it come later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import statistics
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from llmctl.paths import Home
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    book TEXT, job TEXT, llm TEXT NOT NULL, provider TEXT NOT NULL,
+    outcome TEXT NOT NULL, status INTEGER, error TEXT,
+    latency_ms REAL, ttft_ms REAL,
+    input_tokens INTEGER, output_tokens INTEGER,
+    input_cost_per_mtok REAL, output_cost_per_mtok REAL, cost REAL
+);
+CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
+"""
+
+
+@dataclass
+class AttemptRecord:
+    llm: str
+    provider: str
+    outcome: str
+    book: str | None = None
+    job: str | None = None
+    status: int | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_cost_per_mtok: float | None = None
+    output_cost_per_mtok: float | None = None
+    cost: float | None = None
+
+
+class UsageStore:
+    """The attempts table. One connection per store, shared by threads under a lock;
+    SQLite (WAL mode) serialises writers of several processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_home(cls, home: Home) -> UsageStore:
+        return cls(home.data_dir / "usage.sqlite")
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
+            conn.executescript(SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def record(self, rec: AttemptRecord) -> None:
+        row = asdict(rec)
+        row["time"] = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        try:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({marks})", tuple(row.values()))
+        except (sqlite3.Error, OSError):
+            pass  # the answer matters more than its bookkeeping
+
+    def rows(self, limit: int = 1000) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with self._lock:
+            cur = self._connect().execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()][::-1]
+
+    def latencies(self, window: int = 20) -> dict[str, float]:
+        """Median latency in seconds of each LLM's last `window` successful attempts."""
+        if not self.path.exists():
+            return {}
+        try:
+            with self._lock:
+                cur = self._connect().execute(
+                    "SELECT llm, latency_ms FROM attempts WHERE outcome = 'ok' "
+                    "AND latency_ms IS NOT NULL ORDER BY id DESC"
+                )
+                rows = cur.fetchall()
+        except sqlite3.Error:
+            return {}
+        seen: dict[str, list[float]] = {}
+        for llm, latency in rows:
+            values = seen.setdefault(llm, [])
+            if len(values) < window:
+                values.append(latency)
+        return {llm: statistics.median(values) / 1000 for llm, values in seen.items()}

@@ -1,0 +1,160 @@
+"""Reading, parsing and writing llmctl's files: errors name the path and line,
+writes are atomic (temporary file + rename) and serialised by a file lock."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from llmctl.errors import FileError, LlmctlError
+
+LOCK_TIMEOUT_SECONDS = 60.0
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def read_text(path: Path) -> str:
+    """Return the file's text. Raises FileError when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise FileError(path, "is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise FileError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise FileError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def parse_text(path: Path, text: str) -> Any:
+    """Parse JSON or TOML by the file's suffix (.toml is TOML, anything else JSON).
+
+    Raises FileError with the line of the syntax error.
+    """
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            message = str(exc)
+            match = _TOML_POSITION.search(message)
+            line = int(match.group(1)) if match else None
+            problem = _TOML_POSITION.sub("", message).strip()
+            raise FileError(path, f"invalid TOML: {problem}", line=line) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+
+
+def load(path: Path) -> tuple[Any, str]:
+    """Read and parse a file; return (data, text)."""
+    text = read_text(path)
+    return parse_text(path, text), text
+
+
+def key_lines(text: str, key: str) -> dict[str, list[int]]:
+    """Map each string value given to `key` in JSON or TOML text to the lines it is set on."""
+    pattern = re.compile(r'["\']?\b' + re.escape(key) + r'["\']?\s*[:=]\s*["\']([^"\'\n]*)["\']')
+    found: dict[str, list[int]] = {}
+    line, pos = 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        found.setdefault(match.group(1), []).append(line)
+    return found
+
+
+def line_of_key(text: str, key: str) -> int | None:
+    """Return the 1-based line of `key = ...` (or the `[key]` table) in TOML text."""
+    match = re.search(r"^[ \t]*(?:\[\s*)?" + re.escape(key) + r"\s*[=\].]", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def line_in_table(text: str, table: str, key: str | None) -> int | None:
+    """Return the line of `key` inside the TOML table `[table]` (or of the header itself)."""
+    header = re.search(r"^[ \t]*\[\s*" + re.escape(table) + r"\s*\]", text, re.MULTILINE)
+    if not header:
+        return line_of_key(text, key) if key else None
+    start = header.start()
+    if key:
+        match = re.compile(r"^[ \t]*" + re.escape(key) + r"\s*=", re.MULTILINE).search(text, header.end())
+        next_table = re.compile(r"^[ \t]*\[", re.MULTILINE).search(text, header.end())
+        if match and (not next_table or match.start() < next_table.start()):
+            start = match.start()
+    return text.count("\n", 0, start) + 1
+
+
+def dump_text(path: Path, data: Any) -> str:
+    """Serialise `data` as TOML or JSON by the file's suffix."""
+    if path.suffix.lower() == ".toml":
+        import tomli_w
+
+        return tomli_w.dumps(data)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically: readers see the old or the new file, never half."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
+        raise
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold llmctl's write lock: every read-modify-write of a home file happens inside it."""
+    from filelock import FileLock, Timeout
+
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileError(lock_path.parent, f"cannot be created: {exc.strerror or exc}") from None
+    lock = FileLock(str(lock_path), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LlmctlError(
+            f"another llmctl has held the lock {lock_path} for over {timeout:.0f}s", hint="try again"
+        ) from None
+    except OSError as exc:
+        raise FileError(lock_path, f"cannot be locked: {exc.strerror or exc}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with a single write (callers hold the lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line.rstrip("\n") + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -1,0 +1,74 @@
+"""audit.jsonl: one JSON line per change made through the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from llmctl.errors import FileError
+from llmctl.files.io import append_line, read_text
+from llmctl.paths import Home
+
+
+@dataclass
+class Change:
+    """One changed target: its state before and after (None when it did not / no longer exists)."""
+
+    target: str
+    before: Any
+    after: Any
+
+
+def record(home: Home, command: str, changes: list[Change]) -> None:
+    """Append one audit line per change; callers hold the write lock."""
+    if not changes:
+        return
+    import datetime as dt
+    import getpass
+
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = None
+    lines = [
+        json.dumps(
+            {
+                "time": now,
+                "user": user,
+                "command": command,
+                "target": c.target,
+                "before": c.before,
+                "after": c.after,
+            },
+            ensure_ascii=False,
+            sort_keys=False,
+        )
+        for c in changes
+    ]
+    append_line(home.audit_file, "\n".join(lines))
+
+
+def read(home: Home, limit: int | None = None) -> list[dict[str, Any]]:
+    """Return the last `limit` audit records, oldest first. Raises FileError on a corrupt line."""
+    path = home.audit_file
+    if not path.is_file():
+        return []
+    records = []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise FileError(path, f"invalid JSON: {exc.msg}", line=number) from None
+    return records[-limit:] if limit else records
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Reduce two entry dicts to the fields that differ (whole dicts for add/remove)."""
+    if before is None or after is None:
+        return before, after
+    keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}

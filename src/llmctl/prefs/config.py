@@ -1,0 +1,123 @@
+"""config.toml: scope defaults, extra groups, tier thresholds, router settings, providers.
+
+`Config` is the one definition of the file's fields (names, types, defaults, checks);
+the pydantic model that validates the file is derived from it (`llmctl.prefs.specs`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from llmctl.catalog.entry import GROUPS, Cost, PositiveInt, StrictBool
+from llmctl.errors import FileError
+from llmctl.files.cache import cached
+from llmctl.files.io import atomic_write, line_of_key, load
+from llmctl.files.toml_edit import dump_update
+from llmctl.files.validation import Check, describe_error, spec_of
+from llmctl.paths import Home
+from llmctl.providers.table import Provider
+
+DEFAULT_SCOPE = "global"
+GroupName = Annotated[str, Check(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+@dataclass(frozen=True, slots=True)
+class TierThresholds:
+    """Output price per million tokens that separates the derived tiers."""
+
+    economy_max_output_cost: Cost = 2.5
+    premium_min_output_cost: Cost = 10.0
+
+
+@dataclass
+class Config:
+    """The content of config.toml (the defaults when the file is absent)."""
+
+    extra_groups: tuple[GroupName, ...] = ()
+    strategy: str = "quality"
+    max_attempts: PositiveInt = 3
+    allow_upgrade: StrictBool = False
+    defaults: dict[str, str] = field(default_factory=dict)
+    tiers: TierThresholds = field(default_factory=TierThresholds)
+    providers: dict[str, Provider] = field(default_factory=dict)
+    path: Path | None = field(default=None, metadata={"file": False})
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return GROUPS + self.extra_groups
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], path: Path | None) -> Config:
+        """Build from validated data (as cached); fields it leaves out keep their defaults."""
+        values = dict(data)
+        if "extra_groups" in values:
+            values["extra_groups"] = tuple(values["extra_groups"])
+        if "tiers" in values:
+            values["tiers"] = TierThresholds(**values["tiers"])
+        if "providers" in values:
+            values["providers"] = {name: Provider(**p) for name, p in values["providers"].items()}
+        return cls(**values, path=path)
+
+
+def load_config(home: Home) -> Config:
+    """Return the home's config. Raises FileError (exit 3) for a config that does not parse."""
+    path = home.config_file
+    if not path.is_file():
+        return Config()
+    data = cached(path, home.cache_dir, "config", lambda: validate_config_file(path))
+    return Config.from_data(data, path)
+
+
+def validate_config_file(path: Path) -> dict[str, Any]:
+    """Parse and validate config.toml; return its JSON-able content."""
+    data, text = load(path)
+    return validate_config_data(path, data, text)
+
+
+def validate_config_data(path: Path, data: Any, text: str = "") -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    ConfigSpec = config_spec()
+    try:
+        spec = ConfigSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [describe_error(err, ConfigSpec) for err in exc.errors()]
+        fld, message = problems[0]
+        key = (fld or "").split(".")[-1]
+        raise FileError(
+            path,
+            message,
+            line=line_of_key(text, key) if key else None,
+            field=fld,
+            more=[f"{path}: field {f!r}: {m}" for f, m in problems[1:]],
+        ) from None
+    return spec.model_dump(mode="json", exclude_defaults=False)
+
+
+@functools.cache
+def config_spec() -> type:
+    """The pydantic model of config.toml, derived from `Config`."""
+    from llmctl.prefs.specs import ConfigChecks, ProviderChecks, Strict
+
+    return spec_of(Config, ConfigChecks, nested={TierThresholds: Strict, Provider: ProviderChecks})
+
+
+def update_config(home: Home, change: Any) -> tuple[Any, Any]:
+    """Apply `change(raw_dict)` to config.toml and write it back; callers hold the lock.
+
+    `change` mutates the raw TOML dict and returns (before, after) for the audit log.
+    A config that does not parse is reported and left as it was.
+    """
+    path = home.config_file
+    if path.is_file():
+        raw, text = load(path)
+        validate_config_data(path, raw, text)
+    else:
+        raw = {}
+    result = change(raw)
+    validate_config_data(path, raw)
+    atomic_write(path, dump_update(path, raw))
+    return result

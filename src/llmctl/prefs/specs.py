@@ -1,0 +1,86 @@
+"""The checks of config.toml, book files and jobs.toml that need code, as the bases of the
+pydantic models each record's module derives from its record (`Config`, `Provider`,
+`Book`, `Job`). Imported only when one of those files must be validated."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from llmctl.catalog.entry import CAPABILITIES, GROUPS, STRATEGIES, TIERS
+from llmctl.catalog.spec import known_groups
+from llmctl.files.secrets import find_secret
+from llmctl.files.validation import check_names
+from llmctl.providers.table import KINDS
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderChecks(Strict):
+    @field_validator("headers", check_fields=False)
+    @classmethod
+    def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        where = find_secret(value, "headers")
+        if where:
+            raise ValueError(f"{where}: credentials live in env vars (api_key_env), never in config.toml")
+        return value
+
+    @field_validator("kind", check_fields=False)
+    @classmethod
+    def _known_kind(cls, value: str | None) -> str | None:
+        return None if value is None else check_names("provider kind", [value], KINDS)[0]
+
+
+class ConfigChecks(Strict):
+    @field_validator("strategy", check_fields=False)
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        return check_names("strategy", [value], STRATEGIES)[0]
+
+    @field_validator("extra_groups", check_fields=False)
+    @classmethod
+    def _not_builtin(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for group in value:
+            if group in GROUPS:
+                raise ValueError(f"{group!r} is a built-in group already")
+        return value
+
+
+class BookChecks(Strict):
+    @field_validator("defaults", check_fields=False)
+    @classmethod
+    def _known_groups(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        check_names("group", list(value), known_groups(info))
+        return value
+
+
+class JobChecks(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("group", check_fields=False)
+    @classmethod
+    def _known_group(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_names("group", [value], known_groups(info))[0]
+
+    @field_validator("tier", check_fields=False)
+    @classmethod
+    def _known_tier(cls, value: str | None) -> str | None:
+        return None if value is None else check_names("tier", [value], TIERS)[0]
+
+    @field_validator("capabilities", check_fields=False)
+    @classmethod
+    def _known_capabilities(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_names("capability", value, CAPABILITIES)
+
+
+JobName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
+
+
+def jobs_file_spec(job_spec: type) -> type:
+    """jobs.toml: `[jobs.NAME]` tables, each validated by `job_spec`."""
+    from pydantic import create_model
+
+    return create_model("JobsFileSpec", __base__=Strict, jobs=(dict[JobName, job_spec], {}))

@@ -1,0 +1,236 @@
+"""What every adapter shares, with no I/O: request and result types, the endpoint, and
+the readers of bodies, statuses, Retry-After and streams that turn what a provider
+answered into results or into the project's error classes."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmctl.errors import (
+    AuthFailed,
+    BadRequest,
+    ContextTooLong,
+    Malformed,
+    ModelNotFound,
+    ProviderError,
+    RateLimited,
+    ServerFailed,
+    TimedOut,
+    UsageError,
+)
+
+CONTEXT_MARKERS = (
+    "context length",
+    "context_length",
+    "maximum context",
+    "too many tokens",
+    "prompt is too long",
+    "context window",
+    "input is too long",
+    "reduce the length",
+)
+
+
+@dataclass(slots=True)
+class Message:
+    role: str
+    content: str
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """A chat request as the caller gives it; adapters turn it into their wire format."""
+
+    messages: list[Message]
+    temperature: float | None = None
+    max_tokens: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def messages_for(text: str, system: str | None = None) -> list[Message]:
+    """The messages of a plain prompt: the system prompt (if any), then the user's text.
+    Raises UsageError for an empty prompt."""
+    if not text.strip():
+        raise UsageError("the prompt is empty: give TEXT, or pipe it on stdin")
+    out = [Message("system", system)] if system else []
+    out.append(Message("user", text))
+    return out
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+
+
+@dataclass(slots=True)
+class Chunk:
+    """A piece of a streamed answer: text, and usage when the stream reports it."""
+
+    text: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(slots=True)
+class ChatResult:
+    text: str
+    usage: Usage
+    model: str | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(slots=True)
+class HttpCall:
+    method: str
+    url: str
+    headers: dict[str, str]
+    json: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """Where and how to reach one provider for one entry. The key is read from the
+    environment when the endpoint is resolved, right before the request, and never stored."""
+
+    provider: str
+    kind: str
+    base_url: str
+    key_env: str | None
+    api_key: str | None = field(default=None, repr=False)
+    headers: dict[str, str] = field(default_factory=dict)
+    api_version: str | None = None
+
+    def redact(self, text: str) -> str:
+        """Remove this endpoint's key from `text` (for errors and logs)."""
+        return text.replace(self.api_key, "***") if self.api_key else text
+
+
+def parse_json(text: str, endpoint: Endpoint) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        snippet = endpoint.redact(text[:80]).replace("\n", " ")
+        raise Malformed(f"{endpoint.provider}: the response is not JSON ({snippet!r})") from None
+
+
+def status_error(status: int, body: str, headers: Mapping[str, str], endpoint: Endpoint) -> ProviderError:
+    """Map an HTTP error status and body to its ProviderError class, reading Retry-After."""
+    detail = endpoint.redact(error_message(body))
+    message = (
+        f"{endpoint.provider} answered {status}: {detail}"
+        if detail
+        else f"{endpoint.provider} answered {status}"
+    )
+    lowered = detail.lower()
+    if status in (400, 413, 422) and any(marker in lowered for marker in CONTEXT_MARKERS):
+        return ContextTooLong(message, status=status)
+    if status == 429:
+        return RateLimited(message, status=status, retry_after=retry_after(headers))
+    if status == 408:
+        return TimedOut(message, status=status)
+    if status >= 500:
+        return ServerFailed(message, status=status, retry_after=retry_after(headers))
+    if status in (401, 403):
+        return AuthFailed(message, status=status)
+    if status == 404:
+        return ModelNotFound(message, status=status)
+    return BadRequest(message, status=status)
+
+
+def error_message(body: str) -> str:
+    """The human part of an error body: OpenAI's, Anthropic's and Ollama's shapes, else the text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.strip()[:300]
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            return str(err.get("message") or err.get("type") or err)[:300]
+        if isinstance(err, str):
+            return err[:300]
+    return str(data)[:300]
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def malformed(endpoint: Endpoint, data: Any) -> ProviderError:
+    """A response whose shape the adapter cannot read (retryable: another try may do)."""
+    shown = endpoint.redact(data if isinstance(data, str) else json.dumps(data, default=str))[:120]
+    return Malformed(f"{endpoint.provider}: unexpected response shape: {shown}")
+
+
+def stream_object(text: str, endpoint: Endpoint) -> dict[str, Any]:
+    """One JSON object of a stream. An `error` in it becomes a retryable ProviderError."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        raise Malformed(f"{endpoint.provider}: a stream chunk is not JSON") from None
+    if not isinstance(obj, dict):
+        raise malformed(endpoint, obj)
+    if obj.get("error"):
+        detail = endpoint.redact(error_message(text))
+        overloaded = "overloaded" in detail.lower()
+        raise ServerFailed(
+            f"{endpoint.provider}: error in the stream: {detail}", status=529 if overloaded else None
+        )
+    return obj
+
+
+def sse_data(lines: Iterator[str]) -> Iterator[tuple[str | None, str]]:
+    """Yield (event, data) pairs of a server-sent event stream."""
+    event: str | None = None
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = None, []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+    if data:
+        yield event, "\n".join(data)
+
+
+def text_messages(req: ChatRequest) -> list[dict[str, str]]:
+    """Messages as plain strings (the form every compatible server accepts)."""
+    return [{"role": m.role, "content": m.content} for m in req.messages]
+
+
+def merged_params(req: ChatRequest, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's default params overridden by the request's."""
+    params = dict(defaults)
+    params.update(req.params)
+    if req.temperature is not None:
+        params["temperature"] = req.temperature
+    if req.max_tokens is not None:
+        params["max_tokens"] = req.max_tokens
+    return params

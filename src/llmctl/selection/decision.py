@@ -1,0 +1,161 @@
+"""What the picker is asked (Request) and what it answers (Decision, with its trace and
+the reason each candidate was skipped, as data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmctl.catalog.costs import worst_case_cost
+from llmctl.catalog.entry import LLM
+from llmctl.prefs.books import Book
+from llmctl.prefs.jobs import Job
+
+# Why an LLM was skipped. Reasons of the request or the setup mean "nothing fits" (exit
+# 4); run-time reasons (cooldown, rate limit) mean "failing right now" (exit 1).
+NOT_IN_GROUP = "group"
+OTHER_TIER = "tier"
+EMBEDDINGS_ONLY = "embeddings"
+DISABLED = "disabled"
+RETIRED = "retired"
+NO_CAPABILITY = "capability"
+CONTEXT = "context"
+NO_KEY = "no_key"
+GONE = "gone"
+COOLDOWN = "cooldown"
+RUNTIME_SKIPS = frozenset({COOLDOWN})
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Why an LLM cannot serve a request: a `kind` to act on and a `message` to show."""
+
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def runtime(self) -> bool:
+        """True for a reason that passes with time (cooldown), not one of the request or setup."""
+        return self.kind in RUNTIME_SKIPS
+
+    @property
+    def outside(self) -> bool:
+        """True when the LLM is outside the group or tier asked for (not a real candidate)."""
+        return self.kind in (NOT_IN_GROUP, OTHER_TIER)
+
+
+@dataclass(slots=True)
+class Request:
+    """What the caller asks for. `*_source` fields say where each value came from."""
+
+    group: str | None = None
+    tier: str | None = None
+    capabilities: tuple[str, ...] = ()
+    min_context: int | None = None
+    prompt_tokens: int | None = None
+    llm: str | None = None
+    book: Book | None = None
+    job: Job | None = None
+    strategy: str | None = None
+    scope: str = "global"
+    allow_upgrade: bool = False
+    max_attempts: int = 3
+    assume_available: bool = False
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Step:
+    """One line of the decision trace."""
+
+    rule: str
+    applied: bool
+    note: str
+    llm: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "applied": self.applied,
+            "llm": self.llm,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Decision:
+    """The chosen LLM, the rule that chose it, the fallback chain and the trace."""
+
+    llm: LLM | None  # None only in the partial decision of a NoMatchError
+    rule: str | None
+    request: Request
+    strategy: str
+    chain: list[LLM]
+    trace: list[Step]
+    warnings: list[str]
+    candidates: list[tuple[LLM, Skip | None]] | None = None
+    # LLMs that would have come first but cannot be used now (id, reason): pinned ones that
+    # were skipped, and better-ranked candidates without a key or in cooldown.
+    passed_over: list[tuple[str, Skip]] = field(default_factory=list)
+    # The strategy's sort key (for ranking the candidates when explaining).
+    rank: Callable[[LLM], tuple] | None = field(default=None, repr=False)
+
+    @property
+    def group(self) -> str | None:
+        return self.request.group
+
+    @property
+    def tier(self) -> str | None:
+        return self.request.tier
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `pick --json` shape (`llm` and `rule` are null when nothing fits)."""
+        req = self.request
+        return {
+            "llm": self.llm.id if self.llm else None,
+            "rule": self.rule,
+            "group": req.group,
+            "tier": req.tier,
+            "strategy": self.strategy,
+            "book": req.book.name if req.book else None,
+            "job": req.job.name if req.job else None,
+            "scope": req.scope,
+            "allow_upgrade": req.allow_upgrade,
+            "max_attempts": req.max_attempts,
+            "chain": [e.id for e in self.chain],
+            "chain_detail": [chain_step(e, req.prompt_tokens) for e in self.chain],
+            "candidates": [
+                {"id": e.id, "skipped": None if why is None else why.message}
+                for e, why in self.candidates or ()
+            ],
+            "trace": [s.to_dict() for s in self.trace],
+            "warnings": list(self.warnings),
+            "sources": dict(req.sources),
+        }
+
+    def considered(self) -> tuple[list[tuple[LLM, Skip | None]], int]:
+        """The candidates in the group and tier asked for, usable ones first, each part in
+        the strategy's order; and how many others were outside the group or tier."""
+        candidates = self.candidates or []
+        shown = [(e, why) for e, why in candidates if why is None or not why.outside]
+        rank = self.rank or (lambda e: (e.id,))
+        shown.sort(key=lambda ew: (ew[1] is not None, rank(ew[0])))
+        return shown, len(candidates) - len(shown)
+
+
+def chain_step(entry: LLM, prompt_tokens: int | None) -> dict[str, Any]:
+    """One step of the chain with its prices and the worst-case cost of one request."""
+    return {
+        "id": entry.id,
+        "provider": entry.provider,
+        "tier": entry.tier,
+        "input_cost_per_mtok": entry.input_cost_per_mtok,
+        "output_cost_per_mtok": entry.output_cost_per_mtok,
+        "worst_case_cost": worst_case_cost(entry, prompt_tokens),
+    }

@@ -1,0 +1,367 @@
+"""The explainable picker: which LLM a job gets, and why.
+
+`decide(catalog, request)` is a pure function of the catalog, the book and job
+preferences and the environment (which key variables are set). The rules, in
+order (seed 000): the book's override, the LLM named by the job (`--llm` /
+props `llm_id`), the book's default for the job's group, then the best LLM valid
+for the group under the strategy. With only a tier (seed 001): the cheapest
+enabled LLM of the tier. With no book, job or tier (seed 002): the scope's
+default, then enabled LLMs by priority. The fallback chain follows the chosen
+LLM with the next candidates in strategy order, never climbing to a dearer tier
+unless allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+from llmctl.catalog.entry import LLM, blended_cost, or_inf, quality_key, tier_rank
+from llmctl.catalog.load import Catalog
+from llmctl.errors import NoMatchError
+from llmctl.prefs.books import OVERRIDE_GROUP
+from llmctl.providers import resolve
+from llmctl.selection.decision import (
+    CONTEXT,
+    DISABLED,
+    EMBEDDINGS_ONLY,
+    GONE,
+    NO_CAPABILITY,
+    NO_KEY,
+    NOT_IN_GROUP,
+    OTHER_TIER,
+    RETIRED,
+    Decision,
+    Request,
+    Skip,
+    Step,
+)
+
+RULES = ("book_override", "job_llm", "book_default", "best_in_group", "tier", "scope_default", "priority")
+
+# A hook that says why an LLM cannot be used right now (e.g. in cooldown), or None.
+Unavailable = Callable[[LLM], "Skip | None"]
+# Observed latency (seconds) of an LLM, when known; the `fastest` strategy prefers it.
+Latency = Callable[[str], "float | None"]
+
+
+def strategy_key(strategy: str, latency: Latency | None = None) -> Callable[[LLM], tuple]:
+    """Sort key for a strategy; every key ends with the id so ties are stable."""
+    if strategy == "quality":
+        return quality_key
+    if strategy == "cheapest":
+        return lambda e: (or_inf(e.input_cost_per_mtok), or_inf(e.output_cost_per_mtok), e.id)
+    if strategy == "fastest":
+
+        def speed(e: LLM) -> tuple:
+            observed = latency(e.id) if latency else None
+            return (
+                0 if observed is not None else 1,
+                observed if observed is not None else or_inf(e.seconds_per_output_mtok),
+                blended_cost(e),
+                e.id,
+            )
+
+        return speed
+    return lambda e: (e.priority, e.id)
+
+
+class Picker:
+    """Selection over one catalog. Keeps ranked candidate lists, so repeated picks are cheap."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        env: Mapping[str, str] | None = None,
+        unavailable: Unavailable | None = None,
+        latency: Latency | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.env = os.environ if env is None else env
+        self.unavailable = unavailable
+        self.latency = latency
+
+    # --- candidate pools ---------------------------------------------------------------
+
+    def pool(self, group: str | None, tier: str | None, strategy: str) -> tuple[LLM, ...]:
+        """Enabled, unretired entries of the group (or chat entries when no group) and tier, ranked."""
+        key = ("picker-pool", group, tier, strategy, self.catalog.today)
+        ranked = None if self.latency else self.catalog.memo.get(key)
+        if ranked is None:
+            today = self.catalog.today
+            members = [e for e in self.catalog if self._static_reason(e, group, tier, today) is None]
+            ranked = tuple(sorted(members, key=strategy_key(strategy, self.latency)))
+            if not self.latency:
+                self.catalog.memo[key] = ranked
+        return ranked
+
+    @staticmethod
+    def _static_reason(e: LLM, group: str | None, tier: str | None, today: str) -> Skip | None:
+        if group is not None and group not in e.valid_groups:
+            return Skip(NOT_IN_GROUP, f"not in group {group}")
+        if group is None and not e.valid_groups and "embeddings" in e.capabilities:
+            return Skip(EMBEDDINGS_ONLY, "embeddings model")
+        if tier is not None and e.tier != tier:
+            return Skip(OTHER_TIER, f"tier {e.tier}, not {tier}")
+        return _state_reason(e, today)
+
+    def reason(self, e: LLM, req: Request) -> Skip | None:
+        """Why `e` cannot serve `req` right now (None when it can). Group and tier are not checked."""
+        state = _state_reason(e, self.catalog.today)
+        if state:
+            return state
+        for cap in req.capabilities:
+            if cap not in e.capabilities:
+                return Skip(NO_CAPABILITY, f"missing capability {cap}")
+        context = e.context_length  # unknown: not held against the entry
+        if context is not None and req.min_context and context < req.min_context:
+            return Skip(CONTEXT, f"context {context} is below the {req.min_context} needed")
+        if context is not None and req.prompt_tokens and context < req.prompt_tokens:
+            return Skip(CONTEXT, f"context {context} is too small for a prompt of {req.prompt_tokens} tokens")
+        if self.unavailable is not None:
+            why = self.unavailable(e)
+            if why:
+                return why
+        if not req.assume_available:
+            env_name = resolve.missing_key(e, self.catalog.config.providers, self.env)
+            if env_name:
+                return Skip(NO_KEY, f"{env_name} is not set")
+        return None
+
+    # --- the decision -------------------------------------------------------------------------
+
+    def decide(self, req: Request, *, explain: bool = False) -> Decision:
+        """Apply the rules; return the Decision. Raises UnknownNameError (exit 2) for an unknown
+        LLM named on the command line and NoMatchError (exit 4) when nothing fits."""
+        trace: list[Step] = []
+        warnings: list[str] = []
+        passed: list[tuple[str, str]] = []
+        named = self.catalog.get(req.llm) if req.llm else None  # unknown: exit 2, before anything
+        strategy = req.strategy or self._default_strategy(req)
+        chosen = self._pinned(req, named, trace, warnings, passed)
+        rule = chosen[1] if chosen else None
+        pool = self.pool(req.group, req.tier, strategy)
+        rank = strategy_key(strategy, self.latency)
+        entry = chosen[0] if chosen else None
+        if entry is None:
+            found = self._from_pool(req, pool, strategy, trace, warnings, passed)
+            if found is None:
+                # Nothing fits: the partial decision still explains why (for --explain/--json).
+                candidates = self.candidates(req) if explain else None
+                partial = Decision(None, None, req, strategy, [], trace, warnings, candidates, passed, rank)
+                raise self._no_match(req, pool, partial)
+            entry, rule = found
+        else:
+            trace.append(Step(self._pool_rule(req), False, f"not needed: {rule} chose {entry.id}"))
+        if entry.deprecated:
+            warnings.append(
+                f"{entry.id} is deprecated"
+                + (f"; its replacement is {entry.replacement}" if entry.replacement else "")
+            )
+        chain = self._chain(entry, pool, req)
+        decision = Decision(entry, rule, req, strategy, chain, trace, warnings, passed_over=passed, rank=rank)
+        if explain:
+            decision.candidates = self.candidates(req)
+        return decision
+
+    def _default_strategy(self, req: Request) -> str:
+        if req.group is not None:
+            return self.catalog.config.strategy
+        if req.tier is not None:
+            return "cheapest"
+        return "priority"
+
+    @staticmethod
+    def _pool_rule(req: Request) -> str:
+        if req.group is not None:
+            return "best_in_group"
+        return "tier" if req.tier is not None else "priority"
+
+    def _pinned(
+        self,
+        req: Request,
+        named: LLM | None,
+        trace: list[Step],
+        warnings: list[str],
+        passed: list[tuple[str, str]],
+    ) -> tuple[LLM, str] | None:
+        book = req.book
+        book_src = f"book file {book.path}" if book and book.exists else None
+        steps: list[tuple[str, str | None, str | None, str | None]] = [
+            ("book_override", book.override if book else None, OVERRIDE_GROUP, book_src),
+            ("job_llm", named.id if named else None, req.group, req.sources.get("llm") if named else None),
+            (
+                "book_default",
+                book.defaults.get(req.group) if book and req.group else None,
+                req.group,
+                book_src,
+            ),
+        ]
+        for rule, llm_id, group, source in steps:
+            if llm_id is None:
+                trace.append(Step(rule, False, _why_not(rule, req), source=source))
+                continue
+            entry = self.catalog.entries.get(llm_id) or self.catalog.entries.get(
+                self.catalog.aliases.get(llm_id, "")
+            )
+            why = (
+                Skip(GONE, "named in the book file but no longer in the catalog")
+                if entry is None
+                else (
+                    Skip(NOT_IN_GROUP, f"not valid for group {group}")
+                    if group and group not in entry.valid_groups
+                    else self.reason(entry, req)
+                )
+            )
+            if why:
+                trace.append(Step(rule, False, f"{llm_id} skipped: {why}", llm_id, source))
+                warnings.append(f"{rule.replace('_', ' ')} {llm_id} skipped: {why}")
+                passed.append((llm_id, why))
+                continue
+            trace.append(Step(rule, True, f"{entry.id} ({_origin(entry)})", entry.id, source))
+            for later in RULES[RULES.index(rule) + 1 : 3]:
+                trace.append(Step(later, False, f"not needed: {rule} chose {entry.id}"))
+            return entry, rule
+        return None
+
+    def _from_pool(
+        self,
+        req: Request,
+        pool: tuple[LLM, ...],
+        strategy: str,
+        trace: list[Step],
+        warnings: list[str],
+        passed: list[tuple[str, str]],
+    ) -> tuple[LLM, str] | None:
+        """The best usable LLM of the pool and the rule that chose it; None when none fits."""
+        if req.group is None and req.tier is None:
+            default = self._scope_default(req, trace, warnings, passed)
+            if default is not None:
+                return default, "scope_default"
+        rule = self._pool_rule(req)
+        for entry in pool:
+            why = self.reason(entry, req)
+            if why is None:
+                note = f"{entry.id}: best available of {len(pool)} by {strategy}"
+                trace.append(Step(rule, True, note, entry.id, _origin(entry)))
+                return entry, rule
+            if len(passed) < req.max_attempts and (why.kind == NO_KEY or why.runtime):
+                passed.append((entry.id, why))
+        return None
+
+    def _no_match(self, req: Request, pool: tuple[LLM, ...], partial: Decision) -> NoMatchError:
+        reasons = [self.reason(e, req) for e in pool]
+        return NoMatchError(
+            self._nothing_fits(req, pool, reasons),
+            hint=self._no_match_hint(pool, reasons),
+            decision=partial,
+            # They exist and fit, but are failing right now: a run-time failure.
+            runtime=bool(reasons) and all(why is not None and why.runtime for why in reasons),
+        )
+
+    def _scope_default(
+        self, req: Request, trace: list[Step], warnings: list[str], passed: list[tuple[str, str]]
+    ) -> LLM | None:
+        """Seed 002: the scope's default LLM, when it is set and usable."""
+        default_id = self.catalog.config.defaults.get(req.scope)
+        if not default_id:
+            trace.append(Step("scope_default", False, f"scope {req.scope!r} has no default"))
+            return None
+        source = f"config.toml [defaults] {req.scope}"
+        default = self.catalog.entries.get(default_id) or self.catalog.entries.get(
+            self.catalog.aliases.get(default_id, "")
+        )
+        why = Skip(GONE, "no longer in the catalog") if default is None else self.reason(default, req)
+        if default is not None and why is None:
+            trace.append(
+                Step("scope_default", True, f"{default.id} ({_origin(default)})", default.id, source)
+            )
+            return default
+        warnings.append(f"scope default {default_id} skipped: {why}")
+        passed.append((default_id, why))
+        trace.append(Step("scope_default", False, f"{default_id} skipped: {why}", default_id, source))
+        return None
+
+    def _chain(self, chosen: LLM, pool: tuple[LLM, ...], req: Request) -> list[LLM]:
+        chain = [chosen]
+        ceiling = tier_rank(chosen.tier)
+        for entry in pool:
+            if len(chain) >= req.max_attempts:
+                break
+            if entry is chosen or (not req.allow_upgrade and tier_rank(entry.tier) > ceiling):
+                continue
+            if self.reason(entry, req) is None:
+                chain.append(entry)
+        return chain
+
+    def candidates(self, req: Request) -> list[tuple[LLM, Skip | None]]:
+        """Every catalog entry with the reason it was skipped for `req` (None: eligible)."""
+        today = self.catalog.today
+        out = []
+        for e in self.catalog:
+            why = self._static_reason(e, req.group, req.tier, today) or self.reason(e, req)
+            out.append((e, why))
+        return out
+
+    @staticmethod
+    def _no_match_hint(pool: tuple[LLM, ...], reasons: list[Skip | None]) -> str:
+        if any(why is not None and why.kind == NO_KEY for why in reasons):
+            return "set the key env var of a provider, or plan with --assume-available"
+        if any(why is not None and why.runtime for why in reasons):
+            return "wait for the cooldown to end, or see `llmctl pick --explain`"
+        if not pool:
+            return "`llmctl list --all` shows every LLM; enable one, or add the group to one (`llmctl edit`)"
+        return "relax the job's tier, capabilities or context needs, or `llmctl pick --explain` for details"
+
+    @staticmethod
+    def _nothing_fits(req: Request, pool: tuple[LLM, ...], reasons: list[Skip | None]) -> str:
+        what = f"group {req.group}" if req.group else (f"tier {req.tier}" if req.tier else "any job")
+        if req.group and req.tier:
+            what += f" in tier {req.tier}"
+        if not pool:
+            return f"no enabled LLM is valid for {what}"
+        counts: dict[str, int] = {}
+        for why in reasons:
+            key = _category(why)
+            counts[key] = counts.get(key, 0) + 1
+        summary = ", ".join(f"{n} {why}" for why, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+        return f"no LLM fits {what}: {len(pool)} candidates, all skipped ({summary})"
+
+
+def _category(why: Skip | None) -> str:
+    """Group similar skip reasons for a summary line."""
+    if why is None:
+        return ""
+    if why.kind == CONTEXT:
+        return "context too small"
+    if why.kind == RETIRED:
+        return "retired"
+    return why.message
+
+
+def _state_reason(e: LLM, today: str) -> Skip | None:
+    if not e.enabled:
+        return Skip(DISABLED, "disabled")
+    if e.retired(today):
+        replacement = f" (use {e.replacement})" if e.replacement else ""
+        return Skip(RETIRED, f"deprecated since {e.deprecation_date}{replacement}")
+    return None
+
+
+def _origin(e: LLM) -> str:
+    if e.patched:
+        return f"{e.origin}, patched by user catalog: {', '.join(e.patched)}"
+    return e.origin
+
+
+def _why_not(rule: str, req: Request) -> str:
+    if rule == "job_llm":
+        return "no LLM named by the job (--llm or prop llm_id)"
+    if req.book is None:
+        return "no book given"
+    if rule == "book_override":
+        return f"book {req.book.name} sets no override"
+    if req.group is None:
+        return "no group: the job and --group name none"
+    return f"book {req.book.name} sets no default for {req.group}"

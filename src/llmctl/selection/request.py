@@ -1,0 +1,152 @@
+"""Turn what a caller gives (book, job, group, LLM, props, tier, strategy...) into a picker
+Request, checking every name and recording where each value came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmctl.catalog.entry import CAPABILITIES, STRATEGIES, TIERS
+from llmctl.catalog.load import Catalog
+from llmctl.errors import UnknownNameError, UsageError, did_you_mean
+from llmctl.paths import Home
+from llmctl.prefs.books import Book, list_books, load_book
+from llmctl.prefs.jobs import ORIGIN_JOBS_FILE, Job, get_job, load_jobs
+from llmctl.prefs.scopes import check_scope
+from llmctl.selection.decision import Request
+
+KNOWN_PROPS = ("llm_id", "min_context", "prompt_tokens", "capabilities")
+
+
+@dataclass
+class Selection:
+    """Everything `pick` needs besides the catalog: the options as given on the command line."""
+
+    book: str | None = None
+    job: Any = None  # a job name, a Job, or a class with `allowed_llm_group`
+    group: str | None = None
+    llm: str | None = None
+    props: Mapping[str, Any] = field(default_factory=dict)
+    tier: str | None = None
+    strategy: str | None = None
+    scope: str | None = None
+    allow_upgrade: bool | None = None
+    max_attempts: int | None = None
+    assume_available: bool = False
+    source: str = "command line"
+
+
+def build_request(catalog: Catalog, home: Home, sel: Selection) -> tuple[Request, list[str]]:
+    """Return the picker Request and warnings. Raises UsageError/UnknownNameError (exit 2)
+    for an unknown or invalid value and FileError (exit 3) for a broken book or jobs file."""
+    config = catalog.config
+    warnings: list[str] = []
+    req = Request(
+        scope=check_scope("global" if sel.scope is None else sel.scope), assume_available=sel.assume_available
+    )
+    src = sel.source
+    job = _resolve_job(home, catalog, sel.job)
+    if job is not None:
+        req.job = job
+        req.group, req.tier = job.group, job.tier
+        req.capabilities, req.min_context = tuple(job.capabilities), job.min_context
+        req.sources["job"] = f"job {job.name} ({job.origin})"
+        values = {
+            "group": job.group,
+            "tier": job.tier,
+            "capabilities": job.capabilities,
+            "min_context": job.min_context,
+        }
+        for name, value in values.items():
+            if value:
+                where = ORIGIN_JOBS_FILE if name in job.patched else job.origin
+                req.sources[name] = f"job {job.name} ({where})"
+    if sel.group is not None:
+        _check_name("group", sel.group, config.groups)
+        req.group, req.sources["group"] = sel.group, src
+    if sel.tier is not None:
+        _check_name("tier", sel.tier, TIERS)
+        req.tier, req.sources["tier"] = sel.tier, src
+    if sel.strategy is not None:
+        _check_name("strategy", sel.strategy, STRATEGIES)
+        req.strategy, req.sources["strategy"] = sel.strategy, src
+    elif config.path and config.strategy != "quality":
+        req.sources["strategy"] = f"config.toml ({config.path})"
+    _apply_props(req, sel.props, src, warnings)
+    if sel.llm is not None:
+        req.llm, req.sources["llm"] = sel.llm, src
+    req.allow_upgrade = config.allow_upgrade if sel.allow_upgrade is None else sel.allow_upgrade
+    req.max_attempts = config.max_attempts if sel.max_attempts is None else sel.max_attempts
+    if req.max_attempts < 1:
+        raise UsageError(f"--max-attempts must be at least 1 (got {req.max_attempts})")
+    if sel.book is not None:
+        req.book = _load_book(home, sel.book, config.extra_groups, warnings)
+    req.sources = {k: v for k, v in req.sources.items() if v}
+    return req, warnings
+
+
+def _resolve_job(home: Home, catalog: Catalog, job: Any) -> Job | None:
+    if job is None or isinstance(job, Job):
+        return job
+    if isinstance(job, str):
+        return get_job(load_jobs(home, catalog.config), job)
+    group = getattr(job, "allowed_llm_group", None)
+    if not isinstance(group, str):
+        raise UsageError(f"{job!r} is neither a job name nor a class with `allowed_llm_group`")
+    _check_name("group", group, catalog.config.groups)
+    name = getattr(job, "__name__", type(job).__name__)
+    return Job(name=name, group=group, origin=f"class {name}")
+
+
+def _apply_props(req: Request, props: Mapping[str, Any], src: str, warnings: list[str]) -> None:
+    for key, value in props.items():
+        where = f"prop {key} ({src})"
+        if key == "llm_id":
+            req.llm, req.sources["llm"] = str(value), where
+        elif key in ("min_context", "prompt_tokens"):
+            number = _positive_int(key, value)
+            setattr(req, key, number)
+            req.sources[key] = where
+        elif key == "capabilities":
+            caps = value if isinstance(value, list | tuple) else str(value).split(",")
+            for cap in caps:
+                _check_name("capability", cap, CAPABILITIES)
+            req.capabilities = tuple(dict.fromkeys([*req.capabilities, *caps]))
+            req.sources["capabilities"] = where
+        else:
+            hint = did_you_mean(key, KNOWN_PROPS, sep=" (")
+            warnings.append(f"prop {key!r} is not used by the picker" + (f"{hint})" if hint else ""))
+
+
+def _positive_int(key: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"prop {key} must be a whole number (got {value!r})") from None
+    if number <= 0:
+        raise UsageError(f"prop {key} must be positive (got {number})")
+    return number
+
+
+def _check_name(kind: str, value: str, known: tuple[str, ...] | list[str]) -> None:
+    if value not in known:
+        raise UnknownNameError(kind, value, known, hint=f"valid: {', '.join(known)}")
+
+
+def _load_book(home: Home, name: str, groups: tuple[str, ...], warnings: list[str]) -> Book:
+    book = load_book(home, name, groups)
+    if not book.exists:
+        warnings.append(f"book {name!r} has no preferences file{did_you_mean(name, list_books(home))}")
+    return book
+
+
+def parse_props(items: list[str]) -> dict[str, str]:
+    """Parse `--prop K=V` items. Raises UsageError for one without '='."""
+    props = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--prop needs KEY=VALUE, got {item!r}")
+        props[key.strip()] = value
+    return props
