@@ -12,10 +12,25 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fakeserver import refused_url
+from llmctl.catalog.load import load_catalog
+from llmctl.paths import Home
 from llmctl.providers.resolve import base_url_env
 from llmctl.providers.table import BUILTIN_PROVIDERS
 
 DATA = Path(__file__).parent / "data"
+# The real catalog files of the project's shared folder (beside the checkout), when present.
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+def sample(name: str) -> Path:
+    """A real third-party file from the shared samples; the test is skipped without it."""
+    path = SAMPLES / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (the shared samples sit beside the checkout)")
+    return path
+
+
 KEY_VARS = (
     {p.api_key_env for p in BUILTIN_PROVIDERS.values() if p.api_key_env}
     | {base_url_env(name) for name in BUILTIN_PROVIDERS}
@@ -103,3 +118,28 @@ def entry(llm_id: str, **fields):
     }
     base.update(fields)
     return base
+
+
+CLIENT_KEY = "sk-client-secret"
+
+
+@pytest.fixture
+def team(home, server, monkeypatch):
+    """A team catalog of OpenAI-compatible LLMs on the local server, one refused, one without a key."""
+    monkeypatch.setenv("OPENAI_API_KEY", CLIENT_KEY)
+    path = write_json(
+        home.parent / "team.json",
+        {
+            "llms": [
+                entry("openai/first", priority=1, api_base=f"{server.url}/a/v1"),
+                entry("openai/second", priority=2, api_base=f"{server.url}/b/v1"),
+                entry("openai/old-model", priority=3, api_base=refused_url() + "/v1"),
+                entry("anthropic/nokey", provider="anthropic", priority=4, api_base=refused_url()),
+                entry(
+                    "openai/emb", valid_groups=[], capabilities=["embeddings"], api_base=f"{server.url}/a/v1"
+                ),
+            ]
+        },
+    )
+    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
+    return load_catalog(Home.resolve(home))

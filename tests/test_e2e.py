@@ -47,7 +47,7 @@ def test_errors_are_one_line_with_exit_code(proc):
 
 
 def test_catalog_and_default_families_as_a_process(proc, home, tmp_path):
-    imported = proc("catalog", "import", str(DATA / "litellm_excerpt.json"), "--group", "editor", "--json")
+    imported = proc("catalog", "import", str(DATA / "litellm_prices.json"), "--group", "editor", "--json")
     assert imported.returncode == 0, imported.stderr
     assert proc("catalog", "validate").returncode == 0
     exported = proc("catalog", "export", "--format", "toml")

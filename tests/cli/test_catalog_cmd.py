@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 
-from conftest import DATA, entry, write_json
+from conftest import DATA, entry, sample, write_json
 
 
 def test_validate_default_sources_ok(cli):
@@ -54,7 +54,7 @@ def test_validate_missing_file(cli, tmp_path):
 
 
 def test_import_litellm_then_list(cli, home):
-    result = cli("catalog", "import", str(DATA / "litellm_excerpt.json"), "--group", "writer", "--json")
+    result = cli("catalog", "import", str(DATA / "litellm_prices.json"), "--group", "writer", "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["format"] == "litellm" and summary["skipped"]["sample_spec"] == 1
@@ -76,7 +76,7 @@ def test_import_openrouter_whole_file(cli, home):
     result = cli(
         "catalog",
         "import",
-        str(DATA / "openrouter_models.json"),
+        str(sample("openrouter_models.json")),
         "--format",
         "openrouter",
         "--group",
@@ -92,9 +92,9 @@ def test_import_openrouter_whole_file(cli, home):
 
 
 def test_import_wrong_format_and_unknown_group(cli, home):
-    result = cli("catalog", "import", str(DATA / "litellm_excerpt.json"), "--format", "openrouter")
+    result = cli("catalog", "import", str(DATA / "litellm_prices.json"), "--format", "openrouter")
     assert result.exit_code == 3 and "looks like a LiteLLM price file" in result.stderr
-    result = cli("catalog", "import", str(DATA / "litellm_excerpt.json"), "--group", "poet")
+    result = cli("catalog", "import", str(DATA / "litellm_prices.json"), "--group", "poet")
     assert result.exit_code == 2 and "unknown group 'poet'" in result.stderr
     assert not (home / "catalog.toml").exists()
 
@@ -211,8 +211,8 @@ def test_import_llmctl_format_keeps_groups_and_enabled(cli, tmp_path):
 
 
 def test_reimport_with_reordered_capabilities_changes_nothing(cli, tmp_path):
-    cli("catalog", "import", str(DATA / "litellm_excerpt.json"))
-    data = json.loads((DATA / "litellm_excerpt.json").read_text())
+    cli("catalog", "import", str(DATA / "litellm_prices.json"))
+    data = json.loads((DATA / "litellm_prices.json").read_text())
     again = tmp_path / "again.json"
     again.write_text(json.dumps(dict(reversed(list(data.items())))))
     summary = json.loads(cli("catalog", "import", str(again), "--json").stdout)

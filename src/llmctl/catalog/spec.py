@@ -22,7 +22,21 @@ def known_groups(info: ValidationInfo) -> tuple[str, ...]:
     return GROUPS + tuple(extra)
 
 
-class _EntryChecks(BaseModel):
+class VocabularyChecks(BaseModel):
+    """Tiers and capabilities must be known ones (entries and jobs)."""
+
+    @field_validator("capabilities", check_fields=False)
+    @classmethod
+    def _known_capabilities(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_names("capability", value, CAPABILITIES)
+
+    @field_validator("tier", check_fields=False)
+    @classmethod
+    def _known_tier(cls, value: str | None) -> str | None:
+        return None if value is None else check_names("tier", [value], TIERS)[0]
+
+
+class _EntryChecks(VocabularyChecks):
     """The checks of an entry that need code; the fields come from `LLM`."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
@@ -45,16 +59,6 @@ class _EntryChecks(BaseModel):
     @classmethod
     def _known_groups(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
         return None if value is None else check_names("group", value, known_groups(info))
-
-    @field_validator("capabilities", check_fields=False)
-    @classmethod
-    def _known_capabilities(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else check_names("capability", value, CAPABILITIES)
-
-    @field_validator("tier", check_fields=False)
-    @classmethod
-    def _known_tier(cls, value: str | None) -> str | None:
-        return None if value is None else check_names("tier", [value], TIERS)[0]
 
     @field_validator("auth", check_fields=False)
     @classmethod

@@ -24,14 +24,7 @@ def make_client() -> httpx.Client:
 def send_json(client: httpx.Client, call: HttpCall, endpoint: Endpoint, timeout: float | None) -> Any:
     """Send `call` and return the parsed JSON body. Raises ProviderError."""
     try:
-        response = client.request(
-            call.method,
-            call.url,
-            headers=call.headers,
-            json=call.json,
-            params=call.params or None,
-            timeout=_timeout(timeout),
-        )
+        response = client.request(call.method, call.url, **_options(call, timeout))
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
     if response.status_code >= 400:
@@ -43,17 +36,10 @@ def stream_lines(
     client: httpx.Client, call: HttpCall, endpoint: Endpoint, timeout: float | None
 ) -> Iterator[str]:
     """Send `call` and yield the response body line by line. Raises ProviderError; a
-    failure after the first line is `stream_broken` (or `timeout`)."""
+    failure after the first line is StreamBroken (or TimedOut)."""
     started = False
     try:
-        with client.stream(
-            call.method,
-            call.url,
-            headers=call.headers,
-            json=call.json,
-            params=call.params or None,
-            timeout=_timeout(timeout),
-        ) as response:
+        with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             if response.status_code >= 400:
                 body = response.read().decode("utf-8", "replace")
                 raise status_error(response.status_code, body, response.headers, endpoint)
@@ -65,6 +51,15 @@ def stream_lines(
         if started and not isinstance(error, TimedOut):
             raise StreamBroken(f"{endpoint.provider}: the stream broke off: {error.message}") from None
         raise error from None
+
+
+def _options(call: HttpCall, timeout: float | None) -> dict[str, Any]:
+    return {
+        "headers": call.headers,
+        "json": call.json,
+        "params": call.params or None,
+        "timeout": _timeout(timeout),
+    }
 
 
 def _timeout(seconds: float | None) -> httpx.Timeout:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from llmctl.catalog.entry import CAPABILITIES, GROUPS, STRATEGIES, TIERS
-from llmctl.catalog.spec import known_groups
+from llmctl.catalog.entry import GROUPS, STRATEGIES
+from llmctl.catalog.spec import VocabularyChecks, known_groups
 from llmctl.files.secrets import find_secret
 from llmctl.files.validation import check_names
 from llmctl.providers.table import KINDS
@@ -57,23 +57,13 @@ class BookChecks(Strict):
         return value
 
 
-class JobChecks(BaseModel):
+class JobChecks(VocabularyChecks):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @field_validator("group", check_fields=False)
     @classmethod
     def _known_group(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else check_names("group", [value], known_groups(info))[0]
-
-    @field_validator("tier", check_fields=False)
-    @classmethod
-    def _known_tier(cls, value: str | None) -> str | None:
-        return None if value is None else check_names("tier", [value], TIERS)[0]
-
-    @field_validator("capabilities", check_fields=False)
-    @classmethod
-    def _known_capabilities(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else check_names("capability", value, CAPABILITIES)
 
 
 JobName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]

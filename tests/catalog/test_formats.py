@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import DATA, entry, write_json
+from conftest import DATA, entry, sample, write_json
 from llmctl.catalog.edit import change_catalog
 from llmctl.catalog.formats import detect_format, per_million, read_import
 from llmctl.catalog.load import load_catalog
@@ -14,7 +14,7 @@ from llmctl.catalog.refresh import import_entries
 from llmctl.errors import FileError, UnknownNameError
 from llmctl.paths import Home
 
-LITELLM = DATA / "litellm_excerpt.json"
+LITELLM = DATA / "litellm_prices.json"
 OPENROUTER = DATA / "openrouter_models.json"
 
 
@@ -79,17 +79,35 @@ def test_litellm_skips_non_chat_modes_and_keeps_embeddings():
     assert imported.skipped == {"mode image_generation": 1}
 
 
-def test_openrouter_whole_file_is_converted():
+def test_openrouter_models_are_converted():
     data = json.loads(OPENROUTER.read_text())
     imported = read_import(OPENROUTER)
+    assert len(imported.entries) + sum(imported.skipped.values()) == len(data["data"])
+    # Two router pseudo-models (price -1) and one without a price; one model draws images.
+    assert imported.skipped == {"variable or missing price": 3, "no text output": 1}
+    got = by_id(imported)["acme/vision-pro"]
+    assert got["provider"] == "openrouter" and got["company"] == "Acme"
+    assert (got["input_cost_per_mtok"], got["output_cost_per_mtok"]) == (2.5, 10.0)
+    assert (got["context_length"], got["max_output_tokens"]) == (128000, 16384)
+    assert {"tools", "vision", "json"} <= set(got["capabilities"])
+    assert got["description"] == "Vision Pro, a model for tests."  # the first line only
+    assert by_id(imported)["acme/mini:free"]["input_cost_per_mtok"] == 0.0
+    old = by_id(imported)["acme/old-model"]
+    assert old["deprecated"] is True and old["deprecation_date"] == "2026-01-15"
+    assert "max_output_tokens" not in by_id(imported)["acme/no-limit"]
+    assert "reasoning" in by_id(imported)["acme/no-limit"]["capabilities"]
+
+
+def test_the_whole_real_openrouter_list_is_converted():
+    path = sample("openrouter_models.json")
+    data = json.loads(path.read_text())
+    imported = read_import(path)
     assert len(imported.entries) + sum(imported.skipped.values()) == len(data["data"])
     assert imported.skipped.get("variable or missing price") == 5  # the router pseudo-models
     first = data["data"][0]
     got = by_id(imported)[first["id"]]
-    assert got["provider"] == "openrouter"
     assert got["input_cost_per_mtok"] == round(float(first["pricing"]["prompt"]) * 1e6, 6)
     assert got["context_length"] == first["context_length"]
-    assert "tools" in got["capabilities"] and "vision" in got["capabilities"]
 
 
 def test_imported_entries_validate(home):
