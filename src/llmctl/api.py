@@ -12,10 +12,10 @@ from typing import Any
 
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
-from llmctl.client import SendableLLM
-from llmctl.engine.sender import Sender
+from llmctl.engine.hooks import picker_hooks
 from llmctl.errors import NoMatchError, UsageError
 from llmctl.paths import Home
+from llmctl.selection.decide import decide as _decide
 from llmctl.selection.decision import Decision
 from llmctl.selection.request import Selection
 
@@ -35,7 +35,9 @@ def decide(
     broken files, NoMatchError (exit 4) when no LLM fits.
     """
     home = home or Home.resolve()
-    return Sender.create(home, catalog, env).decide(selection, explain=explain)
+    catalog = catalog or load_catalog(home)
+    hooks = picker_hooks(home, catalog, selection)
+    return _decide(catalog, home, selection, explain=explain, env=env, **hooks)
 
 
 def effective_choices(
@@ -95,7 +97,7 @@ def select_llm_for_job(
         **options,
     )
     decision, _warnings = decide(selection, catalog=catalog, home=home)
-    return SendableLLM.of(decision.llm)
+    return _sendable(decision.llm)
 
 
 def get_llm(
@@ -122,7 +124,15 @@ def get_llm(
             raise UsageError(
                 f"{entry.id} is {state}", hint=f"use {entry.replacement}" if entry.replacement else None
             )
-        return SendableLLM.of(entry)
+        return _sendable(entry)
     selection = Selection(scope=scope, assume_available=assume_available, source="get_llm()")
     decision, _warnings = decide(selection, catalog=catalog, home=home)
-    return SendableLLM.of(decision.llm)
+    return _sendable(decision.llm)
+
+
+def _sendable(entry: LLM) -> LLM:
+    """The entry, able to send: `.invoke(text).content` (seed 002). The client is imported
+    only here, so that picking loads nothing of the sending side."""
+    from llmctl.client import SendableLLM
+
+    return SendableLLM.of(entry)

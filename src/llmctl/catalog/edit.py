@@ -135,6 +135,31 @@ def add_entries(entries: list[dict[str, Any]]) -> Mutation:
     return mutate
 
 
+def add_llms(
+    home: Home,
+    catalog_arg: str | os.PathLike[str] | None,
+    catalog: Catalog,
+    llm_id: str | None,
+    fields: dict[str, Any],
+    from_file: Path | None = None,
+) -> Result:
+    """Add one entry (its id and fields) or every entry of a catalog file to the user catalog.
+
+    Raises UsageError when both or neither are given, for an empty file or an id already
+    in the catalog; FileError for a file with problems."""
+    if from_file is not None:
+        if llm_id or fields:
+            raise UsageError("give either --from-file or an ID with flags, not both")
+        entries = read_catalog_file(from_file, extra_groups=catalog.config.extra_groups).entries
+        if not entries:
+            raise UsageError(f"{from_file} holds no entries")
+    elif llm_id:
+        entries = [{"id": llm_id, **fields}]
+    else:
+        raise UsageError("give the new LLM's ID (with --provider and other fields) or --from-file FILE")
+    return change_catalog(home, catalog_arg, "add", add_entries(entries))
+
+
 def edit_entry(name: str, changes: dict[str, Any], unset: list[str]) -> Mutation:
     def mutate(overlay: Overlay) -> list[str]:
         llm_id = overlay.catalog.resolve_id(name)

@@ -8,7 +8,6 @@ validated (and cached) data, so reading the catalog builds no pydantic model.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -23,10 +22,10 @@ STRATEGIES = ("quality", "cheapest", "fastest", "priority")
 
 DEFAULT_PRIORITY = 100
 _INF = float("inf")
-SAFE_ID = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
+SAFE_ID = r"^[^\s\x00-\x1f\x7f]+$"  # no white space or control characters
 URL = r"^https?://\S+$"
 
-Id = Annotated[str, Check(min_length=1, max_length=200, pattern=SAFE_ID.pattern)]
+Id = Annotated[str, Check(min_length=1, max_length=200, pattern=SAFE_ID)]
 Text = Annotated[str, Check(min_length=1)]
 Cost = Annotated[float, Check(ge=0, strict=True, allow_inf_nan=False)]
 PositiveInt = Annotated[int, Check(gt=0, strict=True)]

@@ -7,6 +7,7 @@ Imported only when something must be validated (a catalog file changed, a write,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
@@ -69,7 +70,7 @@ class _EntryChecks(VocabularyChecks):
                     f"auth.{key}: only env-var references are allowed (keys ending in '_env', "
                     "e.g. api_key_env); keys live in env vars, never in a catalog file"
                 )
-            if not ENV_NAME.match(ref):
+            if not re.match(ENV_NAME, ref):
                 raise ValueError(
                     f"auth.{key} must name an environment variable (like OPENAI_API_KEY), not hold a value"
                 )

@@ -176,24 +176,11 @@ def add(
     **options: Any,
 ) -> None:
     """Add an LLM to your catalog (from flags, or every entry of --from-file)."""
-    from llmctl.catalog.edit import add_entries, change_catalog
-    from llmctl.errors import UsageError
+    from llmctl.catalog.edit import add_llms
 
     st = state(ctx)
-    given = entry_fields(options)
-    if from_file is not None:
-        if llm_id or given:
-            raise UsageError("give either --from-file or an ID with flags, not both")
-        from llmctl.catalog.files import read_catalog_file
-
-        entries = read_catalog_file(from_file, extra_groups=st.catalog().config.extra_groups).entries
-        if not entries:
-            raise UsageError(f"{from_file} holds no entries")
-    elif llm_id:
-        entries = [{"id": llm_id, **given}]
-    else:
-        raise UsageError("give the new LLM's ID (with --provider and other fields) or --from-file FILE")
-    _report(change_catalog(st.home, st.catalog_arg, "add", add_entries(entries)), as_json, "added")
+    result = add_llms(st.home, st.catalog_arg, st.catalog(), llm_id, entry_fields(options), from_file)
+    _report(result, as_json, "added")
 
 
 @with_entry_options

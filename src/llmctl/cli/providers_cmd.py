@@ -85,5 +85,5 @@ def check(
             ],
             numeric=("LATENCY MS", "MODELS"),
         )
-    if not all(r["reachable"] and r["auth_ok"] is not False and not r["error"] for r in reports):
+    if not all(r["ok"] for r in reports):
         raise typer.Exit(1)

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from llmctl.errors import ConnectFailed, ProviderError, StreamBroken, TimedOut
-from llmctl.providers.wire import Endpoint, HttpCall, parse_json, status_error
+from llmctl.providers.resolve import Endpoint
+from llmctl.providers.wire import HttpCall, parse_json, status_error
 
 USER_AGENT = "llmctl"
 

@@ -54,7 +54,8 @@ def check(
     timeout: float = 5.0,
     env: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Call each provider's model-list endpoint; report reachable, auth ok, latency and model count."""
+    """Call each provider's model-list endpoint; report reachable, auth ok, latency, model
+    count, the error if any, and `ok` (reachable, the key accepted, no error)."""
     env = os.environ if env is None else env
     known = provider_names(dict(configured))
     reports = []
@@ -81,6 +82,7 @@ def check(
         report["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
         if key_env and not env.get(key_env):
             report["error"] = report["error"] or f"{key_env} is not set"
+        report["ok"] = report["reachable"] and report["auth_ok"] is not False and not report["error"]
         reports.append(report)
     return reports
 

@@ -27,9 +27,9 @@ from llmctl.errors import (
     StreamInterrupted,
 )
 from llmctl.providers import adapter_for
-from llmctl.providers.resolve import resolve_endpoint
+from llmctl.providers.resolve import Endpoint, resolve_endpoint
 from llmctl.providers.table import Provider
-from llmctl.providers.wire import ChatRequest, ChatResult, Endpoint, Usage
+from llmctl.providers.wire import ChatRequest, ChatResult, Usage
 from llmctl.selection.decision import Skip
 
 if TYPE_CHECKING:

@@ -18,12 +18,11 @@ from llmctl.catalog.costs import cost_of, estimate_tokens, worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.engine.cooldown import Cooldown
+from llmctl.engine.hooks import picker_hooks
 from llmctl.errors import NotConfigured, ProviderError, UsageError
 from llmctl.paths import Home
-from llmctl.providers import adapter_for
 from llmctl.providers.resolve import resolve_endpoint
-from llmctl.providers.wire import ChatRequest
-from llmctl.selection.decide import decide, wants_latency
+from llmctl.selection.decide import decide
 from llmctl.selection.decision import Decision
 from llmctl.selection.request import Selection
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
 
     from llmctl.engine.router import Attempt, Result, Router
     from llmctl.engine.usage import UsageStore
+    from llmctl.providers.wire import ChatRequest
 
 
 @dataclass
@@ -85,16 +85,8 @@ class Sender:
     def decide(self, selection: Selection, *, explain: bool = False) -> tuple[Decision, list[str]]:
         """The picker's decision, skipping LLMs in cooldown and ranking `fastest` by observed
         latency. Raises what `selection.decide.decide` raises."""
-        latency = self.store.latencies().get if wants_latency(selection, self.catalog) else None
-        return decide(
-            self.catalog,
-            self.home,
-            selection,
-            explain=explain,
-            env=self.env,
-            unavailable=self.cooldown.hook(),
-            latency=latency,
-        )
+        hooks = picker_hooks(self.home, self.catalog, selection, cooldown=self.cooldown, store=self._store)
+        return decide(self.catalog, self.home, selection, explain=explain, env=self.env, **hooks)
 
     def plan(self, selection: Selection, req: ChatRequest, *, no_fallback: bool = False) -> Plan:
         """Decide for a prompt: its estimated size counts against each LLM's context, and
@@ -202,6 +194,8 @@ class Sender:
         except NotConfigured as exc:
             step["skipped"] = exc.message
             return step
+        from llmctl.providers import adapter_for
+
         real_key = endpoint.api_key
         if endpoint.key_env and not real_key:
             step["skipped"] = f"{endpoint.key_env} is not set"
@@ -238,6 +232,7 @@ class Sender:
         """
         from llmctl.engine.http import make_client, send_json
         from llmctl.engine.usage import AttemptRecord
+        from llmctl.providers import adapter_for
 
         endpoint = resolve_endpoint(entry, self.catalog.config.providers, self.env)
         adapter = adapter_for(endpoint.kind)

@@ -5,10 +5,9 @@ Keys live in environment variables; files hold only the variables' names.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"  # an environment variable's name, capitalised
 # Header and parameter names that carry credentials: a file must never hold one.
 SECRET_NAMES = {
     "authorization",

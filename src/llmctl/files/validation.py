@@ -20,15 +20,17 @@ from typing import Any
 from llmctl.errors import did_you_mean
 
 
-@dataclasses.dataclass(frozen=True)
 class Check:
     """Constraints of a field, as keyword arguments of `pydantic.Field` (ge, pattern, strict,
     alias, ...). Put it in an annotation: `Annotated[int, Check(gt=0, strict=True)]`."""
 
-    rules: tuple[tuple[str, Any], ...]
+    __slots__ = ("rules",)
 
     def __init__(self, **rules: Any) -> None:
-        object.__setattr__(self, "rules", tuple(rules.items()))
+        self.rules = tuple(rules.items())
+
+    def __repr__(self) -> str:
+        return f"Check({', '.join(f'{k}={v!r}' for k, v in self.rules)})"
 
 
 def file_fields(record: type) -> list[dataclasses.Field]:

@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.entry import Text
 from llmctl.catalog.load import Catalog
@@ -16,7 +16,9 @@ from llmctl.files.io import atomic_write, line_in_table, load, locked
 from llmctl.files.toml_edit import dump_update
 from llmctl.files.validation import describe_error, spec_of
 from llmctl.paths import Home
-from llmctl.prefs import audit
+
+if TYPE_CHECKING:
+    from llmctl.prefs.audit import Change
 
 MAX_BOOK_NAME = 100
 _SAFE_BOOK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -135,12 +137,14 @@ def change_book(
     group: str | None = None,
     llm: str | None = None,
     clear: bool = False,
-) -> audit.Change:
+) -> Change:
     """Set or clear a book's override (group None) or a group default; write the file and the audit.
 
     Raises UsageError for an unsafe name, unknown group or unsuitable LLM; FileError
     when the book file has problems (it is then left as it was).
     """
+    from llmctl.prefs import audit
+
     check_book_name(name)
     groups = catalog.config.groups
     if group is not None and group not in groups:

@@ -24,7 +24,7 @@ DEFAULT_SCOPE = "global"
 GroupName = Annotated[str, Check(pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TierThresholds:
     """Output price per million tokens that separates the derived tiers."""
 

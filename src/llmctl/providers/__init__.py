@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from llmctl.providers.wire import ChatRequest, ChatResult, Chunk, Endpoint, HttpCall, Usage
+    from llmctl.providers.resolve import Endpoint
+    from llmctl.providers.wire import ChatRequest, ChatResult, Chunk, HttpCall, Usage
 
 _MODULES = {
     "openai_compat": "llmctl.providers.openai_compat",

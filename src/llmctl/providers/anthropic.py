@@ -8,11 +8,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from llmctl.errors import BadRequest, StreamBroken
+from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import (
     ChatRequest,
     ChatResult,
     Chunk,
-    Endpoint,
     HttpCall,
     Usage,
     malformed,

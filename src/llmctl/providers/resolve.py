@@ -12,31 +12,53 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from llmctl.errors import KeyMissing, NotConfigured
 from llmctl.providers.table import BUILTIN_PROVIDERS, OPENAI_COMPAT, Provider
-from llmctl.providers.wire import Endpoint
 
 AZURE_API_VERSION = "2024-10-21"
 Configured = Mapping[str, Provider]
 
 
-class Target(Protocol):
-    """What the resolver reads of a catalog entry."""
+@dataclass
+class Endpoint:
+    """Where and how to reach one provider for one entry. The key is read from the
+    environment when the endpoint is resolved, right before the request, and never stored."""
 
     provider: str
-    api_base: str | None
-    auth: dict[str, str]
+    kind: str
+    base_url: str
+    key_env: str | None
+    api_key: str | None = field(default=None, repr=False)
+    headers: dict[str, str] = field(default_factory=dict)
+    api_version: str | None = None
+
+    def redact(self, text: str) -> str:
+        """Remove this endpoint's key from `text` (for errors and logs)."""
+        return text.replace(self.api_key, "***") if self.api_key else text
 
 
-@dataclass(slots=True)
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Target(Protocol):
+        """What the resolver reads of a catalog entry."""
+
+        provider: str
+        api_base: str | None
+        auth: dict[str, str]
+
+
 class Bare:
     """A provider with no particular model (`providers list`, model lists)."""
 
-    provider: str
-    api_base: str | None = None
-    auth: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("provider", "api_base", "auth")
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.api_base: str | None = None
+        self.auth: dict[str, str] = {}
 
 
 def provider_settings(name: str, configured: Configured | None = None) -> Provider:

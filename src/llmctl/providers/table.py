@@ -21,14 +21,15 @@ KINDS = (OPENAI_COMPAT, ANTHROPIC, OLLAMA)
 PositiveInt = Annotated[int, Check(gt=0, strict=True)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Provider:
     """How to reach one provider. In config.toml every field is optional; a field left
-    unset (None) keeps the built-in value."""
+    unset (None) keeps the built-in value. Never changed in place: the resolver lays
+    config.toml's fields over a built-in one with `dataclasses.replace`."""
 
     kind: str | None = None  # the wire protocol: openai_compat (the default), anthropic, ollama
     base_url: Annotated[str, Check(pattern=r"^https?://\S+$")] | None = None
-    api_key_env: Annotated[str, Check(pattern=ENV_NAME.pattern)] | None = None
+    api_key_env: Annotated[str, Check(pattern=ENV_NAME)] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     api_version: str | None = None
     requests_per_minute: PositiveInt | None = None

@@ -4,12 +4,11 @@ answered into results or into the project's error classes."""
 
 from __future__ import annotations
 
-import email.utils
 import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmctl.errors import (
     AuthFailed,
@@ -34,6 +33,9 @@ CONTEXT_MARKERS = (
     "input is too long",
     "reduce the length",
 )
+
+if TYPE_CHECKING:
+    from llmctl.providers.resolve import Endpoint
 
 
 @dataclass(slots=True)
@@ -97,24 +99,6 @@ class HttpCall:
     params: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Endpoint:
-    """Where and how to reach one provider for one entry. The key is read from the
-    environment when the endpoint is resolved, right before the request, and never stored."""
-
-    provider: str
-    kind: str
-    base_url: str
-    key_env: str | None
-    api_key: str | None = field(default=None, repr=False)
-    headers: dict[str, str] = field(default_factory=dict)
-    api_version: str | None = None
-
-    def redact(self, text: str) -> str:
-        """Remove this endpoint's key from `text` (for errors and logs)."""
-        return text.replace(self.api_key, "***") if self.api_key else text
-
-
 def parse_json(text: str, endpoint: Endpoint) -> Any:
     try:
         return json.loads(text)
@@ -171,6 +155,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return max(float(value), 0.0)
     except ValueError:
         pass
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

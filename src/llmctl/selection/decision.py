@@ -27,15 +27,28 @@ COOLDOWN = "cooldown"
 RUNTIME_SKIPS = frozenset({COOLDOWN})
 
 
-@dataclass(frozen=True, slots=True)
 class Skip:
-    """Why an LLM cannot serve a request: a `kind` to act on and a `message` to show."""
+    """Why an LLM cannot serve a request: a `kind` to act on and a `message` to show.
 
-    kind: str
-    message: str
+    (A plain class rather than a dataclass: it is built on every `pick`, where start-up counts.)"""
+
+    __slots__ = ("kind", "message")
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
 
     def __str__(self) -> str:
         return self.message
+
+    def __repr__(self) -> str:
+        return f"Skip({self.kind!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Skip) and (self.kind, self.message) == (other.kind, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.message))
 
     @property
     def runtime(self) -> bool:
