@@ -14,10 +14,12 @@ from llmctl.providers.wire import (
     ChatResult,
     Chunk,
     HttpCall,
+    SSEDecoder,
+    StreamParser,
     Usage,
     malformed,
     merged_params,
-    sse_data,
+    parse_lines,
     stream_object,
 )
 
@@ -72,26 +74,57 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     )
 
 
-def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+class AnthropicStream(StreamParser):
     """message_start (input tokens), content_block_delta (text), message_delta (output
     tokens, stop reason), message_stop; `error` events become ProviderError; pings are skipped."""
-    usage = Usage()
-    for event, data in sse_data(lines):
-        obj = stream_object(data, endpoint)
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self.sse = SSEDecoder()
+        self.usage = Usage()
+
+    def feed(self, line: str) -> list[Chunk]:
+        return [c for event, data in self.sse.feed(line) for c in self._event(event, data)]
+
+    def close(self) -> list[Chunk]:
+        chunks = [c for event, data in self.sse.close() for c in self._event(event, data)]
+        if not self.done:
+            raise StreamBroken(f"{self.endpoint.provider}: the stream ended without message_stop")
+        return chunks
+
+    def _event(self, event: str | None, data: str) -> list[Chunk]:
+        if self.done:
+            return []
+        obj = stream_object(data, self.endpoint)
         kind = event or obj.get("type")
         if kind == "message_start":
-            usage = _usage((obj.get("message") or {}).get("usage"))
+            self.usage = _usage((obj.get("message") or {}).get("usage"))
         elif kind == "content_block_delta":
             delta = obj.get("delta") or {}
             if delta.get("type") == "text_delta":
-                yield Chunk(text=delta.get("text", ""))
+                return [Chunk(text=delta.get("text", ""))]
         elif kind == "message_delta":
-            out = (obj.get("usage") or {}).get("output_tokens")
-            usage = Usage(usage.input_tokens, out if out is not None else usage.output_tokens)
-            yield Chunk(usage=usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))
+            # Output tokens come here; input tokens came with message_start (a later API
+            # repeats them here, possibly as 0: the first count stands unless this one is larger).
+            counts = obj.get("usage") or {}
+            out = counts.get("output_tokens")
+            later_in = counts.get("input_tokens")
+            first_in = self.usage.input_tokens
+            input_tokens = later_in if later_in and (first_in is None or later_in > first_in) else first_in
+            self.usage = Usage(input_tokens, out if out is not None else self.usage.output_tokens)
+            return [Chunk(usage=self.usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))]
         elif kind == "message_stop":
-            return
-    raise StreamBroken(f"{endpoint.provider}: the stream ended without message_stop")
+            self.done = True
+        return []
+
+
+def stream_parser(endpoint: Endpoint) -> StreamParser:
+    return AnthropicStream(endpoint)
+
+
+def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+    """Chunks of a streamed answer from its lines."""
+    return parse_lines(AnthropicStream(endpoint), lines)
 
 
 def build_models(endpoint: Endpoint) -> HttpCall:

@@ -13,9 +13,11 @@ from llmctl.providers.wire import (
     ChatResult,
     Chunk,
     HttpCall,
+    StreamParser,
     Usage,
     malformed,
     merged_params,
+    parse_lines,
     stream_object,
     text_messages,
 )
@@ -65,18 +67,32 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     )
 
 
-def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+class OllamaStream(StreamParser):
     """One JSON object per line; the last has `done: true` and the token counts."""
-    for line in lines:
-        if not line.strip():
-            continue
-        obj = stream_object(line, endpoint)
+
+    def feed(self, line: str) -> list[Chunk]:
+        if self.done or not line.strip():
+            return []
+        obj = stream_object(line, self.endpoint)
         text = (obj.get("message") or {}).get("content") or ""
         if obj.get("done"):
-            yield Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))
-            return
-        yield Chunk(text=text)
-    raise StreamBroken(f"{endpoint.provider}: the stream ended before `done`")
+            self.done = True
+            return [Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))]
+        return [Chunk(text=text)]
+
+    def close(self) -> list[Chunk]:
+        if not self.done:
+            raise StreamBroken(f"{self.endpoint.provider}: the stream ended before `done`")
+        return []
+
+
+def stream_parser(endpoint: Endpoint) -> StreamParser:
+    return OllamaStream(endpoint)
+
+
+def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+    """Chunks of a streamed answer from its lines."""
+    return parse_lines(OllamaStream(endpoint), lines)
 
 
 def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:

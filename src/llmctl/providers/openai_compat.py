@@ -4,7 +4,6 @@ llama.cpp and Ollama's /v1. Base URLs include the version path (`.../v1`)."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,11 +14,13 @@ from llmctl.providers.wire import (
     ChatResult,
     Chunk,
     HttpCall,
+    SSEDecoder,
+    StreamParser,
     Usage,
     malformed,
     merged_params,
     parse_json,
-    sse_data,
+    parse_lines,
     stream_object,
     text_messages,
 )
@@ -94,30 +95,64 @@ def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     )
 
 
-def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
-    """Chunks of an SSE stream of `chat.completion.chunk` objects, ending at `[DONE]`.
+class OpenAIStream(StreamParser):
+    """An SSE stream of `chat.completion.chunk` objects, ending at `[DONE]`. A server that
+    ignores `stream` and answers with one JSON body gives one chunk."""
 
-    A server that ignores `stream` and answers with one JSON body gives one chunk."""
-    lines = iter(lines)
-    first = next((line for line in lines if line.strip()), "")
-    if first.lstrip().startswith("{"):
-        body = "\n".join([first, *lines])
-        result = parse_chat(parse_json(body, endpoint), endpoint)
-        yield Chunk(text=result.text, usage=result.usage, finish_reason=result.finish_reason)
-        return
-    for _event, data in sse_data(itertools.chain([first], lines)):
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self.sse = SSEDecoder()
+        self.body: list[str] | None = None  # a plain JSON answer, gathered whole
+        self.started = False
+
+    def feed(self, line: str) -> list[Chunk]:
+        if self.body is not None:
+            self.body.append(line)
+            return []
+        if not self.started:
+            if not line.strip():
+                return []
+            self.started = True
+            if line.lstrip().startswith("{"):
+                self.body = [line]
+                return []
+        return [c for _event, data in self.sse.feed(line) for c in self._event(data)]
+
+    def close(self) -> list[Chunk]:
+        if self.body is not None:
+            result = parse_chat(parse_json("\n".join(self.body), self.endpoint), self.endpoint)
+            self.done = True
+            return [Chunk(text=result.text, usage=result.usage, finish_reason=result.finish_reason)]
+        chunks = [c for _event, data in self.sse.close() for c in self._event(data)]
+        if not self.done:
+            raise StreamBroken(f"{self.endpoint.provider}: the stream ended without [DONE]")
+        return chunks
+
+    def _event(self, data: str) -> list[Chunk]:
+        if self.done:
+            return []
         if data.strip() == "[DONE]":
-            return
-        obj = stream_object(data, endpoint)
+            self.done = True
+            return []
+        obj = stream_object(data, self.endpoint)
         choices = obj.get("choices") or []
         first = choices[0] if choices and isinstance(choices[0], dict) else {}
         delta = first.get("delta") if isinstance(first.get("delta"), dict) else {}
-        yield Chunk(
+        chunk = Chunk(
             text=delta.get("content") or "",
             usage=_usage(obj["usage"]) if obj.get("usage") else None,
             finish_reason=first.get("finish_reason"),
         )
-    raise StreamBroken(f"{endpoint.provider}: the stream ended without [DONE]")
+        return [chunk]
+
+
+def stream_parser(endpoint: Endpoint) -> StreamParser:
+    return OpenAIStream(endpoint)
+
+
+def parse_stream(lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
+    """Chunks of a streamed answer from its lines."""
+    return parse_lines(OpenAIStream(endpoint), lines)
 
 
 def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:

@@ -187,23 +187,56 @@ def stream_object(text: str, endpoint: Endpoint) -> dict[str, Any]:
     return obj
 
 
-def sse_data(lines: Iterator[str]) -> Iterator[tuple[str | None, str]]:
-    """Yield (event, data) pairs of a server-sent event stream."""
-    event: str | None = None
-    data: list[str] = []
-    for line in lines:
+class SSEDecoder:
+    """Server-sent events, decoded line by line: `feed` returns the (event, data) pairs a
+    line completes, `close` the last one of a stream that ends without a blank line."""
+
+    __slots__ = ("event", "data")
+
+    def __init__(self) -> None:
+        self.event: str | None = None
+        self.data: list[str] = []
+
+    def feed(self, line: str) -> list[tuple[str | None, str]]:
         if not line:
-            if data:
-                yield event, "\n".join(data)
-            event, data = None, []
-        elif line.startswith(":"):
-            continue
-        elif line.startswith("event:"):
-            event = line[6:].strip()
+            return self.close()
+        if line.startswith("event:"):
+            self.event = line[6:].strip()
         elif line.startswith("data:"):
-            data.append(line[5:].lstrip(" "))
-    if data:
-        yield event, "\n".join(data)
+            self.data.append(line[5:].lstrip(" "))
+        return []  # comments (`:`) and other fields carry nothing for us
+
+    def close(self) -> list[tuple[str | None, str]]:
+        out = [(self.event, "\n".join(self.data))] if self.data else []
+        self.event, self.data = None, []
+        return out
+
+
+class StreamParser:
+    """Reads a streamed answer line by line (the sync and async engines feed it alike).
+
+    `feed(line)` returns the chunks the line completes; `close()` the last ones, and raises
+    StreamBroken when the stream ended before its protocol's terminator. Each protocol
+    subclasses it."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.done = False
+
+    def feed(self, line: str) -> list[Chunk]:
+        raise NotImplementedError
+
+    def close(self) -> list[Chunk]:
+        raise NotImplementedError
+
+
+def parse_lines(parser: StreamParser, lines: Iterator[str]) -> Iterator[Chunk]:
+    """Every chunk of a stream whose lines are all at hand (or arrive from a sync iterator)."""
+    for line in lines:
+        yield from parser.feed(line)
+        if parser.done:
+            return
+    yield from parser.close()
 
 
 def text_messages(req: ChatRequest) -> list[dict[str, str]]:
