@@ -1,23 +1,36 @@
-"""The Python client: sync and async `complete`, `chat`, `stream`, `embed`, and seed 002's
-`get_llm().invoke(text).content` and `get_llm_with_fallback().invoke(text).content`."""
+"""The Python client: sync and native async `complete`, `chat`, `stream`, `embed`, many
+prompts at once with `batch` / `abatch`, and seed 002's `get_llm().invoke(text).content`
+and `get_llm_with_fallback().invoke(text).content`.
+
+An `LLMClient` owns one connection pool (sync) and one async pool per event loop, reused
+by all its calls; `with LLMClient(...) as c:` / `async with` closes them. An
+`httpx.Client` / `httpx.AsyncClient` passed in is used as is and left open. The seed's
+functions share the process's pool.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import queue
 import threading
+import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog
 from llmctl.engine.sender import Sender
-from llmctl.errors import NoMatchError
+from llmctl.errors import LlmctlWarning, NoMatchError
 from llmctl.paths import Home
 from llmctl.providers.wire import ChatRequest, Message, Usage, messages_for
 from llmctl.selection.decision import Request
 from llmctl.selection.picker import Picker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from llmctl.engine.policy import Result
 
 
 @dataclass
@@ -35,17 +48,24 @@ class Response:
     def text(self) -> str:
         return self.content
 
+    @classmethod
+    def of(cls, result: Result) -> Response:
+        return cls(
+            result.text, result.llm.id, result.llm.provider, result.usage, result.cost, result.attempts
+        )
+
 
 MessageLike = Message | dict[str, str]
 
 
 class LLMClient:
-    """Sends to a chain of LLMs with the router's retries, fallback and cooldown."""
+    """Sends to an LLM or a chain of LLMs with the engine's retries, fallback and cooldown."""
 
     def __init__(
         self,
-        chain: LLM | Sequence[LLM],
+        llm_or_chain: LLM | Sequence[LLM],
         *,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
         sender: Sender | None = None,
         home: Home | None = None,
         catalog: Catalog | None = None,
@@ -53,24 +73,60 @@ class LLMClient:
         timeout: float | None = None,
         **defaults: Any,
     ) -> None:
-        self.chain = [chain] if isinstance(chain, LLM) else list(chain)
+        self.chain = [llm_or_chain] if isinstance(llm_or_chain, LLM) else list(llm_or_chain)
         if not self.chain:
             raise NoMatchError("no LLM to send to")
-        self.sender = sender or Sender.create(home, catalog)
+        from llmctl.engine.http import AsyncPool, make_client, split_clients
+
+        given_sync, given_async = split_clients(http_client)
+        base = sender or Sender.create(home, catalog)
+        sync_client = given_sync or base.client
+        self._own_client = sync_client is None
+        # This client's own pools (a sender or clients passed in lend theirs).
+        self.sender = Sender(
+            base.home,
+            base.catalog,
+            base.env,
+            base.cooldown,
+            sync_client or make_client(),
+            AsyncPool(given_async) if given_async is not None else (base.apool or AsyncPool()),
+            base.simulation,
+            base._store,
+        )
         self.retries = retries
         self.timeout = timeout
         self.defaults = defaults
 
-    # --- sync ---------------------------------------------------------------------------------
+    # --- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the sync pool this client made (not one passed in)."""
+        if self._own_client and self.sender.client is not None:
+            self.sender.client.close()
+
+    async def aclose(self) -> None:
+        """Close both pools this client made."""
+        self.close()
+        if self.sender.apool is not None and self.sender.apool.given is None:
+            await self.sender.apool.aclose()
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LLMClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    # --- sync -----------------------------------------------------------------------------------
 
     def chat(self, messages: Sequence[MessageLike], **params: Any) -> Response:
         """Send messages; return the first answer of the chain. Raises AllFailedError."""
-        result = self.sender.send(
-            self.chain, self._request(messages, params), retries=self.retries, timeout=self.timeout
-        )
-        return Response(
-            result.text, result.llm.id, result.llm.provider, result.usage, result.cost, result.attempts
-        )
+        return Response.of(self._router().chat(self.chain, self._request(messages, params)))
 
     def complete(self, prompt: str, *, system: str | None = None, **params: Any) -> Response:
         return self.chat(messages_for(prompt, system), **params)
@@ -87,13 +143,7 @@ class LLMClient:
 
         def run() -> None:
             try:
-                self.sender.send(
-                    self.chain,
-                    req,
-                    on_text=lambda t: pieces.put(("text", t)),
-                    retries=self.retries,
-                    timeout=self.timeout,
-                )
+                self._router().chat(self.chain, req, on_text=lambda t: pieces.put(("text", t)))
                 pieces.put(("done", None))
             except BaseException as exc:  # handed to the consumer's thread
                 pieces.put(("error", exc))
@@ -109,33 +159,90 @@ class LLMClient:
                 return
 
     def embed(self, texts: str | Sequence[str]) -> list[list[float]]:
-        """Embedding vectors from the first LLM of the chain."""
+        """Embedding vectors from the first LLM of the chain. Raises AllFailedError."""
         items = [texts] if isinstance(texts, str) else list(texts)
-        vectors, _usage = self.sender.embed(self.chain[0], items, timeout=self.timeout)
-        return vectors
+        return self.sender.embed(self.chain[0], items, timeout=self.timeout).vectors or []
 
-    # --- async --------------------------------------------------------------------------------
+    def batch(self, items: Sequence[dict[str, Any]], *, concurrency: int = 8) -> list[dict[str, Any]]:
+        """Send many prompts at once; items are dicts with the fields of a `batch` input line
+        (`id` may be left out). Returns one `batch` output dict per item, in the items' order.
+        Raises UsageError for a bad item before anything is sent."""
+        return self.sender.run(lambda: self.abatch(items, concurrency=concurrency))
+
+    # --- async ----------------------------------------------------------------------------------
 
     async def achat(self, messages: Sequence[MessageLike], **params: Any) -> Response:
-        return await asyncio.to_thread(self.chat, messages, **params)
+        result = await self._router().achat(self.chain, self._request(messages, params))
+        return Response.of(result)
 
     async def acomplete(self, prompt: str, *, system: str | None = None, **params: Any) -> Response:
-        return await asyncio.to_thread(self.complete, prompt, system=system, **params)
+        return await self.achat(messages_for(prompt, system), **params)
 
     async def ainvoke(self, prompt: str, **params: Any) -> Response:
         return await self.acomplete(prompt, **params)
 
     async def aembed(self, texts: str | Sequence[str]) -> list[list[float]]:
-        return await asyncio.to_thread(self.embed, texts)
+        items = [texts] if isinstance(texts, str) else list(texts)
+        result = await self.sender.aembed(self.chain[0], items, timeout=self.timeout)
+        return result.vectors or []
 
     async def astream(self, prompt: str | Sequence[MessageLike], **params: Any) -> AsyncIterator[str]:
-        iterator = self.stream(prompt, **params)
-        done = object()
-        while True:
-            piece = await asyncio.to_thread(next, iterator, done)
-            if piece is done:
-                return
-            yield piece
+        """Yield the answer's text as it arrives, natively async."""
+        messages = messages_for(prompt) if isinstance(prompt, str) else prompt
+        req = self._request(messages, params)
+        pieces: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        async def run() -> None:
+            try:
+                await self._router().achat(self.chain, req, on_text=lambda t: pieces.put_nowait(("text", t)))
+                pieces.put_nowait(("done", None))
+            except BaseException as exc:  # handed to the consumer
+                pieces.put_nowait(("error", exc))
+
+        task = asyncio.ensure_future(run())
+        try:
+            while True:
+                kind, value = await pieces.get()
+                if kind == "text":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+
+    async def abatch(self, items: Sequence[dict[str, Any]], *, concurrency: int = 8) -> list[dict[str, Any]]:
+        """`batch` as a native coroutine."""
+        from llmctl.engine.batch import BatchOptions, item_of, run_batch
+
+        checked = []
+        for n, raw in enumerate(items):
+            raw = {"id": str(n), **raw} if isinstance(raw, dict) and "id" not in raw else raw
+            checked.append(item_of(raw, f"item {n}"))
+        defaults = dict(self.defaults)
+        options = BatchOptions(
+            max_tokens=defaults.get("max_tokens"),
+            temperature=defaults.get("temperature"),
+            retries=self.retries,
+            timeout=self.timeout,
+        )
+        lines: dict[str, dict[str, Any]] = {}
+        sender = _ChainSender(self.sender, self.chain)
+        await run_batch(
+            sender,
+            checked,
+            options,
+            concurrency=concurrency,
+            emit=lambda line: lines.__setitem__(line["id"], line),
+        )
+        return [lines[item.id] for item in checked]
+
+    # --- shared ---------------------------------------------------------------------------------
+
+    def _router(self) -> Any:
+        return self.sender.router(retries=self.retries, timeout=self.timeout)
 
     def _request(self, messages: Sequence[MessageLike], params: dict[str, Any]) -> ChatRequest:
         msgs = [m if isinstance(m, Message) else Message(m["role"], m["content"]) for m in messages]
@@ -143,22 +250,44 @@ class LLMClient:
         return ChatRequest(msgs, merged.pop("temperature", None), merged.pop("max_tokens", None), merged)
 
 
+class _ChainSender:
+    """A sender whose plan is always the client's own chain (items may still name an LLM)."""
+
+    def __init__(self, sender: Sender, chain: list[LLM]) -> None:
+        self.sender = sender
+        self.chain = chain
+
+    def plan(self, selection: Any, req: ChatRequest) -> Any:
+        from llmctl.engine.sender import Plan
+
+        chain = [self.sender.catalog.get(selection.llm)] if selection.llm else self.chain
+        return Plan(decision=None, warnings=[], chain=chain)  # type: ignore[arg-type]
+
+    async def aexecute(self, plan: Any, req: ChatRequest, **kw: Any) -> Any:
+        return await self.sender.aexecute(plan, req, **kw)
+
+
 def get_llm_with_fallback(
     *, scope: str = "global", home: Home | None = None, catalog: Catalog | None = None, **options: Any
 ) -> LLMClient:
-    """Seed 002: a client over the enabled LLMs by priority (the scope's default first).
+    """Seed 002: a client over the enabled LLMs by priority (the scope's default first),
+    on the process's shared pool.
 
     `.invoke(text)` tries each in turn; when all fail it raises a RuntimeError
     (AllFailedError) listing every failure."""
+    from llmctl.engine.http import shared_client
+
     sender = Sender.create(home, catalog)
     usable = sender.catalog
-    hook = sender.cooldown.hook()
+    hook = sender.cooldown.hook() if sender.cooldown is not None else None
     # Every enabled LLM, by priority, whatever its tier; those without a key or in cooldown
     # stay in the chain so that the router reports them (as skipped) when all fail.
     picker = Picker(usable, env=sender.env, unavailable=hook)
     request = Request(scope=scope, max_attempts=len(usable), allow_upgrade=True, assume_available=True)
     decision = picker.decide(request)
-    return LLMClient(decision.chain, sender=sender, **options)
+    for message in decision.warnings:
+        warnings.warn(LlmctlWarning(message), stacklevel=2)
+    return LLMClient(decision.chain, sender=sender, http_client=shared_client(), **options)
 
 
 @dataclass(slots=True)
@@ -171,8 +300,10 @@ class SendableLLM(LLM):
         return cls(*(getattr(entry, f.name) for f in fields(LLM)))
 
     def invoke(self, prompt: str, **params: Any) -> Response:
-        """Send `prompt` to this LLM. Raises AllFailedError when it fails."""
-        return LLMClient(self).invoke(prompt, **params)
+        """Send `prompt` to this LLM over the process's shared pool. Raises AllFailedError."""
+        from llmctl.engine.http import shared_client
+
+        return LLMClient(self, http_client=shared_client()).invoke(prompt, **params)
 
 
 __all__ = ["LLMClient", "Response", "SendableLLM", "get_llm_with_fallback"]

@@ -27,6 +27,10 @@ class LlmctlError(Exception):
         self.more = list(more)
 
 
+class LlmctlWarning(UserWarning):
+    """A warning of the Python API: a named LLM was skipped (and why), or is deprecated."""
+
+
 class UsageError(LlmctlError):
     """A bad value typed on the command line or passed to the API (exit 2)."""
 
@@ -144,22 +148,30 @@ class ProviderError(LlmctlError):
     retryable: ClassVar[bool] = False
     cools: ClassVar[str | None] = None
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.status = status
         self.retry_after = retry_after
 
 
 class ConnectFailed(ProviderError):
-    """Refused, DNS or TLS failure: the endpoint itself is unreachable."""
+    """Refused, DNS or TLS failure, or a connect timeout: the endpoint itself is unreachable.
+    Not retried against the same endpoint; the next LLM is tried at once."""
 
-    kind, retryable, cools = "connection", True, COOL_ENDPOINT
+    kind, retryable, cools = "connection", False, COOL_ENDPOINT
 
 
 class TimedOut(ProviderError):
-    """A connect or read timeout, or HTTP 408."""
+    """A read timeout, or HTTP 408: this model is slow, not the endpoint down."""
 
-    kind, retryable, cools = "timeout", True, COOL_ENDPOINT
+    kind, retryable, cools = "timeout", True, COOL_LLM
 
 
 class RateLimited(ProviderError):
@@ -202,6 +214,13 @@ class Malformed(ProviderError):
     """An answer whose shape cannot be read."""
 
     kind, retryable, cools = "malformed", True, COOL_LLM
+
+
+class StreamUnreadable(Malformed):
+    """A stream in a form the adapter cannot read (a proxy that mangles streaming, say):
+    trying again would only fail the same way."""
+
+    kind, retryable = "stream_unreadable", False
 
 
 class StreamBroken(ProviderError):

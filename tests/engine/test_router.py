@@ -97,7 +97,19 @@ def test_refused_primary_falls_back(server, router, sleeps):
     result = router.chat([a, b], REQ)
     assert result.llm.id == "openai/b"
     assert result.attempts[0].outcome == "error" and "cannot connect" in result.attempts[0].error
-    assert result.attempts[0].tries == 3 and len(sleeps) == 2
+    # A refused endpoint is not tried again: the next LLM is tried at once, with no wait.
+    assert result.attempts[0].tries == 1 and sleeps == []
+
+
+def test_a_refused_endpoint_skips_its_other_llms_in_the_same_run(server, sleeps):
+    server.add("/v1/chat/completions", openai_chat("from c"))
+    dead = refused_url()
+    a, b, c = llms(oa("openai/a", dead), oa("openai/b", dead), oa("openai/c", server.url))
+    with httpx.Client() as client:  # no cooldown memory: the run itself remembers
+        result = Router(client, env=ENV, sleep=sleeps.append).chat([a, b, c], REQ)
+    assert result.llm.id == "openai/c" and len(server.requests) == 1
+    assert result.attempts[1].outcome == "skipped" and "could not be reached" in result.attempts[1].error
+    assert sleeps == []
 
 
 def test_stalled_server_times_out_then_falls_back(server, sleeps, tmp_path):
@@ -181,23 +193,42 @@ def test_all_failed_lists_every_attempt(server, router):
     assert "cannot connect" in err.more[1] and err.more[2] == "anthropic/c (anthropic): UNSET_KEY is not set"
 
 
-def test_cooldown_skips_a_failing_endpoint_in_the_next_run(server, tmp_path):
+def test_a_refused_endpoint_cools_down_at_once_and_is_skipped_in_the_next_run(server, tmp_path):
     dead = refused_url()
     server.add("/v1/chat/completions", openai_chat("b1"), openai_chat("b2"))
-    server.add("/v1/chat/completions", openai_chat("b3"), openai_chat("b4"))
     a, b = llms(oa("openai/a", dead), oa("openai/b", server.url))
-    cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
+    now = [1000.0]
+    cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {}, clock=lambda: now[0])
     with httpx.Client() as client:
-        for run in range(3):  # three runs, each with three tries: three failures, not nine
-            Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
-            state = json.loads((tmp_path / "cool.json").read_text())
-            assert state[f"endpoint:{dead}/v1"]["failures"] == run + 1
-    assert state[f"endpoint:{dead}/v1"]["until"] > 0
-    later = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})  # a new process reads the file
+        Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
+    state = json.loads((tmp_path / "cool.json").read_text())
+    assert state[f"endpoint:{dead}/v1"] == {"failures": 1, "until": 1015.0}  # 15 s after one failure
+    later = Cooldown(
+        tmp_path / "cool.json", tmp_path / "cool.lock", {}, clock=lambda: now[0]
+    )  # a new process
     with httpx.Client() as client:
         result = Router(client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
     assert result.attempts[0].outcome == "skipped" and "in cooldown" in result.attempts[0].error
     assert result.attempts[0].tries == 0
+    now[0] += 16  # the cooldown is over: one request probes the endpoint; it fails again, twice as long
+    with httpx.Client() as client:
+        server.add("/v1/chat/completions", openai_chat("b3"))
+        Router(client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
+    assert json.loads((tmp_path / "cool.json").read_text())[f"endpoint:{dead}/v1"]["until"] == 1016.0 + 30
+
+
+def test_model_failures_cool_down_the_llm_after_three_runs_never_the_endpoint(server, tmp_path):
+    server.add("/v1/chat/completions", *[Reply(503, {"error": "busy"})] * 3)
+    (a,) = llms(oa("openai/a", server.url))
+    cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
+    with httpx.Client() as client:
+        for run in range(3):  # three runs, each with one try: three failures
+            with pytest.raises(AllFailedError):
+                Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0).chat([a], REQ)
+            state = json.loads((tmp_path / "cool.json").read_text())
+            assert state["llm:openai/a"]["failures"] == run + 1
+            assert not any(key.startswith("endpoint:") for key in state)
+    assert state["llm:openai/a"]["until"] > 0
 
 
 def test_success_clears_the_failure_count(server, tmp_path):

@@ -15,9 +15,10 @@ from llmctl.paths import ENV_CATALOG, ENV_DEBUG, ENV_HOME
 # module is imported only when that command runs, so start-up stays close to a bare Typer app.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "pick": ("llmctl.cli.pick_cmd", "pick"),
-    "prompt": ("llmctl.cli.send_cmd", "prompt"),
-    "compare": ("llmctl.cli.send_cmd", "compare"),
-    "embed": ("llmctl.cli.send_cmd", "embed"),
+    "prompt": ("llmctl.cli.prompt_cmd", "prompt"),
+    "batch": ("llmctl.cli.batch_cmd", "batch"),
+    "compare": ("llmctl.cli.compare_cmd", "compare"),
+    "embed": ("llmctl.cli.compare_cmd", "embed"),
     "list": ("llmctl.cli.llms_cmd", "list_llms"),
     "show": ("llmctl.cli.llms_cmd", "show"),
     "add": ("llmctl.cli.llms_cmd", "add"),

@@ -1,9 +1,11 @@
 """Cooldown remembered across runs: an endpoint or an LLM that keeps failing is skipped,
 without a request, until its cooldown ends.
 
-What a failure counts against is the error class's `cools`: connection-level failures
-(refused, DNS, TLS, timeouts) cool down the endpoint (base URL) for every LLM on it;
-failures about one model (404, repeated 5xx, 429) cool down that LLM.
+What a failure counts against is the error class's `cools`. A connection-level failure
+(refused, DNS, TLS) cools the endpoint (base URL) down at once, for every LLM on it: 15 s,
+doubling while it keeps failing, at most 10 minutes; when that ends, one request probes
+it. Failures of one model (read timeouts, 404, 429, 5xx) count against that LLM only: 3
+failed runs in a row, then 60 s, doubling, at most 10 minutes.
 Default: 3 consecutive failures, then 60 s, doubling while failures continue, capped at
 10 minutes. Kept in a small JSON file in the data dir, changed under a lock.
 """
@@ -25,8 +27,9 @@ from llmctl.providers import resolve
 from llmctl.providers.table import Provider
 from llmctl.selection.decision import COOLDOWN, Skip
 
-THRESHOLD = 3
-FIRST_PERIOD = 60.0
+# (failures before a cooldown, its first period in seconds) by what failed
+RULES = {COOL_ENDPOINT: (1, 15.0), COOL_LLM: (3, 60.0)}
+THRESHOLD = RULES[COOL_LLM][0]
 MAX_PERIOD = 600.0
 
 
@@ -38,7 +41,6 @@ class Cooldown:
     lock_path: Path
     providers: Mapping[str, Provider]
     clock: Callable[[], float] = time.time
-    threshold: int = THRESHOLD
 
     @classmethod
     def for_home(cls, home: Home, providers: Mapping[str, Provider] | None = None) -> Cooldown:
@@ -87,7 +89,8 @@ class Cooldown:
             key = self.keys_for(entry)[1]
         else:
             return  # bad requests, auth and context errors say nothing about health
-        self._update(lambda state: self._count(state, key))
+        threshold, first = RULES[error.cools]
+        self._update(lambda state: self._count(state, key, threshold, first))
 
     def succeeded(self, entry: LLM) -> None:
         keys = self.keys_for(entry)
@@ -95,12 +98,12 @@ class Cooldown:
             return
         self._update(lambda state: [state.pop(k, None) for k in keys])
 
-    def _count(self, state: dict[str, dict[str, float]], key: str) -> None:
+    def _count(self, state: dict[str, dict[str, float]], key: str, threshold: int, first: float) -> None:
         item = state.setdefault(key, {"failures": 0})
         item["failures"] = item.get("failures", 0) + 1
-        over = int(item["failures"]) - self.threshold
+        over = int(item["failures"]) - threshold
         if over >= 0:
-            item["until"] = self.clock() + min(FIRST_PERIOD * (2**over), MAX_PERIOD)
+            item["until"] = self.clock() + min(first * (2 ** min(over, 16)), MAX_PERIOD)
 
     def _update(self, change: Callable[[dict[str, dict[str, float]]], Any]) -> None:
         try:

@@ -1,25 +1,26 @@
 """The sender: selection wired to the engine's state (cooldown, observed latency), and the
-sends built on it: a prompt down its chain, a dry run, embeddings, a comparison.
+sends built on it: a prompt down its chain (sync or async), a dry run, embeddings, a
+comparison. `prompt`, `batch`, `compare` and `embed` (CLI), the Python API's `decide`
+and the client all go through a `Sender`, so they decide and send by the same rules.
 
-`prompt`, `compare` and `embed` (CLI), the Python API's `decide` and the client all go
-through a `Sender`, so they decide and send by the same rules. Importing this module
-imports no HTTP client; sending does.
+A sender holds one pooled sync client (by default the process's) and one async pool, so
+no request builds a client, an SSL context or a connection of its own. Importing this
+module imports no HTTP client; sending does.
 """
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from llmctl.catalog.costs import cost_of, estimate_tokens, worst_case_cost
+from llmctl.catalog.costs import estimate_tokens, worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.hooks import picker_hooks
-from llmctl.errors import NotConfigured, ProviderError, UsageError
+from llmctl.errors import NoMatchError, NotConfigured, UsageError
 from llmctl.paths import Home
 from llmctl.providers.resolve import resolve_endpoint
 from llmctl.selection.decide import decide
@@ -29,9 +30,15 @@ from llmctl.selection.request import Selection
 if TYPE_CHECKING:
     import httpx
 
-    from llmctl.engine.router import Attempt, Result, Router
+    from llmctl.engine.http import AsyncPool
+    from llmctl.engine.policy import Attempt, Result
+    from llmctl.engine.router import Router
+    from llmctl.engine.simulate import Simulation
     from llmctl.engine.usage import UsageStore
     from llmctl.providers.wire import ChatRequest
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,27 +56,49 @@ class Plan:
 
 @dataclass
 class Sender:
-    """Everything a send needs, resolved once: home, catalog, environment, cooldown state
-    and (opened on first use) the usage store."""
+    """Everything a send needs, resolved once: home, catalog, environment, cooldown state,
+    the usage store (opened on first use) and the HTTP pools. With `simulation`, every
+    request is answered in process and nothing is recorded or remembered."""
 
     home: Home
     catalog: Catalog
     env: Mapping[str, str]
-    cooldown: Cooldown
+    cooldown: Cooldown | None
+    client: httpx.Client | None = None
+    apool: AsyncPool | None = None
+    simulation: Simulation | None = None
     _store: UsageStore | None = None
 
     @classmethod
     def create(
-        cls, home: Home | None = None, catalog: Catalog | None = None, env: Mapping[str, str] | None = None
+        cls,
+        home: Home | None = None,
+        catalog: Catalog | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        simulate: Sequence[str] = (),
+        client: httpx.Client | None = None,
+        aclient: httpx.AsyncClient | None = None,
     ) -> Sender:
+        """A sender for the home's catalog. `simulate` holds `FAULT@TARGET` values (raises
+        UsageError for a bad one); `client`/`aclient` are used as given (a test seam)."""
         home = home or Home.resolve()
         catalog = catalog or load_catalog(home)
-        return cls(
-            home,
-            catalog,
-            os.environ if env is None else env,
-            Cooldown.for_home(home, catalog.config.providers),
-        )
+        env = os.environ if env is None else env
+        if simulate:
+            return cls._simulated(home, catalog, env, simulate)
+        from llmctl.engine.http import AsyncPool
+
+        apool = AsyncPool(aclient)
+        return cls(home, catalog, env, Cooldown.for_home(home, catalog.config.providers), client, apool)
+
+    @classmethod
+    def _simulated(cls, home: Home, catalog: Catalog, env: Mapping[str, str], specs: Sequence[str]) -> Sender:
+        from llmctl.engine.simulate import Simulation, parse_faults
+
+        simulation = Simulation(catalog, parse_faults(list(specs), catalog))
+        client, apool = simulation.clients()
+        return cls(home, catalog, env, None, client, apool, simulation)
 
     @property
     def store(self) -> UsageStore:
@@ -80,24 +109,51 @@ class Sender:
             self._store = UsageStore.for_home(self.home)
         return self._store
 
+    def run(self, main: Callable[[], Awaitable[T]]) -> T:
+        """Run `main()` in a new event loop, then close the async pool in that loop."""
+        import asyncio
+
+        async def wrapped() -> T:
+            try:
+                return await main()
+            finally:
+                if self.apool is not None:
+                    await self.apool.aclose()
+
+        return asyncio.run(wrapped())
+
+    def close(self) -> None:
+        """Close what this sender opened (not the process's shared client)."""
+        if self.simulation is not None and self.client is not None:
+            self.client.close()
+        if self._store is not None:
+            self._store.close()
+
     # --- deciding -------------------------------------------------------------------------------
 
     def decide(self, selection: Selection, *, explain: bool = False) -> tuple[Decision, list[str]]:
         """The picker's decision, skipping LLMs in cooldown and ranking `fastest` by observed
-        latency. Raises what `selection.decide.decide` raises."""
+        latency. A simulation plans as if every key were set and nothing cooled down.
+        Raises what `selection.decide.decide` raises."""
+        if self.simulation is not None:
+            selection = replace(selection, assume_available=True)
+            return decide(self.catalog, self.home, selection, explain=explain, env=self.env)
         hooks = picker_hooks(self.home, self.catalog, selection, cooldown=self.cooldown, store=self._store)
         return decide(self.catalog, self.home, selection, explain=explain, env=self.env, **hooks)
 
     def plan(self, selection: Selection, req: ChatRequest, *, no_fallback: bool = False) -> Plan:
-        """Decide for a prompt: its estimated size counts against each LLM's context, and
-        `no_fallback` keeps the chosen LLM alone."""
-        from dataclasses import replace
+        """Decide for a prompt: its estimated size counts against each LLM's context.
 
-        from llmctl.engine.router import Attempt
+        With `no_fallback` only the chosen LLM is sent to; when an LLM was named
+        (`--llm`) and skipped, nothing is sent: raises NoMatchError saying why (exit 4
+        for no key or disabled, 1 for cooldown)."""
+        from llmctl.engine.policy import Attempt
 
         tokens = estimate_tokens(m.content for m in req.messages)
         selection = replace(selection, props={"prompt_tokens": tokens, **selection.props})
         decision, warnings = self.decide(selection)
+        if no_fallback:
+            _check_named(self.catalog, decision)
         chain = decision.chain[:1] if no_fallback else list(decision.chain)
         passed = []
         for llm_id, why in decision.passed_over:
@@ -108,43 +164,33 @@ class Sender:
 
     # --- sending --------------------------------------------------------------------------------
 
-    def router(self, client: httpx.Client, *, retries: int | None = None, **kw: Any) -> Router:
-        from llmctl.engine.router import DEFAULT_RETRIES, Router
-
-        return Router(
-            client,
-            providers=self.catalog.config.providers,
-            env=self.env,
-            retries=DEFAULT_RETRIES if retries is None else retries,
-            cooldown=self.cooldown,
-            record=self.store.record,
-            **kw,
-        )
-
-    def send(
+    def router(
         self,
-        chain: Sequence[LLM],
-        req: ChatRequest,
         *,
-        client: httpx.Client | None = None,
-        on_text: Callable[[str], None] | None = None,
         retries: int | None = None,
         timeout: float | None = None,
         book: str | None = None,
         job: str | None = None,
-        passed_over: Sequence[Attempt] = (),
-    ) -> Result:
-        """Send `req` down `chain`. Raises AllFailedError, StreamInterrupted."""
-        from llmctl.engine.http import make_client
+    ) -> Router:
+        """A router over this sender's pools, cooldown and usage store (a simulation's:
+        none of them, and no sleeping)."""
+        from llmctl.engine.router import DEFAULT_RETRIES, Router
 
-        own = client is None
-        client = client or make_client()
-        try:
-            router = self.router(client, retries=retries, timeout=timeout, book=book, job=job)
-            return router.chat(chain, req, on_text=on_text, passed_over=passed_over)
-        finally:
-            if own:
-                client.close()
+        common: dict[str, Any] = {
+            "client": self.client,
+            "apool": self.apool,
+            "providers": self.catalog.config.providers,
+            "env": self.env,
+            "retries": DEFAULT_RETRIES if retries is None else retries,
+            "timeout": timeout,
+            "book": book,
+            "job": job,
+        }
+        if self.simulation is not None:
+            return Router(
+                **common, sleep=_no_sleep, asleep=_no_asleep, require_key=False, tag=self.simulation.tag
+            )
+        return Router(**common, cooldown=self.cooldown, record=self.store.record)
 
     def execute(
         self,
@@ -157,29 +203,31 @@ class Sender:
     ) -> Result:
         """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
         (listing every attempt, skips included), StreamInterrupted."""
-        return self.send(
-            plan.chain,
-            req,
-            on_text=on_text,
-            retries=retries,
-            timeout=timeout,
-            book=plan.book,
-            job=plan.job,
-            passed_over=plan.passed_over,
-        )
+        router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job)
+        return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
+
+    async def aexecute(
+        self,
+        plan: Plan,
+        req: ChatRequest,
+        *,
+        on_text: Callable[[str], None] | None = None,
+        retries: int | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        """`execute` as a native coroutine over the async pool."""
+        router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job)
+        return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     def dry_run(self, plan: Plan, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
         """What would be sent to each LLM of the chain, secrets redacted, and its worst-case cost."""
-        steps = []
         prompt_tokens = estimate_tokens(m.content for m in req.messages)
-        for entry in plan.chain:
-            steps.append(self._dry_step(entry, req, prompt_tokens, stream))
         return {
             "llm": plan.decision.llm.id,
             "rule": plan.decision.rule,
             "chain": [e.id for e in plan.chain],
             "estimated_prompt_tokens": prompt_tokens,
-            "steps": steps,
+            "steps": [self._dry_step(entry, req, prompt_tokens, stream) for entry in plan.chain],
         }
 
     def _dry_step(self, entry: LLM, req: ChatRequest, prompt_tokens: int, stream: bool) -> dict[str, Any]:
@@ -218,113 +266,105 @@ class Sender:
         }
         return step
 
-    def embed(
-        self,
-        entry: LLM,
-        texts: list[str],
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | None = None,
-    ) -> tuple[list[list[float]], Any]:
-        """Embed `texts` with `entry`; the attempt is recorded in the usage store.
+    def embed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
+        """Embed `texts` with `entry` through the engine (retries, cooldown, records); the
+        vectors are in `Result.vectors`.
 
-        Raises UsageError when its provider has no embeddings API, ProviderError when the call fails.
-        """
-        from llmctl.engine.http import make_client, send_json
-        from llmctl.engine.usage import AttemptRecord
+        Raises UsageError when its provider has no embeddings API, AllFailedError when it fails
+        (an answer that is not a list of numbers is a failed attempt)."""
+        self._check_embeddings(entry)
+        return self.router(timeout=timeout).embed([entry], texts)
+
+    async def aembed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
+        """`embed` as a native coroutine."""
+        self._check_embeddings(entry)
+        return await self.router(timeout=timeout).aembed([entry], texts)
+
+    def _check_embeddings(self, entry: LLM) -> None:
         from llmctl.providers import adapter_for
+        from llmctl.providers.resolve import provider_settings
 
-        endpoint = resolve_endpoint(entry, self.catalog.config.providers, self.env)
-        adapter = adapter_for(endpoint.kind)
-        if not adapter.EMBEDDINGS:
+        kind = provider_settings(entry.provider, self.catalog.config.providers).kind or "openai_compat"
+        if not adapter_for(kind).EMBEDDINGS:
             raise UsageError(
                 f"{entry.provider} has no embeddings API", hint="use an OpenAI-compatible or Ollama model"
             )
-        own = client is None
-        client = client or make_client()
-        started = time.perf_counter()
-        prices = {
-            "input_cost_per_mtok": entry.input_cost_per_mtok,
-            "output_cost_per_mtok": entry.output_cost_per_mtok,
-        }
-        try:
-            data = send_json(client, adapter.build_embed(endpoint, entry.model, texts), endpoint, timeout)
-            vectors, usage = adapter.parse_embed(data, endpoint)
-        except ProviderError as exc:
-            error = endpoint.redact(exc.message)
-            record = AttemptRecord(
-                entry.id, entry.provider, "error", status=exc.status, error=error, **prices
-            )
-            self.store.record(record)
-            raise
-        finally:
-            if own:
-                client.close()
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
-        cost = cost_of(entry, usage.input_tokens, 0)
-        self.store.record(
-            AttemptRecord(
-                entry.id,
-                entry.provider,
-                "ok",
-                status=200,
-                latency_ms=elapsed,
-                input_tokens=usage.input_tokens,
-                cost=cost,
-                **prices,
-            )
-        )
-        return vectors, usage
 
-    def compare(
-        self, entries: Sequence[LLM], req: ChatRequest, *, timeout: float | None = None
+    async def acompare(
+        self,
+        entries: Sequence[LLM],
+        req: ChatRequest,
+        *,
+        timeout: float | None = None,
+        on_answer: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Ask every LLM at once (one thread each, one shared client); answers in the given order."""
-        import threading
+        """Ask every LLM at once; each answer goes to `on_answer` as it arrives. Returns the
+        answers in the order of `entries` (`compare --json`'s objects)."""
+        import asyncio
 
-        from llmctl.engine.http import make_client
+        router = self.router(timeout=timeout)
 
-        answers: list[dict[str, Any] | None] = [None] * len(entries)
-        with make_client() as client:
-
-            def run(n: int, entry: LLM) -> None:
-                answers[n] = self._ask(entry, req, client, timeout)
-
-            # Daemon threads, joined in short steps: Ctrl-C stops the command at once
-            # instead of waiting for slow providers.
-            threads = [threading.Thread(target=run, args=(n, e), daemon=True) for n, e in enumerate(entries)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.1)
-        return [a for a in answers if a is not None]
-
-    def _ask(
-        self, entry: LLM, req: ChatRequest, client: httpx.Client, timeout: float | None
-    ) -> dict[str, Any]:
-        from llmctl.errors import AllFailedError
-
-        answer: dict[str, Any] = {
-            "llm": entry.id,
-            "provider": entry.provider,
-            "text": None,
-            "error": None,
-            "usage": None,
-            "cost": None,
-            "latency_ms": 0.0,
-        }
-        try:
-            result = self.send([entry], req, client=client, timeout=timeout)
-        except AllFailedError as exc:
-            first = exc.attempts[0] if exc.attempts else None
-            answer["error"] = first.error if first else exc.message
-            answer["latency_ms"] = (first.latency_ms or 0.0) if first else 0.0
+        async def ask(entry: LLM) -> dict[str, Any]:
+            answer = await _answer_of(router, entry, req)
+            if on_answer is not None:
+                on_answer(answer)
             return answer
-        answer.update(
-            text=result.text,
-            usage=result.usage.to_dict(),
-            cost=result.cost,
-            latency_ms=round(result.latency_ms, 1),
+
+        return list(await asyncio.gather(*(ask(e) for e in entries)))
+
+
+def _check_named(catalog: Catalog, decision: Decision) -> None:
+    """With --no-fallback, an LLM named with --llm is sent to or nothing is."""
+    named = decision.request.llm
+    if named is None:
+        return
+    llm_id = catalog.resolve_id(named)
+    if decision.llm is not None and decision.llm.id == llm_id:
+        return
+    why = next((skip for skipped, skip in decision.passed_over if skipped == llm_id), None)
+    if why is None:
+        raise UsageError(
+            f"--no-fallback: this request gets {decision.llm.id} (rule {decision.rule}), not {llm_id}; "
+            "nothing was sent",
+            hint="the book's override comes before --llm",
         )
+    raise NoMatchError(f"{llm_id} was skipped: {why}; nothing was sent (--no-fallback)", runtime=why.runtime)
+
+
+async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> dict[str, Any]:
+    from llmctl.errors import AllFailedError, StreamInterrupted
+
+    answer: dict[str, Any] = {
+        "llm": entry.id,
+        "provider": entry.provider,
+        "text": None,
+        "error": None,
+        "usage": None,
+        "cost": None,
+        "latency_ms": 0.0,
+    }
+    try:
+        result = await router.achat([entry], req)
+    except AllFailedError as exc:
+        first = exc.attempts[0] if exc.attempts else None
+        answer["error"] = first.error if first else exc.message
+        answer["latency_ms"] = (first.latency_ms or 0.0) if first else 0.0
         return answer
+    except StreamInterrupted as exc:
+        answer["error"] = exc.message
+        return answer
+    answer.update(
+        text=result.text,
+        usage=result.usage.to_dict(),
+        cost=result.cost,
+        latency_ms=round(result.latency_ms, 1),
+    )
+    return answer
+
+
+def _no_sleep(_seconds: float) -> None:
+    """A simulation runs the policy's waits without waiting."""
+
+
+async def _no_asleep(_seconds: float) -> None:
+    """A simulation runs the policy's waits without waiting."""

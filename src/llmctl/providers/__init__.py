@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     from llmctl.providers.resolve import Endpoint
-    from llmctl.providers.wire import ChatRequest, ChatResult, Chunk, HttpCall, Usage
+    from llmctl.providers.wire import ChatRequest, ChatResult, Chunk, HttpCall, StreamParser, Usage
 
 _MODULES = {
     "openai_compat": "llmctl.providers.openai_compat",
@@ -48,9 +48,12 @@ class Adapter(Protocol):
     def parse_chat(self, data: Any, endpoint: Endpoint) -> ChatResult:
         """The answer of a plain (not streamed) chat request, from its parsed JSON body."""
 
+    def stream_parser(self, endpoint: Endpoint) -> StreamParser:
+        """A parser fed a streamed answer's lines as they arrive (`feed`, then `close`, which
+        raises StreamBroken when the stream ended without its terminator)."""
+
     def parse_stream(self, lines: Iterator[str], endpoint: Endpoint) -> Iterator[Chunk]:
-        """Chunks of a streamed answer from its body's lines; raises StreamBroken when the
-        stream ends without its terminator."""
+        """Chunks of a streamed answer whose lines come from a (sync) iterator."""
 
     def build_embed(self, endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
         """The embeddings request (only when EMBEDDINGS)."""

@@ -19,6 +19,7 @@ from llmctl.errors import (
     ProviderError,
     RateLimited,
     ServerFailed,
+    StreamUnreadable,
     TimedOut,
     UsageError,
 )
@@ -175,7 +176,10 @@ def stream_object(text: str, endpoint: Endpoint) -> dict[str, Any]:
     try:
         obj = json.loads(text)
     except ValueError:
-        raise Malformed(f"{endpoint.provider}: a stream chunk is not JSON") from None
+        raise StreamUnreadable(
+            f"{endpoint.provider}: a stream chunk is not JSON",
+            hint="try --no-stream (stream=False in Python)",
+        ) from None
     if not isinstance(obj, dict):
         raise malformed(endpoint, obj)
     if obj.get("error"):

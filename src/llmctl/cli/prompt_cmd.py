@@ -1,11 +1,11 @@
-"""`llmctl prompt`, `compare` and `embed`: the commands that send."""
+"""`llmctl prompt`: send a prompt down the chain the job gets, streaming the answer."""
 
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from llmctl.cli import completers
+from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, note, warn
 from llmctl.cli.selection_options import selection_from, with_selection_options
 from llmctl.cli.state import state
@@ -13,6 +13,14 @@ from llmctl.cli.state import state
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object at the end (no streamed text).")]
 TimeoutOpt = Annotated[
     float | None, typer.Option("--timeout", min=0.1, help="Seconds to wait for an answer.")
+]
+SimulateOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--simulate",
+        metavar="FAULT@TARGET",
+        help="Send nothing: answer in process, failing as told (e.g. 503x1@openai, refused@*). Repeat.",
+    ),
 ]
 
 
@@ -36,17 +44,24 @@ def prompt(
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
     ] = None,
+    simulate: SimulateOpt = None,
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
     from llmctl.engine.sender import Sender
-    from llmctl.errors import AllFailedError
+    from llmctl.errors import AllFailedError, NoMatchError
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
-    sender = Sender.create(st.home, st.catalog())
-    plan = sender.plan(selection_from(options), req, no_fallback=no_fallback)
+    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    try:
+        plan = sender.plan(selection_from(options), req, no_fallback=no_fallback)
+    except NoMatchError as exc:
+        if as_json:
+            candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
+            emit_json({**_failure(exc.message, []), "candidates": candidates})
+        raise
     for message in plan.warnings:
         warn(message)
     stream = not (no_stream or as_json)
@@ -64,17 +79,7 @@ def prompt(
         result = sender.execute(plan, req, on_text=out if stream else None, retries=retries, timeout=timeout)
     except AllFailedError as exc:
         if as_json:
-            emit_json(
-                {
-                    "text": None,
-                    "llm": None,
-                    "provider": None,
-                    "error": exc.message,
-                    "attempts": [a.to_dict() for a in exc.attempts],
-                    "usage": None,
-                    "cost": None,
-                }
-            )
+            emit_json(_failure(exc.message, [a.to_dict() for a in exc.attempts]))
         raise
     data = result.to_dict()
     if as_json:
@@ -85,22 +90,31 @@ def prompt(
         if not ("".join(written[-1:]) or result.text).endswith("\n"):
             sys.stdout.write("\n")
     if verbose:
-        _verbose(data)
+        _verbose(data, req)
 
 
-def read_prompt(text: str | None, stdin: Any) -> str:
-    """TEXT, stdin (when TEXT is `-` or absent and stdin is not a terminal), or both:
-    TEXT, a blank line, then stdin. Trailing whitespace of stdin is stripped."""
-    piped = ""
-    if text in (None, "-") or not stdin.isatty():
-        piped = "" if stdin.isatty() else stdin.read().rstrip()
-    if text in (None, "-"):
-        return piped
-    return f"{text}\n\n{piped}" if piped else text
+def _failure(message: str, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `prompt --json` object when nothing answered."""
+    return {
+        "text": None,
+        "llm": None,
+        "provider": None,
+        "error": message,
+        "attempts": attempts,
+        "usage": None,
+        "cost": None,
+    }
 
 
-def _verbose(data: dict[str, Any]) -> None:
+def _verbose(data: dict[str, Any], req: Any) -> None:
+    from llmctl.catalog.costs import estimate_tokens
+
     usage = data["usage"] or {}
+    # Counts the provider did not report are estimated, and marked with ~.
+    tokens_in = usage.get("input_tokens")
+    tokens_out = usage.get("output_tokens")
+    shown_in = tokens_in if tokens_in is not None else f"~{estimate_tokens(m.content for m in req.messages)}"
+    shown_out = tokens_out if tokens_out is not None else f"~{estimate_tokens([data['text'] or ''])}"
     tried = len([a for a in data["attempts"] if a["outcome"] != "skipped"])
     cost = "?" if data["cost"] is None else f"${data['cost']:.6f}"
     before = [a for a in data["attempts"] if a["outcome"] != "ok"]
@@ -115,7 +129,7 @@ def _verbose(data: dict[str, Any]) -> None:
     )
     print(
         f"llmctl: {data['llm']} via {data['provider']}{fell_back}; attempts {tried}; tokens "
-        f"{usage.get('input_tokens')} in, {usage.get('output_tokens')} out; cost {cost}; "
+        f"{shown_in} in, {shown_out} out; cost {cost}; "
         f"{data['latency_ms']:.0f} ms"
         + (f" (first token {data['ttft_ms']:.0f} ms)" if data.get("ttft_ms") else ""),
         file=sys.stderr,
@@ -147,87 +161,3 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
 
         print("   " + json.dumps(request["json"], ensure_ascii=False))
     note("dry run: nothing was sent")
-
-
-def compare(
-    ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="The prompt.")],
-    llm: Annotated[
-        list[str],
-        typer.Option("--llm", help="An LLM to ask (repeat).", autocompletion=completers.complete_llm),
-    ],
-    system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
-    timeout: TimeoutOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Send one prompt to several LLMs at once and show the answers side by side."""
-    from llmctl.engine.sender import Sender
-    from llmctl.providers.wire import ChatRequest, messages_for
-
-    st = state(ctx)
-    sender = Sender.create(st.home, st.catalog())
-    entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
-    req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)
-    answers = sender.compare(entries, req, timeout=timeout)
-    if as_json:
-        emit_json(answers)
-    else:
-        _show_answers(answers)
-    if all(a["error"] for a in answers):
-        from llmctl.errors import LlmctlError
-
-        raise LlmctlError("every LLM failed: " + "; ".join(f"{a['llm']}: {a['error']}" for a in answers))
-
-
-def _show_answers(answers: list[dict[str, Any]]) -> None:
-    from llmctl.cli.output import rich_output
-
-    def title(a: dict[str, Any]) -> str:
-        cost = "" if a["cost"] is None else f", ${a['cost']:.6f}"
-        return f"{a['llm']} ({a['latency_ms']:.0f} ms{cost})"
-
-    if rich_output():
-        from rich.columns import Columns
-        from rich.console import Console
-        from rich.panel import Panel
-
-        panels = [
-            Panel(
-                a["text"] if a["error"] is None else f"[red]{a['error']}[/red]", title=title(a), expand=True
-            )
-            for a in answers
-        ]
-        Console().print(Columns(panels, equal=True, expand=True))
-        return
-    for a in answers:
-        print(f"== {title(a)} ==")
-        print(a["text"] if a["error"] is None else f"error: {a['error']}")
-        print()
-
-
-def embed(
-    ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="Text to embed; `-` reads stdin.")],
-    llm: Annotated[
-        str, typer.Option("--llm", help="An embeddings model.", autocompletion=completers.complete_llm)
-    ],
-    timeout: TimeoutOpt = None,
-) -> None:
-    """Print the embedding vector of TEXT as a JSON array."""
-    import json
-
-    from llmctl.engine.sender import Sender
-
-    st = state(ctx)
-    sender = Sender.create(st.home, st.catalog())
-    entry = sender.catalog.get(llm)
-    if "embeddings" not in entry.capabilities:
-        warn(f"{entry.id} is not listed with the `embeddings` capability; trying anyway")
-    content = read_prompt(text, sys.stdin)
-    if not content.strip():
-        from llmctl.errors import UsageError
-
-        raise UsageError("nothing to embed: give TEXT, or pipe it on stdin")
-    vectors, _usage = sender.embed(entry, [content], timeout=timeout)
-    sys.stdout.write(json.dumps(vectors[0]) + "\n")

@@ -1,0 +1,135 @@
+"""`llmctl batch FILE|-`: many prompts, JSONL in, JSONL out, as each line finishes."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from llmctl.cli.output import emit_json, note
+from llmctl.cli.prompt_cmd import SimulateOpt, TimeoutOpt
+from llmctl.cli.selection_options import selection_from, with_selection_options
+from llmctl.cli.state import state
+
+
+@with_selection_options
+def batch(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="JSONL: one {id, prompt | messages, ...} a line.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the output lines here (default: stdout).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip the ids OUT already answered; run the rest (needs -o).")
+    ] = False,
+    system: Annotated[str | None, typer.Option("--system", help="System prompt for every line.")] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", min=0, max=2, help="Sampling temperature.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
+    timeout: TimeoutOpt = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
+    ] = None,
+    simulate: SimulateOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With -o: print the summary as one JSON object on stdout.")
+    ] = False,
+    **options: Any,
+) -> None:
+    """Run every line of FILE (a prompt each) through the chain its job gets; write one JSON
+    line per input line as each finishes. Exit 1 when any line failed."""
+    from llmctl.engine.batch import BatchOptions, Summary, check_names, finished_ids, parse_batch, run_batch
+    from llmctl.engine.sender import Sender
+    from llmctl.errors import UsageError
+
+    if resume and out is None:
+        raise UsageError("--resume needs -o OUT (the file an earlier run wrote)")
+    source, text = _read_input(file)
+    items = parse_batch(text, source, system=system)
+    st = state(ctx)
+    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    check_names(items, sender, source)
+    done = finished_ids(out) if resume and out is not None else set()
+    todo = [item for item in items if item.id not in done]
+    summary = Summary(total=len(items), skipped=len(items) - len(todo))
+    run = BatchOptions(selection_from(options), max_tokens, temperature, retries, timeout)
+    sink = open(out, "a" if resume else "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
+    progress = _Progress(len(todo)) if sys.stderr.isatty() else None
+
+    def emit(line: dict[str, Any]) -> None:
+        sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sink.flush()
+        if progress is not None:
+            progress.advance(line, summary)
+
+    def work() -> Any:
+        return run_batch(sender, todo, run, concurrency=concurrency, emit=emit, summary=summary)
+
+    try:
+        if progress is not None:
+            with progress:
+                sender.run(work)
+        else:
+            sender.run(work)
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+        sender.close()
+    _finish(summary, as_json and out is not None)
+
+
+def _read_input(file: str) -> tuple[str, str]:
+    from llmctl.cli.input import read_prompt
+    from llmctl.files.io import read_text
+
+    if file == "-":
+        return "<stdin>", read_prompt(None, sys.stdin)
+    return file, read_text(Path(file))
+
+
+def _finish(summary: Any, as_json: bool) -> None:
+    data = summary.to_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        note(
+            f"batch: {data['ok']} ok, {data['failed']} failed, {data['skipped']} skipped (already done) "
+            f"of {data['total']}; tokens {data['input_tokens']} in, {data['output_tokens']} out; "
+            f"cost ${data['cost']:.6f}; {data['wall_s']:.1f} s"
+        )
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+class _Progress:
+    """On a terminal: a progress bar on stderr (done/total, failed, cost so far, ETA)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("batch"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed, ${task.fields[cost]:.4f}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.progress.add_task("batch", total=total, failed=0, cost=0.0)
+
+    def advance(self, line: dict[str, Any], summary: Any) -> None:
+        self.progress.update(self.task, advance=1, failed=summary.failed, cost=summary.cost)
+
+    def __enter__(self) -> "_Progress":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)

@@ -1,0 +1,326 @@
+"""The sending policy, written once: which LLM of the chain to send to, whether to try it
+again and after how long, when to move on and when to give up. Sans-IO: it is told what
+happened and says what to do next; the sync and async drivers (`engine.router`) do the
+sending and the waiting, and `--simulate` drives the very same policy.
+
+Rules (the contract's "Failover timing"): a refused connection, a DNS, TLS or connect
+failure is not retried against the same endpoint; the next LLM is tried at once and the
+chain's other LLMs on that endpoint are skipped in this run. Read timeouts, 408, 429 and
+5xx are retried with jittered exponential backoff, honouring Retry-After up to 30 s, and
+count against that LLM only. 400/401/403/404 move on at once. A context-length error
+moves on to a larger context. Nothing falls back after the first byte of an answer.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from llmctl.catalog.costs import cost_of
+from llmctl.catalog.entry import LLM
+from llmctl.errors import (
+    COOL_ENDPOINT,
+    AllFailedError,
+    ContextTooLong,
+    NotConfigured,
+    ProviderError,
+    StreamInterrupted,
+)
+from llmctl.providers.wire import ChatResult, Usage
+
+if TYPE_CHECKING:
+    from llmctl.engine.usage import AttemptRecord
+    from llmctl.providers.resolve import Endpoint
+    from llmctl.selection.decision import Skip
+
+DEFAULT_RETRIES = 2
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 8.0
+RETRY_AFTER_CAP = 30.0
+
+
+class CooldownState(Protocol):
+    """What the policy asks of the cooldown memory (`engine.cooldown.Cooldown`)."""
+
+    def reason(self, entry: LLM) -> Skip | None: ...
+
+    def failed(self, entry: LLM, error: ProviderError) -> None: ...
+
+    def succeeded(self, entry: LLM) -> None: ...
+
+
+@dataclass
+class Attempt:
+    """One LLM of the chain: what happened to it (after its retries)."""
+
+    llm: str
+    provider: str | None
+    outcome: str  # ok, error, skipped
+    status: int | None = None
+    failure: type[ProviderError] | None = None  # the class of the last error
+    error: str | None = None
+    tries: int = 0
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    by_picker: bool = False  # skipped when the chain was chosen, not while sending
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "llm": self.llm,
+            "provider": self.provider,
+            "outcome": self.outcome,
+            "status": self.status,
+            "error": self.error,
+            "tries": self.tries,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+        }
+
+    @classmethod
+    def passed_over(cls, llm: str, provider: str | None, why: Skip) -> Attempt:
+        """An LLM the picker passed over (no key, cooldown...): nothing was sent to it."""
+        return cls(llm, provider, "skipped", error=why.message, by_picker=True)
+
+    def line(self) -> str:
+        """One line for the failure report."""
+        what = self.error or self.outcome
+        if self.by_picker:
+            what += " (skipped, nothing sent)"
+        return f"{self.llm} ({self.provider}): {what}" + (
+            f" after {self.tries} tries" if self.tries > 1 else ""
+        )
+
+
+@dataclass
+class Result:
+    """The answer of the LLM that answered, with every attempt that led to it."""
+
+    text: str
+    llm: LLM
+    attempts: list[Attempt]
+    usage: Usage
+    cost: float | None
+    latency_ms: float
+    ttft_ms: float | None = None
+    vectors: list[list[float]] | None = None  # for embeddings
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `prompt --json` shape."""
+        return {
+            "text": self.text,
+            "llm": self.llm.id,
+            "provider": self.llm.provider,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "usage": self.usage.to_dict(),
+            "cost": self.cost,
+            "latency_ms": round(self.latency_ms, 1),
+            "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
+        }
+
+
+@dataclass(slots=True)
+class Send:
+    """Send the request to `entry` at `endpoint`; `tries` counts from 1."""
+
+    entry: LLM
+    endpoint: Endpoint
+    tries: int
+
+
+@dataclass(slots=True)
+class Wait:
+    """Wait this long before the next try of the same LLM."""
+
+    seconds: float
+
+
+@dataclass
+class ChainRun:
+    """One request walking one fallback chain. Call `next()` for what to do; after a
+    `Send`, report `succeeded(...)` or `failed(...)`; when `next()` returns None, `outcome()`
+    returns the Result or raises what ended the run."""
+
+    chain: Sequence[LLM]
+    resolve: Callable[[LLM], Endpoint]  # raises NotConfigured (no key, no base URL)
+    retries: int = DEFAULT_RETRIES
+    rng: Callable[[], float] = random.random
+    cooldown: CooldownState | None = None
+    record: Callable[[AttemptRecord], None] | None = None
+    passed_over: Sequence[Attempt] = ()
+    book: str | None = None
+    job: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    _queue: list[LLM] = field(default_factory=list, repr=False)
+    _current: Send | None = field(default=None, repr=False)
+    _wait: float | None = field(default=None, repr=False)
+    _too_small: int = 0
+    _dead: set[str] = field(default_factory=set, repr=False)  # endpoints that refused in this run
+    _result: Result | None = None
+    _interrupted: StreamInterrupted | None = None
+
+    def __post_init__(self) -> None:
+        self._queue = list(self.chain)
+
+    # --- what to do next ------------------------------------------------------------------------
+
+    def next(self) -> Send | Wait | None:
+        """The next step: send, wait, or None when the run is over."""
+        if self._result is not None or self._interrupted is not None:
+            return None
+        if self._wait is not None:
+            seconds, self._wait = self._wait, None
+            return Wait(seconds)
+        if self._current is not None:  # a retry of the same LLM was decided
+            return self._current
+        while self._queue:
+            entry = self._queue.pop(0)
+            why = self._skip_reason(entry)
+            if why is not None:
+                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why))
+                continue
+            try:
+                endpoint = self.resolve(entry)
+            except NotConfigured as exc:
+                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=exc.message))
+                continue
+            if endpoint.base_url in self._dead:
+                note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
+                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note))
+                continue
+            self.attempts.append(Attempt(entry.id, entry.provider, "error"))
+            self._current = Send(entry, endpoint, 1)
+            return self._current
+        return None
+
+    def _skip_reason(self, entry: LLM) -> str | None:
+        if self._too_small and (entry.context_length or 0) <= self._too_small:
+            return f"context {entry.context_length} is not larger than {self._too_small}"
+        if self.cooldown is not None:
+            why = self.cooldown.reason(entry)
+            if why is not None:
+                return why.message
+        return None
+
+    # --- what happened --------------------------------------------------------------------------
+
+    def succeeded(
+        self,
+        answer: ChatResult,
+        *,
+        latency_ms: float,
+        ttft_ms: float | None = None,
+        vectors: list[list[float]] | None = None,
+    ) -> None:
+        """The current send answered."""
+        send = self._take()
+        entry = send.entry
+        usage = answer.usage
+        out_tokens = usage.output_tokens if vectors is None else 0
+        cost = cost_of(entry, usage.input_tokens, out_tokens)
+        self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost)
+        if self.cooldown is not None:
+            self.cooldown.succeeded(entry)
+        attempt = self.attempts[-1]
+        attempt.outcome, attempt.status, attempt.error, attempt.failure = "ok", 200, None, None
+        attempt.tries, attempt.latency_ms = send.tries, round(latency_ms, 1)
+        attempt.ttft_ms = None if ttft_ms is None else round(ttft_ms, 1)
+        self._result = Result(
+            answer.text, entry, [*self.passed_over, *self.attempts], usage, cost, latency_ms, ttft_ms, vectors
+        )
+
+    def failed(self, error: ProviderError, *, latency_ms: float, streamed: bool = False) -> None:
+        """The current send failed with `error`; `streamed` when part of the answer was
+        already passed on (nothing may then fall back)."""
+        send = self._take()
+        entry = send.entry
+        message = send.endpoint.redact(error.message)  # adapters redact too; this is the safety net
+        attempt = self.attempts[-1]
+        attempt.tries, attempt.status, attempt.error = send.tries, error.status, message
+        attempt.failure, attempt.latency_ms = type(error), round(latency_ms, 1)
+        self._log(entry, "error", error.status, message, latency_ms, None, Usage())
+        if streamed:
+            self._cool(entry, error)
+            self._interrupted = StreamInterrupted(f"{entry.id} broke off mid-answer: {message}")
+            return
+        delay = self._delay(send.tries, error)
+        if delay is not None:
+            self._current, self._wait = Send(entry, send.endpoint, send.tries + 1), delay
+            return
+        # One failed run of this LLM (whatever its tries) counts once towards cooldown.
+        self._cool(entry, error)
+        if isinstance(error, ContextTooLong):
+            self._too_small = max(self._too_small, entry.context_length or 0)
+        if error.cools == COOL_ENDPOINT:
+            self._dead.add(send.endpoint.base_url)
+
+    def _take(self) -> Send:
+        if self._current is None:
+            raise RuntimeError("no send in progress")
+        send, self._current = self._current, None
+        return send
+
+    def _delay(self, tries: int, error: ProviderError) -> float | None:
+        """Seconds to wait before the next try of the same LLM, or None to move on."""
+        if not error.retryable or tries > self.retries:
+            return None
+        if error.retry_after is not None:
+            return error.retry_after if error.retry_after <= RETRY_AFTER_CAP else None
+        backoff = min(BACKOFF_BASE * (2 ** (tries - 1)), BACKOFF_CAP)
+        return backoff * (0.5 + self.rng() / 2)
+
+    def _cool(self, entry: LLM, error: ProviderError) -> None:
+        if self.cooldown is not None:
+            self.cooldown.failed(entry, error)
+
+    def _log(
+        self,
+        entry: LLM,
+        outcome: str,
+        status: int | None,
+        error: str | None,
+        latency_ms: float,
+        ttft_ms: float | None,
+        usage: Usage,
+        cost: float | None = None,
+    ) -> None:
+        if self.record is None:
+            return
+        from llmctl.engine.usage import AttemptRecord
+
+        self.record(
+            AttemptRecord(
+                llm=entry.id,
+                provider=entry.provider,
+                outcome=outcome,
+                book=self.book,
+                job=self.job,
+                status=status,
+                error=error,
+                latency_ms=round(latency_ms, 1),
+                ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                input_cost_per_mtok=entry.input_cost_per_mtok,
+                output_cost_per_mtok=entry.output_cost_per_mtok,
+                cost=cost,
+            )
+        )
+
+    # --- how it ended ---------------------------------------------------------------------------
+
+    def outcome(self) -> Result:
+        """The answer. Raises StreamInterrupted when an answer broke off after its first
+        byte, AllFailedError (listing every attempt, the picker's skips first) otherwise."""
+        if self._interrupted is not None:
+            raise self._interrupted
+        if self._result is not None:
+            return self._result
+        attempts = [*self.passed_over, *self.attempts]
+        tried = len(self.attempts)
+        raise AllFailedError(
+            f"every LLM of the chain failed ({tried} tried)" if tried else "the chain is empty",
+            attempts,
+            hint="`llmctl pick --explain` shows the chain and what is in cooldown",
+        )
