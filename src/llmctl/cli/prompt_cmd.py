@@ -49,7 +49,7 @@ def prompt(
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
     from llmctl.engine.sender import Sender
-    from llmctl.errors import AllFailedError, NoMatchError
+    from llmctl.errors import AllFailedError, NoMatchError, StreamInterrupted
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
@@ -77,6 +77,12 @@ def prompt(
 
     try:
         result = sender.execute(plan, req, on_text=out if stream else None, retries=retries, timeout=timeout)
+    except StreamInterrupted:
+        if written and not written[-1].endswith("\n") and sys.stdout.isatty():
+            sys.stdout.write(
+                "\n"
+            )  # on a terminal the error starts on a line of its own; piped, bytes stay as sent
+        raise
     except AllFailedError as exc:
         if as_json:
             emit_json(_failure(exc.message, [a.to_dict() for a in exc.attempts]))

@@ -318,9 +318,11 @@ class ChainRun:
         if self._result is not None:
             return self._result
         attempts = [*self.passed_over, *self.attempts]
-        tried = len(self.attempts)
+        tried = sum(1 for a in self.attempts if a.tries)
+        skipped = len(attempts) - tried
+        counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
         raise AllFailedError(
-            f"every LLM of the chain failed ({tried} tried)" if tried else "the chain is empty",
+            f"every LLM of the chain failed ({counts})" if attempts else "the chain is empty",
             attempts,
             hint="`llmctl pick --explain` shows the chain and what is in cooldown",
         )

@@ -42,7 +42,9 @@ FAULTS = (
     "empty",
 )
 HEADER = "x-llmctl-simulate"
-_SPEC = re.compile(r"^(?P<fault>[a-z0-9]+)(?::(?P<after>\d+(?:\.\d+)?))?(?:x(?P<times>\d+))?@(?P<target>.+)$")
+_SPEC = re.compile(
+    r"^(?P<fault>[a-z]+|\d+)(?::(?P<after>\d+(?:\.\d+)?))?(?:x(?P<times>\d+))?@(?P<target>.+)$"
+)
 
 
 @dataclass
@@ -79,7 +81,13 @@ def parse_faults(specs: list[str], catalog: Catalog) -> list[Fault]:
         if after is not None and kind != "429":
             raise UsageError(f"--simulate {spec!r}: only 429 takes :SECONDS (its Retry-After)")
         if target != "*" and target not in providers:
-            target = catalog.resolve_id(target)  # an unknown LLM: exit 2 with the closest ids
+            if target not in catalog:
+                known = [*providers, *catalog.entries, *catalog.aliases]
+                raise UsageError(
+                    f"--simulate {spec!r}: {target!r} is no LLM or provider{did_you_mean(target, known)}",
+                    hint="a TARGET is an LLM id or alias, a provider name, or *",
+                )
+            target = catalog.resolve_id(target)
         faults.append(Fault(kind, target, float(after) if after else None, int(times) if times else None))
     return faults
 

@@ -1,0 +1,189 @@
+"""The sending policy on its own: told what happened, it says send, wait, move on or give up."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import entry
+from llmctl.catalog.registry import DictRegistry
+from llmctl.engine.policy import Attempt, ChainRun, Send, Wait
+from llmctl.errors import (
+    AllFailedError,
+    AuthFailed,
+    ConnectFailed,
+    ContextTooLong,
+    KeyMissing,
+    RateLimited,
+    ServerFailed,
+    StreamInterrupted,
+    StreamUnreadable,
+)
+from llmctl.providers.resolve import Endpoint
+from llmctl.providers.wire import ChatResult, Usage
+from llmctl.selection.decision import NO_KEY, Skip
+
+
+def chain(*specs):
+    return [DictRegistry([s]).get_by_id(s["id"]) for s in specs]
+
+
+def resolver(urls):
+    def resolve(e):
+        if urls.get(e.id) is None:
+            raise KeyMissing("OPENAI_API_KEY is not set")
+        return Endpoint(e.provider, "openai_compat", urls[e.id], None)
+
+    return resolve
+
+
+A, B, C = chain(
+    entry("x/a", context_length=8000), entry("x/b", context_length=8000), entry("x/c", context_length=32000)
+)
+OK = ChatResult("fine", Usage(10, 2))
+
+
+def run_of(*entries, urls=None, **kw):
+    urls = urls or {e.id: f"http://{e.id.split('/')[1]}.test/v1" for e in entries}
+    return ChainRun(list(entries), resolver(urls), rng=lambda: 0.5, **kw)
+
+
+def test_first_llm_answers():
+    run = run_of(A, B)
+    step = run.next()
+    assert isinstance(step, Send) and step.entry is A and step.tries == 1
+    run.succeeded(OK, latency_ms=12.0)
+    assert run.next() is None
+    result = run.outcome()
+    assert result.llm is A and result.text == "fine" and [a.outcome for a in result.attempts] == ["ok"]
+
+
+def test_server_errors_are_retried_with_growing_jittered_waits_then_move_on():
+    run = run_of(A, B, retries=2)
+    steps = []
+    for _ in range(3):
+        send = run.next()
+        assert send.entry is A
+        run.failed(ServerFailed("503", status=503), latency_ms=1.0)
+        steps.append(run.next())
+    # after tries 1 and 2: waits of 0.25 and 0.5 s (times 0.75 for the jitter); after try 3: B
+    assert [round(s.seconds, 4) for s in steps[:2]] == [0.1875, 0.375]
+    assert isinstance(steps[2], Send) and steps[2].entry is B
+    run.succeeded(OK, latency_ms=1.0)
+    attempts = run.outcome().attempts
+    assert (attempts[0].tries, attempts[0].status, attempts[0].failure) == (3, 503, ServerFailed)
+
+
+def test_retry_after_is_honoured_up_to_30_seconds():
+    run = run_of(A, B)
+    run.next()
+    run.failed(RateLimited("429", status=429, retry_after=7.0), latency_ms=1.0)
+    assert run.next() == Wait(7.0)
+    assert run.next().entry is A
+    run.failed(RateLimited("429", status=429, retry_after=120.0), latency_ms=1.0)
+    assert run.next().entry is B  # too long a wait: move on
+
+
+def test_refused_endpoint_is_not_retried_and_its_other_llms_are_skipped():
+    urls = {"x/a": "http://same.test/v1", "x/b": "http://same.test/v1", "x/c": "http://other.test/v1"}
+    run = run_of(A, B, C, urls=urls)
+    run.next()
+    run.failed(ConnectFailed("refused"), latency_ms=1.0)
+    step = run.next()
+    assert isinstance(step, Send) and step.entry is C  # no wait, B skipped
+    run.succeeded(OK, latency_ms=1.0)
+    attempts = run.outcome().attempts
+    assert attempts[0].tries == 1
+    assert attempts[1].outcome == "skipped" and "could not be reached" in attempts[1].error
+
+
+def test_auth_and_bad_requests_move_on_at_once():
+    run = run_of(A, B)
+    run.next()
+    run.failed(AuthFailed("401", status=401), latency_ms=1.0)
+    assert run.next().entry is B
+
+
+def test_context_length_error_skips_llms_no_larger():
+    run = run_of(A, B, C)
+    run.next()
+    run.failed(ContextTooLong("too long", status=400), latency_ms=1.0)
+    step = run.next()
+    assert step.entry is C
+    assert run.attempts[1].outcome == "skipped" and "not larger than 8000" in run.attempts[1].error
+
+
+def test_a_stream_protocol_error_is_not_retried():
+    run = run_of(A, B)
+    run.next()
+    run.failed(StreamUnreadable("not JSON", hint="try --no-stream"), latency_ms=1.0)
+    assert run.next().entry is B
+
+
+def test_failure_after_the_first_byte_is_never_stitched():
+    run = run_of(A, B)
+    run.next()
+    run.failed(ServerFailed("broke"), latency_ms=1.0, streamed=True)
+    assert run.next() is None
+    with pytest.raises(StreamInterrupted):
+        run.outcome()
+
+
+def test_unconfigured_llms_are_skipped_and_everything_is_reported():
+    skipped = Attempt.passed_over("x/z", "openai", Skip(NO_KEY, "Z_KEY is not set"))
+    run = run_of(A, B, urls={"x/a": None, "x/b": "http://b.test/v1"}, passed_over=[skipped])
+    run.next()
+    run.failed(AuthFailed("401", status=401), latency_ms=1.0)
+    assert run.next() is None
+    with pytest.raises(AllFailedError) as info:
+        run.outcome()
+    lines = info.value.more
+    assert lines[0] == "x/z (openai): Z_KEY is not set (skipped, nothing sent)"
+    assert lines[1] == "x/a (openai): OPENAI_API_KEY is not set"
+    assert lines[2] == "x/b (openai): 401"
+    assert "(1 tried, 2 skipped)" in info.value.message
+
+
+class Memory:
+    """A cooldown memory that records what it was told."""
+
+    def __init__(self, cooling=()):
+        self.cooling = set(cooling)
+        self.failures = []
+        self.successes = []
+
+    def reason(self, e):
+        return Skip("cooldown", "in cooldown for 10s more") if e.id in self.cooling else None
+
+    def failed(self, e, error):
+        self.failures.append((e.id, type(error)))
+
+    def succeeded(self, e):
+        self.successes.append(e.id)
+
+
+def test_cooldown_is_told_once_per_failed_run_and_skips_what_cools():
+    memory = Memory(cooling={"x/b"})
+    run = run_of(A, B, C, cooldown=memory, retries=2)
+    for _ in range(3):
+        assert run.next().entry is A
+        run.failed(ServerFailed("503", status=503), latency_ms=1.0)
+        if (wait := run.next()) is not None and isinstance(wait, Wait):
+            continue
+    send = run.next() if run._current is None else run._current
+    assert send.entry is C and run.attempts[1].error == "in cooldown for 10s more"
+    run.succeeded(OK, latency_ms=1.0)
+    assert memory.failures == [("x/a", ServerFailed)] and memory.successes == ["x/c"]
+
+
+def test_every_try_is_recorded_with_prices():
+    rows = []
+    run = run_of(A, record=rows.append, retries=1, book="moby", job="copyedit")
+    run.next()
+    run.failed(ServerFailed("503", status=503), latency_ms=3.0)
+    run.next()
+    run.next()
+    run.succeeded(OK, latency_ms=4.0)
+    assert [(r.outcome, r.status, r.book, r.job) for r in rows] == [
+        ("error", 503, "moby", "copyedit"),
+        ("ok", 200, "moby", "copyedit"),
+    ]
