@@ -233,7 +233,8 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
         plan = sender.plan(selection, req)
         result = await sender.aexecute(plan, req, retries=options.retries, timeout=options.timeout)
     except AllFailedError as exc:
-        return output_line(item.id, error=exc.message, attempts=[a.to_dict() for a in exc.attempts])
+        error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
+        return output_line(item.id, error=error, attempts=[a.to_dict() for a in exc.attempts])
     except LlmctlError as exc:
         return output_line(item.id, error=exc.message)
     return output_line(item.id, result=result)
