@@ -81,6 +81,7 @@ class FakeServer:
                         "headers": dict(self.headers),
                         "json": json.loads(raw) if raw else None,
                         "time": time.monotonic(),
+                        "client_port": self.client_address[1],
                     }
                 )
                 queue = server.replies.get(path)

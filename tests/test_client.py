@@ -42,3 +42,75 @@ def test_get_llm_with_fallback_walks_priority_and_raises_runtime_error(team, ser
     text = str(info.value)
     assert "openai/first" in text and "openai/second" in text and "openai/old-model" in text
     assert "anthropic/nokey (anthropic): ANTHROPIC_API_KEY is not set" in text  # listed, nothing sent
+
+
+def test_async_calls_are_native_and_share_one_pool(team, server):
+    server.defaults["/a/v1/chat/completions"] = openai_chat("pooled")
+    server.add("/a/v1/embeddings", Reply(body={"data": [{"index": 0, "embedding": [0.5, 0.25]}]}))
+
+    async def main():
+        async with LLMClient(team.get("openai/first"), catalog=team) as client:
+            answers = await asyncio.gather(*(client.acomplete(f"q{n}") for n in range(20)))
+            pieces = [p async for p in client.astream("hi")]
+            vectors = await LLMClient(team.get("openai/emb"), catalog=team).aembed("whale")
+            return answers, pieces, vectors, client.sender.apool
+
+    answers, pieces, vectors, pool = asyncio.run(main())
+    assert {a.content for a in answers} == {"pooled"} and "".join(pieces) == "pooled"
+    assert vectors == [[0.5, 0.25]]
+    assert pool._client is None  # closed by `async with`
+    # 21 chat requests at once over a pool: far fewer connections than requests.
+    assert len({r["client_port"] for r in server.requests if r["path"].endswith("completions")}) < 21
+
+
+def test_an_http_client_passed_in_is_used_as_is(team):
+    import httpx
+
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(200, json={"choices": [{"message": {"content": "mocked"}}], "usage": {}})
+
+    transport = httpx.MockTransport(handler)
+    with (
+        httpx.Client(transport=transport) as http,
+        LLMClient(team.get("openai/first"), http_client=http, catalog=team) as c,
+    ):
+        assert c.complete("hi").content == "mocked"
+    assert seen and seen[0].url.path == "/a/v1/chat/completions"
+
+    async def main():
+        async with httpx.AsyncClient(transport=transport) as http:
+            client = LLMClient(team.get("openai/first"), http_client=http, catalog=team)
+            answer = await client.acomplete("hi")
+            await client.aclose()
+            return answer, http.is_closed
+
+    answer, closed = asyncio.run(main())
+    assert answer.content == "mocked" and closed is False  # left open: it is the caller's
+
+
+def test_batch_returns_one_output_per_item_in_order(team, server):
+    server.defaults["/a/v1/chat/completions"] = openai_chat("a")
+    server.defaults["/b/v1/chat/completions"] = openai_chat("b")
+    client = LLMClient([team.get("openai/first")], catalog=team)
+    items = [{"prompt": f"p{n}"} for n in range(6)] + [{"id": "own", "prompt": "x", "llm": "openai/second"}]
+    out = client.batch(items, concurrency=3)
+    assert [o["id"] for o in out] == ["0", "1", "2", "3", "4", "5", "own"]
+    assert [o["text"] for o in out] == ["a"] * 6 + ["b"]
+    with pytest.raises(Exception) as info:
+        client.batch([{"prompt": "x", "colour": "red"}])
+    assert "unknown field 'colour'" in str(info.value)
+
+
+def test_python_api_warns_when_a_named_llm_is_skipped(team):
+    import llmctl
+    from llmctl.errors import LlmctlWarning
+
+    class Draft:
+        allowed_llm_group = "writer"
+
+    with pytest.warns(LlmctlWarning, match="job llm anthropic/nokey skipped: ANTHROPIC_API_KEY is not set"):
+        llm = llmctl.select_llm_for_job(Draft, None, {"llm_id": "anthropic/nokey"}, catalog=team)
+    assert llm.id == "openai/first"

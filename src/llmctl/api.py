@@ -85,7 +85,8 @@ def select_llm_for_job(
 
     `job` is a job name or a class with `allowed_llm_group`; `book` a book id (or None);
     `job_props` may name an LLM with `llm_id`. Options: tier, strategy, allow_upgrade,
-    max_attempts, assume_available. Raises NoMatchError when nothing fits.
+    max_attempts, assume_available. Warns (LlmctlWarning) when a named LLM is skipped, and
+    why. Raises NoMatchError when nothing fits.
     """
     home = home if isinstance(home, Home) else Home.resolve(home)
     book_name = getattr(book, "id", book)
@@ -96,7 +97,8 @@ def select_llm_for_job(
         source="job props",
         **options,
     )
-    decision, _warnings = decide(selection, catalog=catalog, home=home)
+    decision, warnings = decide(selection, catalog=catalog, home=home)
+    _warn(warnings)
     return _sendable(decision.llm)
 
 
@@ -126,8 +128,19 @@ def get_llm(
             )
         return _sendable(entry)
     selection = Selection(scope=scope, assume_available=assume_available, source="get_llm()")
-    decision, _warnings = decide(selection, catalog=catalog, home=home)
+    decision, warnings = decide(selection, catalog=catalog, home=home)
+    _warn(warnings)
     return _sendable(decision.llm)
+
+
+def _warn(messages: list[str]) -> None:
+    """The Python API says when a named LLM was skipped (and why) with an LlmctlWarning."""
+    import warnings
+
+    from llmctl.errors import LlmctlWarning
+
+    for message in messages:
+        warnings.warn(LlmctlWarning(message), stacklevel=3)
 
 
 def _sendable(entry: LLM) -> LLM:

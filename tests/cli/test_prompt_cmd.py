@@ -321,3 +321,52 @@ def test_embed_is_recorded_in_the_usage_store(local_home, server):
         .fetchall()
     )
     assert rows == [("local/embed", "ok", 3)]
+
+
+def test_no_fallback_with_a_skipped_named_llm_sends_nothing(local_home, server):
+    env = env_for(local_home)
+    env.pop("OPENAI_API_KEY")
+    env["LLMCTL_HOME"] = str(local_home)
+    result = subprocess.run(
+        llmctl_exe() + ["prompt", "--group", "writer", "--llm", "local/primary", "--no-fallback", "hi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 4
+    assert (
+        "local/primary was skipped: OPENAI_API_KEY is not set; nothing was sent (--no-fallback)"
+        in result.stderr
+    )
+    # In cooldown: a run-time reason, exit 1; still nothing sent.
+    (local_home / "state").mkdir(exist_ok=True)
+    (local_home / "state" / "cooldown.json").write_text(
+        json.dumps({"llm:local/primary": {"failures": 3, "until": time.time() + 100}})
+    )
+    result = run(local_home, "prompt", "--group", "writer", "--llm", "local/primary", "--no-fallback", "hi")
+    assert result.returncode == 1 and "in cooldown" in result.stderr
+    assert server.requests == []
+
+
+def test_compare_exits_1_when_any_llm_failed_and_still_shows_the_others(local_home, server):
+    server.add("/a/v1/chat/completions", openai_chat("fine answer"))
+    server.add("/b/v1/chat/completions", Reply(404, {"error": {"message": "no such model"}}))
+    result = run(local_home, "compare", "hi", "--llm", "local/primary", "--llm", "local/backup")
+    assert result.returncode == 1
+    assert "== local/primary (" in result.stdout and "fine answer" in result.stdout
+    assert "== local/backup (" in result.stdout and "error: openai answered 404" in result.stdout
+    assert "1 of 2 LLMs failed" in result.stderr
+
+
+def test_embed_answer_that_is_not_a_vector_fails(local_home, server):
+    server.defaults["/a/v1/embeddings"] = Reply(body={"data": [{"index": 0, "embedding": "hello"}]})
+    result = run(local_home, "embed", "whale", "--llm", "local/embed")
+    assert result.returncode == 1 and "not a list of numbers" in result.stderr and result.stdout == ""
+
+
+def test_verbose_marks_estimated_tokens_instead_of_none(local_home, server):
+    server.add("/a/v1/chat/completions", Reply(body={"choices": [{"message": {"content": "no usage here"}}]}))
+    result = run(local_home, "prompt", "--group", "writer", "--no-stream", "-v", "four words of prompt")
+    assert result.returncode == 0, result.stderr
+    assert "None" not in result.stderr and "tokens ~5 in, ~3 out" in result.stderr

@@ -151,7 +151,12 @@ class Sender:
 
         tokens = estimate_tokens(m.content for m in req.messages)
         selection = replace(selection, props={"prompt_tokens": tokens, **selection.props})
-        decision, warnings = self.decide(selection)
+        try:
+            decision, warnings = self.decide(selection)
+        except NoMatchError as exc:
+            if no_fallback and exc.decision is not None:
+                _check_named(self.catalog, exc.decision)
+            raise
         if no_fallback:
             _check_named(self.catalog, decision)
         chain = decision.chain[:1] if no_fallback else list(decision.chain)
@@ -322,6 +327,8 @@ def _check_named(catalog: Catalog, decision: Decision) -> None:
     if decision.llm is not None and decision.llm.id == llm_id:
         return
     why = next((skip for skipped, skip in decision.passed_over if skipped == llm_id), None)
+    if why is None and decision.llm is None:
+        return  # nothing fits at all: the picker's own error says why
     if why is None:
         raise UsageError(
             f"--no-fallback: this request gets {decision.llm.id} (rule {decision.rule}), not {llm_id}; "
