@@ -125,6 +125,8 @@ class FakeServer:
             do_GET = do_POST = _handle
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many clients connect at once (the default 5 drops SYNs)
+
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # clients that hang up on purpose (timeouts, dropped streams) are expected
 
