@@ -22,7 +22,8 @@ def test_select_llm_for_job_with_a_job_class(home, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     llm = llmctl.select_llm_for_job(DraftChapter, None, {})
     assert llm.provider == "openai" and "writer" in llm.valid_groups
-    assert llmctl.select_llm_for_job(DraftChapter, "moby", {"llm_id": "gpt4o"}).id == "openai/gpt-4o"
+    with pytest.warns(llmctl.LlmctlWarning, match="book 'moby' has no preferences file"):
+        assert llmctl.select_llm_for_job(DraftChapter, "moby", {"llm_id": "gpt4o"}).id == "openai/gpt-4o"
 
 
 def test_select_llm_for_job_by_name_and_book(home, cli):
@@ -48,7 +49,10 @@ def test_get_llm_default_and_by_id(home, cli):
         llmctl.get_llm(llm_id="nope/nope")
     with pytest.raises(llmctl.LlmctlError, match="disabled"):
         llmctl.get_llm(llm_id="anthropic/claude-3-opus")
-    assert llmctl.get_llm().provider == "ollama"  # no key set: the local model of lowest priority
+    with pytest.warns(
+        llmctl.LlmctlWarning, match="scope default openai/gpt-4o skipped: OPENAI_API_KEY is not set"
+    ):
+        assert llmctl.get_llm().provider == "ollama"  # no key set: the local model of lowest priority
 
 
 def test_dict_registry_seed_001():

@@ -15,6 +15,7 @@ _EXPORTS = {
     "LlmctlError": "llmctl.errors",
     "NoMatchError": "llmctl.errors",
     "AllFailedError": "llmctl.errors",
+    "LlmctlWarning": "llmctl.errors",
     "select_llm_for_job": "llmctl.api",
     "get_llm": "llmctl.api",
     "decide": "llmctl.api",

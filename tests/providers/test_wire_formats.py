@@ -302,3 +302,44 @@ def test_retry_after_future_http_date():
 
     future = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 < retry_after({"retry-after": future}) <= 30
+
+
+def test_anthropic_stream_keeps_input_tokens_from_message_start():
+    """message_start carries the input tokens; a later message_delta that repeats them as 0
+    (or leaves them out) must not undercount the cost."""
+    ep = endpoint_for(llm(id="anthropic/c", provider="anthropic"))
+    for later in ('"input_tokens":0,', ""):
+        lines = (
+            'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":1234,"output_tokens":1}}}\n\n'
+            'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"Hi"}}\n\n'
+            'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+            f'"usage":{{{later}"output_tokens":42}}}}\n\n'
+            'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+        ).split("\n")
+        chunks = list(anthropic.parse_stream(iter(lines), ep))
+        usage = [c.usage for c in chunks if c.usage][-1]
+        assert (usage.input_tokens, usage.output_tokens) == (1234, 42)
+
+
+def test_a_stream_that_is_not_json_is_unreadable_not_retried():
+    from llmctl.errors import StreamUnreadable
+
+    ep = endpoint_for(llm())
+    parser = openai_compat.stream_parser(ep)
+    with pytest.raises(StreamUnreadable) as info:
+        parser.feed("data: <html>proxy error</html>")
+        parser.feed("")
+    assert info.value.retryable is False and "--no-stream" in info.value.hint
+
+
+def test_stream_parsers_take_lines_one_at_a_time():
+    """The async engine feeds lines as they arrive; the parser gives chunks as soon as a
+    line completes them, and nothing after the terminator."""
+    ep = endpoint_for(llm())
+    parser = openai_compat.stream_parser(ep)
+    assert parser.feed('data: {"choices":[{"delta":{"content":"He"}}]}') == []
+    assert [c.text for c in parser.feed("")] == ["He"]
+    parser.feed("data: [DONE]")
+    parser.feed("")
+    assert parser.done and parser.feed('data: {"choices":[{"delta":{"content":"late"}}]}') == []
+    assert parser.close() == []

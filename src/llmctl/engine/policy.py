@@ -27,6 +27,7 @@ from llmctl.errors import (
     NotConfigured,
     ProviderError,
     StreamInterrupted,
+    StreamUnreadable,
 )
 from llmctl.providers.wire import ChatResult, Usage
 
@@ -321,8 +322,14 @@ class ChainRun:
         tried = sum(1 for a in self.attempts if a.tries)
         skipped = len(attempts) - tried
         counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
+        unreadable = any(a.failure is not None and issubclass(a.failure, StreamUnreadable) for a in attempts)
+        hint = (
+            "a server's stream could not be read: try --no-stream"
+            if unreadable
+            else "`llmctl pick --explain` shows the chain and what is in cooldown"
+        )
         raise AllFailedError(
             f"every LLM of the chain failed ({counts})" if attempts else "the chain is empty",
             attempts,
-            hint="`llmctl pick --explain` shows the chain and what is in cooldown",
+            hint=hint,
         )
