@@ -154,6 +154,9 @@ def test_prompt_no_fallback_and_missing_key_is_skipped(local_home, server):
         check=False,
     )
     assert result.returncode == 4 and "OPENAI_API_KEY is not set" in result.stderr
+    data = json.loads(result.stdout)  # --json prints the object also when nothing fits
+    assert data["text"] is None and data["error"].startswith("no LLM fits group writer")
+    assert {"id": "local/primary", "skipped": "OPENAI_API_KEY is not set"} in data["candidates"]
 
 
 def test_prompt_dry_run_sends_nothing_and_redacts(local_home, server):

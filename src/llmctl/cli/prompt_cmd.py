@@ -56,7 +56,7 @@ def prompt(
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
     sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
     try:
-        plan = sender.plan(selection_from(options), req, no_fallback=no_fallback)
+        plan = sender.plan(selection_from(options), req, no_fallback=no_fallback, explain=as_json)
     except NoMatchError as exc:
         if as_json:
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []

@@ -141,8 +141,11 @@ class Sender:
         hooks = picker_hooks(self.home, self.catalog, selection, cooldown=self.cooldown, store=self._store)
         return decide(self.catalog, self.home, selection, explain=explain, env=self.env, **hooks)
 
-    def plan(self, selection: Selection, req: ChatRequest, *, no_fallback: bool = False) -> Plan:
-        """Decide for a prompt: its estimated size counts against each LLM's context.
+    def plan(
+        self, selection: Selection, req: ChatRequest, *, no_fallback: bool = False, explain: bool = False
+    ) -> Plan:
+        """Decide for a prompt: its estimated size counts against each LLM's context
+        (`explain` keeps every candidate's reason, for a report when nothing fits).
 
         With `no_fallback` only the chosen LLM is sent to; when an LLM was named
         (`--llm`) and skipped, nothing is sent: raises NoMatchError saying why (exit 4
@@ -152,7 +155,7 @@ class Sender:
         tokens = estimate_tokens(m.content for m in req.messages)
         selection = replace(selection, props={"prompt_tokens": tokens, **selection.props})
         try:
-            decision, warnings = self.decide(selection)
+            decision, warnings = self.decide(selection, explain=explain)
         except NoMatchError as exc:
             if no_fallback and exc.decision is not None:
                 _check_named(self.catalog, exc.decision)
