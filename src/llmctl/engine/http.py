@@ -114,9 +114,7 @@ def send_json(client: httpx.Client, call: HttpCall, endpoint: Endpoint, timeout:
         response = client.request(call.method, call.url, **_options(call, timeout))
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
-    if response.status_code >= 400:
-        raise status_error(response.status_code, response.text, response.headers, endpoint)
-    return parse_json(response.text, endpoint)
+    return _body(response, endpoint)
 
 
 def stream_lines(
@@ -134,10 +132,7 @@ def stream_lines(
                 started = True
                 yield line
     except httpx.HTTPError as exc:
-        error = transport_error(exc, endpoint)
-        if started and not isinstance(error, TimedOut):
-            raise StreamBroken(f"{endpoint.provider}: the stream broke off: {error.message}") from None
-        raise error from None
+        raise _stream_error(exc, endpoint, started) from None
 
 
 async def asend_json(
@@ -148,9 +143,7 @@ async def asend_json(
         response = await client.request(call.method, call.url, **_options(call, timeout))
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
-    if response.status_code >= 400:
-        raise status_error(response.status_code, response.text, response.headers, endpoint)
-    return parse_json(response.text, endpoint)
+    return _body(response, endpoint)
 
 
 async def astream_lines(
@@ -167,10 +160,22 @@ async def astream_lines(
                 started = True
                 yield line
     except httpx.HTTPError as exc:
-        error = transport_error(exc, endpoint)
-        if started and not isinstance(error, TimedOut):
-            raise StreamBroken(f"{endpoint.provider}: the stream broke off: {error.message}") from None
-        raise error from None
+        raise _stream_error(exc, endpoint, started) from None
+
+
+def _body(response: httpx.Response, endpoint: Endpoint) -> Any:
+    """The parsed JSON of an answer, or the error its status stands for."""
+    if response.status_code >= 400:
+        raise status_error(response.status_code, response.text, response.headers, endpoint)
+    return parse_json(response.text, endpoint)
+
+
+def _stream_error(exc: httpx.HTTPError, endpoint: Endpoint, started: bool) -> ProviderError:
+    """A failure of a stream: once lines came, a broken stream (a timeout stays one)."""
+    error = transport_error(exc, endpoint)
+    if started and not isinstance(error, TimedOut):
+        return StreamBroken(f"{endpoint.provider}: the stream broke off: {error.message}")
+    return error
 
 
 def _options(call: HttpCall, timeout: float | None) -> dict[str, Any]:
