@@ -56,10 +56,13 @@ class Home:
     def user_catalog(self) -> Path | None:
         """Return the user's catalog file if one exists. Raises FileError when both
         catalog.toml and catalog.json exist: one of them would silently be ignored."""
-        found = [self.config_dir / name for name in USER_CATALOG_NAMES if (self.config_dir / name).is_file()]
-        if len(found) > 1:
-            from llmctl.errors import FileError
+        from llmctl.errors import FileError
 
+        found = [self.config_dir / name for name in USER_CATALOG_NAMES if (self.config_dir / name).exists()]
+        for path in found:
+            if path.is_dir():
+                raise FileError(path, "is a directory, not a file", hint="move it away; llmctl keeps a file here")
+        if len(found) > 1:
             raise FileError(
                 found[1],
                 f"both {found[0].name} and {found[1].name} exist in {self.config_dir}",

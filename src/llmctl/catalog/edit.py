@@ -86,8 +86,9 @@ def change_catalog(
                 changes.append(audit.Change(llm_id, *audit.diff(before, after)))
         if changes:
             entries = [e for e in overlay.entries.values() if len(e) > 1 or e["id"] not in catalog.entries]
-            atomic_write(path, dump_update(path, {"llms": entries}))
-            audit.record(home, command, changes)
+            text = dump_update(path, {"llms": entries})
+            audit.record(home, command, changes)  # first: no change without its record
+            atomic_write(path, text)
         return Result(changes=changes, notes=overlay.notes, path=path)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from llmctl.cli.output import emit_json, table
+from llmctl.cli.output import emit_json, table, warn
 from llmctl.cli.state import state
 
 
@@ -17,7 +17,9 @@ def audit(
     """Show the last changes made through llmctl (from audit.jsonl)."""
     from llmctl.prefs import audit as audit_log
 
-    records = audit_log.read(state(ctx).home, limit)
+    records, problems = audit_log.read(state(ctx).home, limit)
+    for problem in problems:
+        warn(problem)
     if as_json:
         emit_json(records)
         return

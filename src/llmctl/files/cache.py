@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmctl import __version__
+from llmctl.errors import FileError
 from llmctl.files.io import atomic_write
 from llmctl.paths import ENV_NO_CACHE
 
@@ -52,6 +53,6 @@ def cached(
     except (OSError, ValueError, AttributeError):
         pass
     data = build()
-    with contextlib.suppress(OSError):  # a read-only cache dir only costs speed
+    with contextlib.suppress(OSError, FileError):  # a cache that cannot be written only costs speed
         atomic_write(cache_file, json.dumps({"key": key, "data": data}, separators=(",", ":")))
     return data

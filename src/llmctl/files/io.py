@@ -20,7 +20,7 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 def read_text(path: Path) -> str:
     """Return the file's text. Raises FileError when it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff")  # a BOM is no content
     except FileNotFoundError:
         raise FileError(path, "no such file") from None
     except IsADirectoryError:
@@ -101,9 +101,14 @@ def dump_text(path: Path, data: Any) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically: readers see the old or the new file, never half."""
+    """Replace `path` with `text` atomically: readers see the old or the new file, never half.
+    A symlinked file (dotfiles) keeps its link: the link's target is replaced.
+    Raises FileError naming the path when it cannot be written."""
     import tempfile
 
+    path = real_path(path)
+    if path.is_dir():
+        raise FileError(path, "is a directory, not a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -125,6 +130,19 @@ def atomic_write(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
         raise
+
+
+def real_path(path: Path) -> Path:
+    """The file a path names, through any symlinks (a link that points nowhere yet included)."""
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
+def no_directory(path: Path) -> None:
+    """Raise FileError (exit 3) when a directory stands where one of llmctl's files belongs."""
+    if path.is_dir():
+        raise FileError(path, "is a directory, not a file", hint="move it away; llmctl keeps a file here")
 
 
 @contextlib.contextmanager
@@ -152,9 +170,19 @@ def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[N
 
 
 def append_line(path: Path, line: str) -> None:
-    """Append one line with a single write (callers hold the lock)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line.rstrip("\n") + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    """Append one line with a single write (callers hold the lock), on a line of its own
+    even when the file's last line was left partial. Raises FileError when it cannot."""
+    try:
+        no_directory(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            handle.seek(0, os.SEEK_END)
+            fresh = b""
+            if handle.tell():
+                handle.seek(-1, os.SEEK_END)
+                fresh = b"" if handle.read(1) == b"\n" else b"\n"
+            handle.write(fresh + (line.rstrip("\n") + "\n").encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from llmctl.errors import FileError
-from llmctl.files.io import append_line, read_text
+from llmctl.files.io import append_line, no_directory, read_text
 from llmctl.paths import Home
 
 
@@ -21,7 +20,9 @@ class Change:
 
 
 def record(home: Home, command: str, changes: list[Change]) -> None:
-    """Append one audit line per change; callers hold the write lock."""
+    """Append one audit line per change; callers hold the write lock and record before they
+    replace the file changed, so no change is made without its record. Raises FileError
+    when the log cannot be written (the change must then not be made)."""
     if not changes:
         return
     import datetime as dt
@@ -50,20 +51,28 @@ def record(home: Home, command: str, changes: list[Change]) -> None:
     append_line(home.audit_file, "\n".join(lines))
 
 
-def read(home: Home, limit: int | None = None) -> list[dict[str, Any]]:
-    """Return the last `limit` audit records, oldest first. Raises FileError on a corrupt line."""
+def read(home: Home, limit: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The last `limit` audit records, oldest first, and one problem line per damaged line
+    (its file and line number), which is left out. Raises FileError when the log cannot be
+    read at all (a directory in its place, say)."""
     path = home.audit_file
-    if not path.is_file():
-        return []
-    records = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    no_directory(path)
+    if not path.exists():
+        return [], []
+    records, problems = [], []
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise FileError(path, f"invalid JSON: {exc.msg}", line=number) from None
-    return records[-limit:] if limit else records
+            problems.append(f"{path}:{number}: damaged line left out (invalid JSON: {exc.msg})")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"{path}:{number}: damaged line left out (not a JSON object)")
+            continue
+        records.append(record)
+    return (records[-limit:] if limit else records), problems
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[Any, Any]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from llmctl.prefs.audit import Change
 
 MAX_BOOK_NAME = 100
-_SAFE_BOOK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SAFE_BOOK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # matched whole: no trailing newline
 OVERRIDE_GROUP = "override"
 NOT_IN_FILE = {"file": False}
 
@@ -48,7 +48,7 @@ def check_book_name(name: str) -> str:
         raise UsageError("a book name cannot be empty")
     if len(name) > MAX_BOOK_NAME:
         raise UsageError(f"book name too long ({len(name)} characters; at most {MAX_BOOK_NAME})")
-    if not _SAFE_BOOK.match(name) or ".." in name:
+    if not _SAFE_BOOK.fullmatch(name) or ".." in name:
         raise UsageError(
             f"unsafe book name {name!r}",
             hint="use letters, digits, '.', '_' and '-' (no path separators, no '..', no control characters)",
@@ -80,7 +80,9 @@ def list_books(home: Home) -> list[str]:
     """Return the names of the books that have a file, sorted."""
     if not home.books_dir.is_dir():
         return []
-    return sorted(p.stem for p in home.books_dir.glob("*.toml") if p.is_file() and _SAFE_BOOK.match(p.stem))
+    return sorted(
+        p.stem for p in home.books_dir.glob("*.toml") if p.is_file() and _SAFE_BOOK.fullmatch(p.stem)
+    )
 
 
 def _validate(path: Path, groups: tuple[str, ...], data: Any = None, text: str = "") -> dict[str, Any]:
@@ -174,8 +176,9 @@ def change_book(
         after = Book(name, raw.get("override"), dict(raw.get("defaults", {}))).to_dict()
         change = audit.Change(f"book:{name}", before, after)
         if before != after:
-            atomic_write(path, dump_update(path, _ordered(raw)))
-            audit.record(home, command, [change])
+            text = dump_update(path, _ordered(raw))
+            audit.record(home, command, [change])  # first: no change without its record
+            atomic_write(path, text)
     return change
 
 

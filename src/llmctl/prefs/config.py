@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from llmctl.catalog.entry import GROUPS, Cost, PositiveInt, StrictBool
 from llmctl.errors import FileError
 from llmctl.files.cache import cached
-from llmctl.files.io import atomic_write, line_of_key, load
+from llmctl.files.io import atomic_write, line_of_key, load, no_directory
 from llmctl.files.toml_edit import dump_update
 from llmctl.files.validation import Check, describe_error, spec_of
 from llmctl.paths import Home
@@ -65,7 +65,8 @@ class Config:
 def load_config(home: Home) -> Config:
     """Return the home's config. Raises FileError (exit 3) for a config that does not parse."""
     path = home.config_file
-    if not path.is_file():
+    no_directory(path)
+    if not path.exists():
         return Config()
     data = cached(path, home.cache_dir, "config", lambda: validate_config_file(path))
     return Config.from_data(data, path)
@@ -105,19 +106,25 @@ def config_spec() -> type:
     return spec_of(Config, ConfigChecks, nested={TierThresholds: Strict, Provider: ProviderChecks})
 
 
-def update_config(home: Home, change: Any) -> tuple[Any, Any]:
-    """Apply `change(raw_dict)` to config.toml and write it back; callers hold the lock.
+def update_config(home: Home, change: Any, command: str, target: str) -> tuple[Any, Any]:
+    """Apply `change(raw_dict)` to config.toml and write it back, with its audit line first;
+    callers hold the lock. `change` mutates the raw TOML dict and returns (before, after).
 
-    `change` mutates the raw TOML dict and returns (before, after) for the audit log.
-    A config that does not parse is reported and left as it was.
-    """
+    A config that does not parse is reported and left as it was; nothing is written when
+    nothing changed. Raises FileError when config.toml or the audit log cannot be written."""
+    from llmctl.prefs import audit
+
     path = home.config_file
-    if path.is_file():
+    no_directory(path)
+    if path.exists():
         raw, text = load(path)
         validate_config_data(path, raw, text)
     else:
         raw = {}
-    result = change(raw)
-    validate_config_data(path, raw)
-    atomic_write(path, dump_update(path, raw))
-    return result
+    before, after = change(raw)
+    if before != after:
+        validate_config_data(path, raw)
+        new_text = dump_update(path, raw)
+        audit.record(home, command, [audit.Change(target, before, after)])
+        atomic_write(path, new_text)
+    return before, after

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from llmctl.catalog.entry import PositiveInt
 from llmctl.errors import FileError, UnknownNameError
 from llmctl.files.cache import cached
-from llmctl.files.io import line_in_table, load
+from llmctl.files.io import line_in_table, load, no_directory
 from llmctl.files.validation import Check, describe_error, spec_of
 from llmctl.paths import Home
 from llmctl.prefs.config import Config
@@ -58,7 +58,8 @@ def load_jobs(home: Home, config: Config) -> dict[str, Job]:
     """Return every job type by name. Raises FileError for a jobs file with problems."""
     groups = config.extra_groups
     bundled = _read(bundled_jobs_path(), home.cache_dir, groups)
-    user = _read(home.jobs_file, home.cache_dir, groups) if home.jobs_file.is_file() else {}
+    no_directory(home.jobs_file)
+    user = _read(home.jobs_file, home.cache_dir, groups) if home.jobs_file.exists() else {}
     jobs: dict[str, Job] = {}
     for name in sorted({*bundled, *user}):
         data = {**bundled.get(name, {}), **user.get(name, {})}

@@ -11,11 +11,11 @@ from llmctl.paths import Home
 from llmctl.prefs import audit
 from llmctl.prefs.config import DEFAULT_SCOPE, update_config
 
-_SCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # so an empty scope is refused too
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # matched whole: no empty scope, no newline
 
 
 def check_scope(scope: str) -> str:
-    if not _SCOPE.match(scope):
+    if not _SCOPE.fullmatch(scope):
         raise UsageError(f"invalid scope {scope!r}: use letters, digits, '_', '-' or '.' (at most 64)")
     return scope
 
@@ -50,8 +50,6 @@ def set_default(home: Home, catalog: Catalog, llm: str | None, scope: str = DEFA
         return before, llm_id
 
     with locked(home.lock_file):
-        before, after = update_config(home, change)
-        result = audit.Change(f"default:{scope}", before, after)
-        if before != after:
-            audit.record(home, "default clear" if llm_id is None else "default set", [result])
-    return result
+        command = "default clear" if llm_id is None else "default set"
+        before, after = update_config(home, change, command, f"default:{scope}")
+    return audit.Change(f"default:{scope}", before, after)
