@@ -216,6 +216,12 @@ class Malformed(ProviderError):
     kind, retryable, cools = "malformed", True, COOL_LLM
 
 
+class TooLarge(ProviderError):
+    """An answer larger than `max_response_bytes`: refused before it exhausts memory."""
+
+    kind = "too_large"
+
+
 class StreamUnreadable(Malformed):
     """A stream in a form the adapter cannot read (a proxy that mangles streaming, say):
     trying again would only fail the same way."""

@@ -61,7 +61,9 @@ class Home:
         found = [self.config_dir / name for name in USER_CATALOG_NAMES if (self.config_dir / name).exists()]
         for path in found:
             if path.is_dir():
-                raise FileError(path, "is a directory, not a file", hint="move it away; llmctl keeps a file here")
+                raise FileError(
+                    path, "is a directory, not a file", hint="move it away; llmctl keeps a file here"
+                )
         if len(found) > 1:
             raise FileError(
                 found[1],

@@ -216,6 +216,12 @@ def test_prompt_ctrl_c_exits_130(local_home, server):
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    import sqlite3
+
+    rows = (
+        sqlite3.connect(local_home / "usage.sqlite").execute("SELECT llm, outcome FROM attempts").fetchall()
+    )
+    assert rows == [("local/primary", "interrupted")]  # the attempt cut short is recorded
 
 
 def test_prompt_empty_input_is_a_usage_error(local_home):

@@ -79,8 +79,16 @@ class LlmctlGroup(TyperGroup):
         return self.commands.get(cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
+        import warnings
+
+        from llmctl.errors import LlmctlWarning
+
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # The core says each thing once; show its warnings as one line each.
+                warnings.simplefilter("always", LlmctlWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except LlmctlError as exc:
             if os.environ.get(ENV_DEBUG) == "1":
                 raise
@@ -186,6 +194,21 @@ def _main(
     from llmctl.cli.state import State
 
     ctx.obj = State(home_arg=home, catalog_arg=catalog)
+
+
+def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    """The core's warnings (LlmctlWarning) as one line each, like every other message."""
+    from llmctl.errors import LlmctlWarning
+
+    if isinstance(message, LlmctlWarning) or (
+        isinstance(category, type) and issubclass(category, LlmctlWarning)
+    ):
+        print(f"llmctl: warning: {message}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, *args, **kwargs)
+
+
+_python_showwarning = None
 
 
 def main() -> None:

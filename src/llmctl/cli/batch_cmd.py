@@ -54,6 +54,7 @@ def batch(
     st = state(ctx)
     sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
     check_names(items, sender, source)
+    sender.ready()  # a damaged usage store is reported before anything is sent or written
     done = finished_ids(out) if resume and out is not None else set()
     todo = [item for item in items if item.id not in done]
     summary = Summary(total=len(items), skipped=len(items) - len(todo))

@@ -27,14 +27,28 @@ def _is_terminal(stdin: Any) -> bool:
 
 
 def _read(stdin: Any) -> str:
+    """Stdin's bytes as UTF-8 text (whatever the locale's encoding is)."""
     if stdin is None:
         return ""
     try:
-        return stdin.read()
+        raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
     except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"stdin is not UTF-8 text ({exc.reason} at byte {exc.start})",
-            hint="send text; convert other encodings with iconv",
-        ) from None
+        raise _not_text(f"{exc.reason} at byte {exc.start}") from None
     except (ValueError, OSError):  # closed or unreadable: nothing was piped
         return ""
+    if isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _not_text(f"{exc.reason} at byte {exc.start}") from None
+    if "\x00" in text:
+        raise _not_text("it holds NUL bytes: binary data")
+    return text.removeprefix("\ufeff")
+
+
+def _not_text(why: str) -> UsageError:
+    return UsageError(
+        f"stdin is not UTF-8 text ({why})", hint="send text; convert other encodings with iconv"
+    )

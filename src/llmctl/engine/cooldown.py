@@ -13,14 +13,16 @@ Default: 3 consecutive failures, then 60 s, doubling while failures continue, ca
 from __future__ import annotations
 
 import json
+import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmctl.catalog.entry import LLM
-from llmctl.errors import COOL_ENDPOINT, COOL_LLM, ProviderError
+from llmctl.errors import COOL_ENDPOINT, COOL_LLM, LlmctlError, LlmctlWarning, ProviderError
 from llmctl.files.io import atomic_write, locked
 from llmctl.paths import Home
 from llmctl.providers import resolve
@@ -51,11 +53,35 @@ class Cooldown:
         )
 
     def _read(self) -> dict[str, dict[str, float]]:
+        """The state; a state file that cannot be read only forgets cooldowns (with a
+        warning), and a damaged one is set aside, named in the warning."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}  # a missing or damaged state file only forgets cooldowns
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            state_problem(
+                f"the cooldown state {self.path} cannot be read ({_why(exc)}): it is forgotten for now"
+            )
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not _well_formed(data):
+            self._set_aside()
+            return {}
+        return data
+
+    def _set_aside(self) -> None:
+        aside = self.path.with_name(self.path.name + ".damaged")
+        try:
+            os.replace(self.path, aside)
+            state_problem(
+                f"the cooldown state {self.path} was damaged: set aside as {aside.name}; it starts afresh"
+            )
+        except OSError as exc:
+            state_problem(f"the cooldown state {self.path} is damaged and cannot be set aside ({_why(exc)})")
 
     def keys_for(self, entry: LLM) -> tuple[str, str]:
         base, _source = resolve.base_url(entry, self.providers)
@@ -113,5 +139,37 @@ class Cooldown:
                 change(state)
                 if json.dumps(state, sort_keys=True) != before:
                     atomic_write(self.path, json.dumps(state, indent=1, sort_keys=True))
-        except OSError:
-            pass  # a read-only data dir only loses the memory of failures
+        except (OSError, LlmctlError) as exc:  # the answer matters more than this memory
+            state_problem(
+                f"the cooldown state {self.path} cannot be written ({_why(exc)}): it is not remembered"
+            )
+
+
+def _well_formed(data: Any) -> bool:
+    """A dict of keys to {"failures": number, "until": number (optional)}."""
+    if not isinstance(data, dict):
+        return False
+    for key, item in data.items():
+        if not isinstance(key, str) or not isinstance(item, dict):
+            return False
+        for name in ("failures", "until"):
+            value = item.get(name, 0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+    return True
+
+
+def _why(exc: BaseException) -> str:
+    return getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc)
+
+
+def state_problem(message: str) -> None:
+    """Say once per process that a state file could not be used (an LlmctlWarning; the CLI
+    shows it as one `llmctl: warning:` line)."""
+    if message in _said:
+        return
+    _said.add(message)
+    warnings.warn(LlmctlWarning(message), stacklevel=3)
+
+
+_said: set[str] = set()

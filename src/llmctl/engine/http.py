@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from llmctl.errors import ConnectFailed, ProviderError, StreamBroken, TimedOut
+from llmctl.errors import ConnectFailed, ProviderError, StreamBroken, TimedOut, TooLarge
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import HttpCall, parse_json, status_error
 
@@ -108,17 +108,30 @@ def _let_go(client: httpx.AsyncClient) -> None:
             connector._close()
 
 
-def send_json(client: httpx.Client, call: HttpCall, endpoint: Endpoint, timeout: float | None) -> Any:
-    """Send `call` and return the parsed JSON body. Raises ProviderError."""
+def send_json(
+    client: httpx.Client,
+    call: HttpCall,
+    endpoint: Endpoint,
+    timeout: float | None,
+    max_bytes: int | None = None,
+) -> Any:
+    """Send `call` and return the parsed JSON body. Raises ProviderError (TooLarge past
+    `max_bytes`)."""
     try:
-        response = client.request(call.method, call.url, **_options(call, timeout))
+        with client.stream(call.method, call.url, **_options(call, timeout)) as response:
+            cap = _Cap(max_bytes, endpoint)
+            body = b"".join(cap.take(chunk) for chunk in response.iter_bytes())
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
-    return _body(response, endpoint)
+    return _body(response.status_code, body, response.headers, endpoint)
 
 
 def stream_lines(
-    client: httpx.Client, call: HttpCall, endpoint: Endpoint, timeout: float | None
+    client: httpx.Client,
+    call: HttpCall,
+    endpoint: Endpoint,
+    timeout: float | None,
+    max_bytes: int | None = None,
 ) -> Iterator[str]:
     """Send `call` and yield the response body line by line. Raises ProviderError; a
     failure after the first line is StreamBroken (or TimedOut)."""
@@ -128,26 +141,37 @@ def stream_lines(
             if response.status_code >= 400:
                 body = response.read().decode("utf-8", "replace")
                 raise status_error(response.status_code, body, response.headers, endpoint)
+            cap = _Cap(max_bytes, endpoint)
             for line in response.iter_lines():
                 started = True
-                yield line
+                yield cap.take_line(line)
     except httpx.HTTPError as exc:
         raise _stream_error(exc, endpoint, started) from None
 
 
 async def asend_json(
-    client: httpx.AsyncClient, call: HttpCall, endpoint: Endpoint, timeout: float | None
+    client: httpx.AsyncClient,
+    call: HttpCall,
+    endpoint: Endpoint,
+    timeout: float | None,
+    max_bytes: int | None = None,
 ) -> Any:
     """`send_json` for the async engine."""
     try:
-        response = await client.request(call.method, call.url, **_options(call, timeout))
+        async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
+            cap = _Cap(max_bytes, endpoint)
+            body = b"".join([cap.take(chunk) async for chunk in response.aiter_bytes()])
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
-    return _body(response, endpoint)
+    return _body(response.status_code, body, response.headers, endpoint)
 
 
 async def astream_lines(
-    client: httpx.AsyncClient, call: HttpCall, endpoint: Endpoint, timeout: float | None
+    client: httpx.AsyncClient,
+    call: HttpCall,
+    endpoint: Endpoint,
+    timeout: float | None,
+    max_bytes: int | None = None,
 ) -> AsyncIterator[str]:
     """`stream_lines` for the async engine."""
     started = False
@@ -156,18 +180,44 @@ async def astream_lines(
             if response.status_code >= 400:
                 body = (await response.aread()).decode("utf-8", "replace")
                 raise status_error(response.status_code, body, response.headers, endpoint)
+            cap = _Cap(max_bytes, endpoint)
             async for line in response.aiter_lines():
                 started = True
-                yield line
+                yield cap.take_line(line)
     except httpx.HTTPError as exc:
         raise _stream_error(exc, endpoint, started) from None
 
 
-def _body(response: httpx.Response, endpoint: Endpoint) -> Any:
+def _body(status: int, body: bytes, headers: Any, endpoint: Endpoint) -> Any:
     """The parsed JSON of an answer, or the error its status stands for."""
-    if response.status_code >= 400:
-        raise status_error(response.status_code, response.text, response.headers, endpoint)
-    return parse_json(response.text, endpoint)
+    text = body.decode("utf-8", "replace")
+    if status >= 400:
+        raise status_error(status, text, headers, endpoint)
+    return parse_json(text, endpoint)
+
+
+class _Cap:
+    """Counts an answer's bytes; past the limit the attempt fails (no out-of-memory crash)."""
+
+    __slots__ = ("limit", "seen", "endpoint")
+
+    def __init__(self, limit: int | None, endpoint: Endpoint) -> None:
+        self.limit = limit
+        self.seen = 0
+        self.endpoint = endpoint
+
+    def take(self, chunk: bytes) -> bytes:
+        self.seen += len(chunk)
+        if self.limit is not None and self.seen > self.limit:
+            raise TooLarge(
+                f"{self.endpoint.provider}: the answer is larger than {self.limit} bytes",
+                hint="raise max_response_bytes in config.toml if this is expected",
+            )
+        return chunk
+
+    def take_line(self, line: str) -> str:
+        self.take(line.encode("utf-8", "replace") + b"\n")
+        return line
 
 
 def _stream_error(exc: httpx.HTTPError, endpoint: Endpoint, started: bool) -> ProviderError:

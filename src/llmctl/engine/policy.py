@@ -256,6 +256,15 @@ class ChainRun:
         if error.cools == COOL_ENDPOINT:
             self._dead.add(send.endpoint.base_url)
 
+    def interrupted(self, *, latency_ms: float) -> None:
+        """The current send was cut short (Ctrl-C, a closed pipe): record it as such."""
+        if self._current is None:
+            return
+        send = self._take()
+        attempt = self.attempts[-1]
+        attempt.outcome, attempt.tries, attempt.latency_ms = "interrupted", send.tries, round(latency_ms, 1)
+        self._log(send.entry, "interrupted", None, "interrupted", latency_ms, None, Usage())
+
     def _take(self) -> Send:
         if self._current is None:
             raise RuntimeError("no send in progress")

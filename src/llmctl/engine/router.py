@@ -80,6 +80,7 @@ class Router:
     job: str | None = None
     apool: AsyncPool | None = None
     require_key: bool = True
+    max_bytes: int | None = None  # the largest answer read (config.toml's max_response_bytes)
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
 
@@ -126,6 +127,9 @@ class Router:
             except ProviderError as exc:
                 run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
                 continue
+            except BaseException:  # Ctrl-C, a closed pipe: the attempt is still recorded
+                run.interrupted(latency_ms=self._ms(started))
+                raise
             run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
         return run.outcome()
 
@@ -142,7 +146,7 @@ class Router:
             started = self.clock()
             adapter, call = self._embed_call(step, texts)
             try:
-                data = send_json(self._sync_client(), call, step.endpoint, self.timeout)
+                data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
                 vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
             except ProviderError as exc:
                 run.failed(exc, latency_ms=self._ms(started))
@@ -162,11 +166,11 @@ class Router:
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = send_json(self._sync_client(), call, step.endpoint, self.timeout)
+            data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
         answer = _Answer(step.entry)
-        for line in stream_lines(self._sync_client(), call, step.endpoint, self.timeout):
+        for line in stream_lines(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes):
             answer.take(parser.feed(line), tap)
             if parser.done:
                 break
@@ -196,6 +200,9 @@ class Router:
             except ProviderError as exc:
                 run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
                 continue
+            except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
+                run.interrupted(latency_ms=self._ms(started))
+                raise
             run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
         return run.outcome()
 
@@ -211,7 +218,9 @@ class Router:
             started = self.clock()
             adapter, call = self._embed_call(step, texts)
             try:
-                data = await asend_json(self._async_client(), call, step.endpoint, self.timeout)
+                data = await asend_json(
+                    self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
+                )
                 vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
             except ProviderError as exc:
                 run.failed(exc, latency_ms=self._ms(started))
@@ -231,11 +240,11 @@ class Router:
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = await asend_json(self._async_client(), call, step.endpoint, self.timeout)
+            data = await asend_json(self._async_client(), call, step.endpoint, self.timeout, self.max_bytes)
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
         answer = _Answer(step.entry)
-        lines = astream_lines(self._async_client(), call, step.endpoint, self.timeout)
+        lines = astream_lines(self._async_client(), call, step.endpoint, self.timeout, self.max_bytes)
         try:
             async for line in lines:
                 answer.take(parser.feed(line), tap)

@@ -68,6 +68,7 @@ class Sender:
     apool: AsyncPool | None = None
     simulation: Simulation | None = None
     _store: UsageStore | None = None
+    _checked: bool = False
 
     @classmethod
     def create(
@@ -121,6 +122,13 @@ class Sender:
                     await self.apool.aclose()
 
         return asyncio.run(wrapped())
+
+    def ready(self) -> None:
+        """Before the first send: the usage store must be usable (a damaged store is reported
+        now, exit 3, rather than losing rows). A simulation records nothing."""
+        if self.simulation is None and not self._checked:
+            self.store.check()
+            self._checked = True
 
     def close(self) -> None:
         """Close what this sender opened (not the process's shared client)."""
@@ -193,6 +201,7 @@ class Sender:
             "timeout": timeout,
             "book": book,
             "job": job,
+            "max_bytes": self.catalog.config.max_response_bytes,
         }
         if self.simulation is not None:
             return Router(
@@ -211,6 +220,7 @@ class Sender:
     ) -> Result:
         """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
         (listing every attempt, skips included), StreamInterrupted."""
+        self.ready()
         router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job)
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
@@ -224,6 +234,7 @@ class Sender:
         timeout: float | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool."""
+        self.ready()
         router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job)
         return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
@@ -281,11 +292,13 @@ class Sender:
         Raises UsageError when its provider has no embeddings API, AllFailedError when it fails
         (an answer that is not a list of numbers is a failed attempt)."""
         self._check_embeddings(entry)
+        self.ready()
         return self.router(timeout=timeout).embed([entry], texts)
 
     async def aembed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
         """`embed` as a native coroutine."""
         self._check_embeddings(entry)
+        self.ready()
         return await self.router(timeout=timeout).aembed([entry], texts)
 
     def _check_embeddings(self, entry: LLM) -> None:
@@ -310,6 +323,7 @@ class Sender:
         answers in the order of `entries` (`compare --json`'s objects)."""
         import asyncio
 
+        self.ready()
         router = self.router(timeout=timeout)
 
         async def ask(entry: LLM) -> dict[str, Any]:

@@ -64,10 +64,10 @@ class UsageStore:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            self._conn = conn
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
             conn.executescript(SCHEMA)
-            self._conn = conn
         return self._conn
 
     def close(self) -> None:
@@ -85,8 +85,31 @@ class UsageStore:
                 conn = self._connect()
                 with conn:
                     conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({marks})", tuple(row.values()))
-        except (sqlite3.Error, OSError):
-            pass  # the answer matters more than its bookkeeping
+        except (sqlite3.Error, OSError) as exc:  # the answer matters more; but say the row is lost
+            from llmctl.engine.cooldown import state_problem
+
+            state_problem(f"the usage store {self.path} cannot be written ({exc}): attempts are not recorded")
+
+    def check(self) -> None:
+        """Open the store (making it if new) and read it, before anything is sent.
+
+        Raises FileError (exit 3) naming it when it is damaged, not a database, a directory,
+        or cannot be made: rows must not be lost silently."""
+        from llmctl.errors import FileError
+
+        if self.path.is_dir():
+            raise FileError(self.path, "is a directory, not the usage store", hint="move it away")
+        try:
+            with self._lock:
+                conn = self._connect()
+                conn.execute("SELECT count(*) FROM attempts WHERE id < 0").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise FileError(
+                self.path,
+                f"the usage store cannot be used ({exc})",
+                hint="move the file away to start a new store (nothing else is lost)",
+            ) from None
 
     def rows(self, limit: int = 1000) -> list[dict]:
         if not self.path.exists():
@@ -104,7 +127,7 @@ class UsageStore:
             with self._lock:
                 cur = self._connect().execute(
                     "SELECT llm, latency_ms FROM attempts WHERE outcome = 'ok' "
-                    "AND latency_ms IS NOT NULL ORDER BY id DESC"
+                    "AND typeof(latency_ms) IN ('real', 'integer') ORDER BY id DESC"
                 )
                 rows = cur.fetchall()
         except sqlite3.Error:

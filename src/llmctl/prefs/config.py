@@ -39,6 +39,8 @@ class Config:
     extra_groups: tuple[GroupName, ...] = ()
     strategy: str = "quality"
     max_attempts: PositiveInt = 3
+    # The largest answer read (bytes); a larger one is an error for that attempt.
+    max_response_bytes: PositiveInt = 32 * 1024 * 1024
     allow_upgrade: StrictBool = False
     defaults: dict[str, str] = field(default_factory=dict)
     tiers: TierThresholds = field(default_factory=TierThresholds)

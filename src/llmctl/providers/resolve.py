@@ -35,8 +35,16 @@ class Endpoint:
     api_version: str | None = None
 
     def redact(self, text: str) -> str:
-        """Remove this endpoint's key from `text` (for errors and logs)."""
-        return text.replace(self.api_key, "***") if self.api_key else text
+        """Remove this endpoint's key from `text` (for errors and logs): the key's value
+        only, never part of another word (a one-letter key must not garble a message)."""
+        key = self.api_key
+        if not key:
+            return text
+        if len(key) >= 12:  # a real key: wherever it stands
+            return text.replace(key, "***")
+        import re
+
+        return re.sub(r"(?<![A-Za-z0-9_-])" + re.escape(key) + r"(?![A-Za-z0-9_-])", "***", text)
 
 
 if TYPE_CHECKING:
