@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from llmctl.catalog.entry import CAPABILITIES, GROUPS, LLM, TIERS
-from llmctl.files.secrets import ENV_NAME, SECRET_KEYS, find_secret
+from llmctl.files.secrets import ENV_NAME, SECRET_KEYS, find_key_shaped, find_secret, url_secret
 from llmctl.files.validation import check_names, spec_of
 
 
@@ -54,6 +54,12 @@ class _EntryChecks(VocabularyChecks):
                     )
             if "router" in data and "provider" in data:
                 raise ValueError("give either 'provider' or its alias 'router', not both")
+            shaped = find_key_shaped(data)
+            if shaped:
+                raise ValueError(
+                    f"{shaped} holds what looks like an API key: keys live in env vars, never in a "
+                    'catalog file; write auth = {api_key_env = "PROVIDER_API_KEY"} instead'
+                )
         return data
 
     @field_validator("valid_groups", check_fields=False)
@@ -91,6 +97,14 @@ class _EntryChecks(VocabularyChecks):
             except ValueError:
                 pass
         raise ValueError("must be a date written YYYY-MM-DD")
+
+    @field_validator("api_base", check_fields=False)
+    @classmethod
+    def _no_credentials_in_url(cls, value: str | None) -> str | None:
+        why = url_secret(value)
+        if why:
+            raise ValueError(f"{why}: keys live in env vars (auth.api_key_env)")
+        return value
 
     @field_validator("params", check_fields=False)
     @classmethod

@@ -1,36 +1,92 @@
 """Where a literal secret may hide in a file's content: llmctl refuses any it finds.
 
-Keys live in environment variables; files hold only the variables' names.
+Keys live in environment variables; files hold only the variables' names. A secret is
+looked for by name (a header or parameter whose name says credential, in any case and
+separator), in URLs (`user:pass@`, or a query parameter named like one), and by shape
+(values that look like the known key formats), wherever it stands.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"  # an environment variable's name, capitalised
-# Header and parameter names that carry credentials: a file must never hold one.
-SECRET_NAMES = {
-    "authorization",
-    "api-key",
-    "x-api-key",
-    "api_key",
+# Words that make a name a credential's: `openai_api_key`, `X-Auth-Token`, `Cookie`...
+CREDENTIAL_WORDS = {
+    "key",
     "apikey",
     "token",
-    "access_token",
     "secret",
+    "auth",
+    "authorization",
     "password",
-    "proxy-authorization",
-    "key",
+    "passwd",
+    "cookie",
+    "signature",
+    "credential",
+    "credentials",
+    "bearer",
 }
 # Top-level catalog-entry keys that would hold a key itself.
 SECRET_KEYS = {"api_key", "key", "token", "secret", "password", "apikey", "access_token"}
+# Known key formats: 20 or more characters with one of these beginnings.
+KEY_PREFIXES = ("sk-", "sk-ant-", "AIza", "gsk_", "xai-")
+
+
+def secret_name(name: str) -> bool:
+    """True when a header's or parameter's name says it holds a credential."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))  # camelCase counts too
+    return any(word in CREDENTIAL_WORDS for word in re.split(r"[^a-z0-9]+", spaced.lower()))
+
+
+_KEY = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:"
+    + "|".join(re.escape(p) for p in KEY_PREFIXES)
+    + r")(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{14,}"
+)
+
+
+def key_shaped(value: Any) -> bool:
+    """True for a string that holds what looks like an API key of a known format (20 or more
+    characters with a known beginning and a long random run), alone or inside other text."""
+    if not isinstance(value, str):
+        return False
+    return any(len(m.group()) >= 20 and _random_part(m.group()) for m in _KEY.finditer(value))
+
+
+def _random_part(text: str) -> bool:
+    """Keys have a long random run of letters and digits; model names have short words."""
+    return any(
+        len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+        for part in re.split(r"[-_]", text)
+    )
+
+
+def url_secret(url: Any) -> str | None:
+    """Why `url` holds a credential (`user:pass@`, a `?key=` parameter), or None."""
+    if not isinstance(url, str):
+        return None
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if "@" in parts.netloc:
+        return "a URL must not hold credentials (user:password@)"
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if secret_name(name) or key_shaped(value):
+            return f"a URL must not hold credentials (query parameter {name!r})"
+    return None
 
 
 def find_secret(value: Any, where: str) -> str | None:
-    """The path of a credential-like key or value (`Bearer ...`) nested anywhere in `value`."""
+    """The path of a credential-like name or value nested anywhere in `value`: a name that
+    says credential, a `Bearer ...` value, a key-shaped value or a URL with credentials."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if str(key).lower() in SECRET_NAMES:
+            if secret_name(key):
                 return f"{where}.{key}"
             found = find_secret(item, f"{where}.{key}")
             if found:
@@ -40,6 +96,26 @@ def find_secret(value: Any, where: str) -> str | None:
             found = find_secret(item, f"{where}[{n}]")
             if found:
                 return found
-    elif isinstance(value, str) and value.lower().startswith(("bearer ", "basic ")):
-        return where
+    elif isinstance(value, str):
+        lowered = value.lower()
+        if lowered.startswith(("bearer ", "basic ")) or key_shaped(value) or url_secret(value):
+            return where
+    return None
+
+
+def find_key_shaped(value: Any, where: str = "") -> str | None:
+    """The path of a key-shaped string anywhere in `value` (any field: a key pasted into a
+    description is a key in a file all the same), or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = find_key_shaped(item, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = find_key_shaped(item, f"{where}[{n}]")
+            if found:
+                return found
+    elif key_shaped(value):
+        return where or "value"
     return None

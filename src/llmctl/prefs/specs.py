@@ -4,13 +4,13 @@ pydantic models each record's module derives from its record (`Config`, `Provide
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from llmctl.catalog.entry import GROUPS, STRATEGIES
 from llmctl.catalog.spec import VocabularyChecks, known_groups
-from llmctl.files.secrets import find_secret
+from llmctl.files.secrets import find_key_shaped, find_secret, url_secret
 from llmctl.files.validation import check_names
 from llmctl.providers.table import KINDS
 
@@ -28,6 +28,14 @@ class ProviderChecks(Strict):
             raise ValueError(f"{where}: credentials live in env vars (api_key_env), never in config.toml")
         return value
 
+    @field_validator("base_url", check_fields=False)
+    @classmethod
+    def _no_credentials_in_url(cls, value: str | None) -> str | None:
+        why = url_secret(value)
+        if why:
+            raise ValueError(f"{why}: keys live in env vars (api_key_env)")
+        return value
+
     @field_validator("kind", check_fields=False)
     @classmethod
     def _known_kind(cls, value: str | None) -> str | None:
@@ -35,6 +43,16 @@ class ProviderChecks(Strict):
 
 
 class ConfigChecks(Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _no_key_anywhere(cls, data: Any) -> Any:
+        shaped = find_key_shaped(data)
+        if shaped:
+            raise ValueError(
+                f"{shaped} holds what looks like an API key: keys live in env vars, never in config.toml"
+            )
+        return data
+
     @field_validator("strategy", check_fields=False)
     @classmethod
     def _known_strategy(cls, value: str) -> str:
