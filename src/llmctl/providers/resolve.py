@@ -33,18 +33,34 @@ class Endpoint:
     api_key: str | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
     api_version: str | None = None
+    # Every key the environment holds for llmctl's providers: an error echoed by a proxy
+    # may carry another provider's key too.
+    known_keys: tuple[str, ...] = field(default=(), repr=False)
 
     def redact(self, text: str) -> str:
-        """Remove this endpoint's key from `text` (for errors and logs): the key's value
-        only, never part of another word (a one-letter key must not garble a message)."""
-        key = self.api_key
-        if not key:
-            return text
-        if len(key) >= 12:  # a real key: wherever it stands
-            return text.replace(key, "***")
-        import re
+        """Remove every known key from `text` (for errors and logs): the key's value only,
+        never part of another word (a one-letter key must not garble a message)."""
+        for key in {self.api_key, *self.known_keys}:
+            if key:
+                text = redact(text, key)
+        return text
 
-        return re.sub(r"(?<![A-Za-z0-9_-])" + re.escape(key) + r"(?![A-Za-z0-9_-])", "***", text)
+
+def redact(text: str, key: str) -> str:
+    """`text` with `key` replaced by `***`: wherever it stands when it is long enough to be a
+    real key, else only where it stands alone."""
+    if len(key) >= 12:
+        return text.replace(key, "***")
+    import re
+
+    return re.sub(r"(?<![A-Za-z0-9_-])" + re.escape(key) + r"(?![A-Za-z0-9_-])", "***", text)
+
+
+def known_keys(configured: Configured | None, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of every provider key variable set in `env` (built in and configured)."""
+    names = {p.api_key_env for p in BUILTIN_PROVIDERS.values()}
+    names |= {p.api_key_env for p in (configured or {}).values()}
+    return tuple(value for name in names if name and (value := env.get(name)))
 
 
 if TYPE_CHECKING:
@@ -162,6 +178,7 @@ def resolve_endpoint(
         api_key=api_key,
         headers=dict(settings.headers),
         api_version=version,
+        known_keys=known_keys(configured, env),
     )
 
 
