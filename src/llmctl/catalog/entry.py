@@ -28,7 +28,8 @@ URL = r"^https?://\S+$"
 Id = Annotated[str, Check(min_length=1, max_length=200, pattern=SAFE_ID)]
 Text = Annotated[str, Check(min_length=1)]
 Cost = Annotated[float, Check(ge=0, strict=True, allow_inf_nan=False)]
-PositiveInt = Annotated[int, Check(gt=0, strict=True)]
+INT64_MAX = 2**63 - 1  # TOML's integers are 64-bit
+PositiveInt = Annotated[int, Check(gt=0, le=INT64_MAX, strict=True)]
 StrictBool = Annotated[bool, Check(strict=True)]
 # Not read from files: derived when the catalog is merged.
 DERIVED = {"file": False}
@@ -52,13 +53,13 @@ class LLM:
     id: Id
     provider: Annotated[str, Check(alias="router", min_length=1)]
     model: Text
-    name: str | None = None
-    description: str | None = None
-    company: str | None = None
+    name: Text | None = None
+    description: Text | None = None
+    company: Text | None = None
     valid_groups: list[str] = field(default_factory=list)
     tier: str = "standard"
     tier_derived: bool = field(default=False, metadata=DERIVED)
-    quality_score: Annotated[float, Check(ge=0, le=10, strict=True)] | None = None
+    quality_score: Annotated[float, Check(ge=0, le=10, strict=True, allow_inf_nan=False)] | None = None
     input_cost_per_mtok: Cost | None = None
     output_cost_per_mtok: Cost | None = None
     seconds_per_output_mtok: Cost | None = None
@@ -66,7 +67,7 @@ class LLM:
     max_output_tokens: PositiveInt | None = None
     capabilities: list[str] = field(default_factory=list)
     enabled: StrictBool = True
-    priority: Annotated[int, Check(strict=True)] = DEFAULT_PRIORITY
+    priority: Annotated[int, Check(strict=True, ge=-INT64_MAX, le=INT64_MAX)] = DEFAULT_PRIORITY
     params: dict[str, Any] = field(default_factory=dict)
     auth: dict[str, str] = field(default_factory=dict)
     api_base: Annotated[str, Check(pattern=URL)] | None = None

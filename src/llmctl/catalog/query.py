@@ -52,8 +52,8 @@ def check_query(query: Query, catalog: Catalog) -> None:
         ("--max-input-cost", query.max_input_cost),
         ("--max-output-cost", query.max_output_cost),
     ):
-        if value is not None and value < 0:
-            raise UsageError(f"{name} must not be negative (got {value})")
+        if value is not None and (value != value or value < 0):  # NaN is not a number to compare
+            raise UsageError(f"{name} must be a number of 0 or more (got {value})")
 
 
 def hidden_reason(entry: LLM) -> str | None:

@@ -76,7 +76,7 @@ class _EntryChecks(VocabularyChecks):
                     f"auth.{key}: only env-var references are allowed (keys ending in '_env', "
                     "e.g. api_key_env); keys live in env vars, never in a catalog file"
                 )
-            if not re.fullmatch(ENV_NAME, ref):
+            if ref != "" and not re.fullmatch(ENV_NAME, ref):  # "" says: no key
                 raise ValueError(
                     f"auth.{key} must name an environment variable (like OPENAI_API_KEY), not hold a value"
                 )

@@ -1,5 +1,6 @@
 """`llmctl catalog validate|import|export|init|path`."""
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -182,7 +183,11 @@ def sync(
         emit_json({"provider": provider, "listed": len(listed), "dry_run": dry_run, "changes": plan})
         return
     for step in plan:
-        details = ", ".join(f"{k}={v}" for k, v in step["changes"].items() if k not in ("id", "provider"))
+        details = ", ".join(
+            f"{k}={v if isinstance(v, str) else json.dumps(v)}"
+            for k, v in step["changes"].items()
+            if k not in ("id", "provider")
+        )
         print(
             f"{'would ' if dry_run else ''}{step['action']} {step['id']}"
             + (f": {details}" if details else "")

@@ -1,5 +1,6 @@
 """Entry commands: list, show, add, edit, remove, enable, disable."""
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -141,7 +142,7 @@ def show(
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
+            value = ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in value.items())
         pairs.append((key, value))
     if entry.patched:
         pairs.append(("patched by user catalog", ", ".join(entry.patched)))

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from llmctl.catalog.entry import GROUPS, Cost, PositiveInt, StrictBool
 from llmctl.errors import FileError
 from llmctl.files.cache import cached
-from llmctl.files.io import atomic_write, line_of_key, load, no_directory
+from llmctl.files.io import atomic_write, line_in_table, line_of_key, load, no_directory
 from llmctl.files.toml_edit import dump_update
 from llmctl.files.validation import Check, describe_error, spec_of
 from llmctl.paths import Home
@@ -89,15 +89,28 @@ def validate_config_data(path: Path, data: Any, text: str = "") -> dict[str, Any
     except ValidationError as exc:
         problems = [describe_error(err, ConfigSpec) for err in exc.errors()]
         fld, message = problems[0]
-        key = (fld or "").split(".")[-1]
         raise FileError(
             path,
             message,
-            line=line_of_key(text, key) if key else None,
+            line=_line_of(text, fld),
             field=fld,
             more=[f"{path}: field {f!r}: {m}" for f, m in problems[1:]],
         ) from None
     return spec.model_dump(mode="json", exclude_defaults=False)
+
+
+def _line_of(text: str, fld: str | None) -> int | None:
+    """The line of a field in config.toml: inside its table (`providers.NAME`) when it has one."""
+    if not fld:
+        return None
+    parts = [p for p in fld.split(".") if not p.isdigit()]  # list positions have no line of their own
+    if not parts:
+        return None
+    if len(parts) >= 3:  # providers.NAME.field, tiers... : look inside the table
+        return line_in_table(text, ".".join(parts[:-1]), parts[-1])
+    if len(parts) == 2:
+        return line_in_table(text, parts[0], parts[1])
+    return line_of_key(text, parts[0])
 
 
 @functools.cache

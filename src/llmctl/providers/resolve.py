@@ -98,14 +98,14 @@ def provider_settings(name: str, configured: Configured | None = None) -> Provid
 
 def key_env(entry: Target, configured: Configured | None = None) -> str | None:
     """The env var holding the entry's key: its own `auth.api_key_env`, then its provider's
-    (config.toml, then built in); None for a local server. A provider llmctl does not know
-    reads `<PROVIDER>_API_KEY`."""
+    (config.toml, then built in); None for a local server or where "" says no key is
+    needed. A provider llmctl does not know reads `<PROVIDER>_API_KEY`."""
     own = entry.auth.get("api_key_env")
-    if own:
-        return own
+    if own is not None:
+        return own or None  # "" says: no key
     settings = provider_settings(entry.provider, configured)
-    if settings.api_key_env or settings.local:
-        return settings.api_key_env
+    if settings.api_key_env is not None or settings.local:
+        return settings.api_key_env or None
     return f"{entry.provider.upper().replace('-', '_')}_API_KEY"
 
 

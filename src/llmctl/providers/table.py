@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from llmctl.files.secrets import ENV_NAME
 from llmctl.files.validation import Check
 
 OPENAI_COMPAT = "openai_compat"
@@ -19,6 +18,7 @@ OLLAMA = "ollama"
 KINDS = (OPENAI_COMPAT, ANTHROPIC, OLLAMA)
 
 PositiveInt = Annotated[int, Check(gt=0, strict=True)]
+NO_KEY_OR_ENV_NAME = r"^([A-Z_][A-Z0-9_]*)?$"
 
 
 @dataclass(slots=True)
@@ -29,7 +29,8 @@ class Provider:
 
     kind: str | None = None  # the wire protocol: openai_compat (the default), anthropic, ollama
     base_url: Annotated[str, Check(pattern=r"^https?://\S+$")] | None = None
-    api_key_env: Annotated[str, Check(pattern=ENV_NAME)] | None = None
+    # "" says: no key at all (a local or open server)
+    api_key_env: Annotated[str, Check(pattern=NO_KEY_OR_ENV_NAME)] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     api_version: str | None = None
     requests_per_minute: PositiveInt | None = None

@@ -141,10 +141,13 @@ def error_message(body: str) -> str:
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
-            return str(err.get("message") or err.get("type") or err)[:300]
+            found = err.get("message") or err.get("detail") or err.get("type")
+            if isinstance(found, str):
+                return found[:300]
+            return json.dumps(found if found is not None else err, ensure_ascii=False)[:300]
         if isinstance(err, str):
             return err[:300]
-    return str(data)[:300]
+    return json.dumps(data, ensure_ascii=False)[:300]
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -316,7 +316,7 @@ class Picker:
 
     @staticmethod
     def _nothing_fits(req: Request, pool: tuple[LLM, ...], reasons: list[Skip | None]) -> str:
-        what = f"group {req.group}" if req.group else (f"tier {req.tier}" if req.tier else "any job")
+        what = f"group {req.group}" if req.group else (f"tier {req.tier}" if req.tier else "the request")
         if req.group and req.tier:
             what += f" in tier {req.tier}"
         if not pool:
@@ -335,6 +335,8 @@ def _category(why: Skip | None) -> str:
         return ""
     if why.kind == CONTEXT:
         return "context too small"
+    if why.runtime:
+        return "in cooldown"
     if why.kind == RETIRED:
         return "retired"
     return why.message
