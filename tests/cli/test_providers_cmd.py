@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from fakeserver import Reply, refused_url
 
 KEY = "sk-client-secret"
@@ -36,3 +38,11 @@ def test_providers_list_and_check(cli, server, monkeypatch):
     result = cli("providers", "check", "openai", "--json")
     assert result.exit_code == 1 and json.loads(result.stdout)[0]["reachable"] is True
     assert cli("providers", "check", "opnai").exit_code == 2
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_tables_on_a_narrow_terminal_keep_every_column(cli, monkeypatch, columns):
+    monkeypatch.setattr("llmctl.cli.output.rich_output", lambda: True)
+    monkeypatch.setenv("COLUMNS", columns)
+    assert "KEY SET" in cli("providers", "list").stdout
+    assert "GROUPS" in cli("list", "--group", "writer").stdout

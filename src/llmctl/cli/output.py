@@ -65,10 +65,12 @@ def table(
             )
         for row in cells:
             tbl.add_row(*row)
-        console = Console()
-        # Never cut a value: a table wider than the terminal is printed whole and wraps.
-        needed = sum(widths[:-1]) + min(widths[-1], 12) + 3 * (len(columns) - 1)
-        console.print(tbl, width=max(console.width, needed), crop=False)
+        # Never cut a value or drop a column: a table wider than the terminal is printed
+        # whole and wraps. (Each cell has a space of padding on either side and a rule
+        # between columns; the console must be made this wide: `print(width=)` is not enough.)
+        needed = sum(widths[:-1]) + min(widths[-1], 12) + 3 * len(columns) + 1
+        console = Console(width=max(Console().width, needed))
+        console.print(tbl, crop=False)
         if footer:
             console.print(footer, style="dim")
         return
