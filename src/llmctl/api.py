@@ -41,35 +41,49 @@ def decide(
 
 
 def effective_choices(
-    book: str, *, catalog: Catalog, home: Home, assume_available: bool = False
+    book: str, *, catalog: Catalog, home: Home, assume_available: bool = False, notes: list[str] | None = None
 ) -> dict[str, str | None]:
-    """The LLM each group (but `override`) would get now in `book`; None when nothing fits."""
+    """The LLM each group (but `override`) would get now in `book`; None when nothing fits.
+    `notes` receives why the book's own choices were passed over, once each."""
     out: dict[str, str | None] = {}
     for group in catalog.config.groups:
         if group == "override":
             continue
         try:
-            decision, _warnings = decide(
+            decision, warnings = decide(
                 Selection(book=book, group=group, assume_available=assume_available),
                 catalog=catalog,
                 home=home,
             )
             out[group] = decision.llm.id
-        except NoMatchError:
+        except NoMatchError as exc:
             out[group] = None
+            warnings = exc.decision.warnings if exc.decision is not None else []
+        if notes is not None:
+            notes.extend(w for w in warnings if w not in notes and "has no preferences file" not in w)
     return out
 
 
 def book_report(book: str, *, catalog: Catalog, home: Home, assume_available: bool = False) -> dict[str, Any]:
     """The `book show --json` object: the book's preferences, whether its file exists, its
-    path, and the LLM each group would get now (`effective`).
+    path, the LLM each group would get now (`effective`) and why any of the book's own
+    choices was passed over (`notes`).
 
     Raises UsageError for an unsafe name, FileError for a book file with problems."""
     from llmctl.prefs.books import load_book
 
     prefs = load_book(home, book, catalog.config.extra_groups)
-    effective = effective_choices(book, catalog=catalog, home=home, assume_available=assume_available)
-    return {**prefs.to_dict(), "exists": prefs.exists, "effective": effective, "path": str(prefs.path)}
+    notes: list[str] = []
+    effective = effective_choices(
+        book, catalog=catalog, home=home, assume_available=assume_available, notes=notes
+    )
+    return {
+        **prefs.to_dict(),
+        "exists": prefs.exists,
+        "effective": effective,
+        "notes": notes,
+        "path": str(prefs.path),
+    }
 
 
 def select_llm_for_job(

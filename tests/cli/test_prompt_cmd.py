@@ -379,3 +379,37 @@ def test_verbose_marks_estimated_tokens_instead_of_none(local_home, server):
     result = run(local_home, "prompt", "--group", "writer", "--no-stream", "-v", "four words of prompt")
     assert result.returncode == 0, result.stderr
     assert "None" not in result.stderr and "tokens ~5 in, ~3 out" in result.stderr
+
+
+def test_a_local_server_that_is_not_running_is_named_with_how_to_start_it(home, cli, monkeypatch):
+    from fakeserver import refused_url
+
+    monkeypatch.setenv("OLLAMA_BASE_URL", refused_url())
+    result = cli("prompt", "hi", "--llm", "ollama/qwen3:8b", "--no-fallback")
+    assert result.exit_code == 1
+    assert "nothing is listening at http://127.0.0.1:" in result.stderr and "ollama serve" in result.stderr
+    assert "after 3 tries" not in result.stderr  # a refused connection is not retried
+
+
+def test_book_show_says_why_the_books_own_choice_was_passed_over(cli, home):
+    assert cli("book", "default", "set", "moby", "editor", "gpt4o").exit_code == 0
+    result = cli("book", "show", "moby", "--json")
+    data = json.loads(result.stdout)
+    assert any("book default openai/gpt-4o skipped: OPENAI_API_KEY is not set" in n for n in data["notes"])
+    text = cli("book", "show", "moby")
+    assert "book default openai/gpt-4o skipped" in text.stderr
+
+
+def test_providers_check_names_the_providers_it_did_not_check(cli, home, monkeypatch, server):
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-check")
+    monkeypatch.setenv("GROQ_BASE_URL", f"{server.url}/v1")
+    server.defaults["/v1/models"] = Reply(body={"data": [{"id": "m"}]})
+    result = cli("providers", "check")
+    assert "not checked (no key set): " in result.stderr and "openai (OPENAI_API_KEY)" in result.stderr
+
+
+def test_embed_reads_stdin_like_prompt(local_home, server):
+    server.add("/a/v1/embeddings", Reply(body={"data": [{"index": 0, "embedding": [0.5]}]}))
+    result = run(local_home, "embed", "--llm", "local/embed", input="piped text\n")
+    assert result.returncode == 0 and result.stdout == "[0.5]\n"
+    assert server.requests[0]["json"]["input"] == ["piped text"]

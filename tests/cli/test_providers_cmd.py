@@ -33,7 +33,7 @@ def test_providers_list_and_check(cli, server, monkeypatch):
     assert server.requests[0]["headers"]["authorization"] == f"Bearer {KEY}"
     monkeypatch.setenv("OLLAMA_BASE_URL", refused_url())
     report = json.loads(cli("providers", "check", "ollama", "--json").stdout)[0]
-    assert report["reachable"] is False and "cannot connect" in report["error"]
+    assert report["reachable"] is False and "nothing is listening at" in report["error"]
     server.add("/v1/models", Reply(404, {"error": {"message": "no such path"}}))
     result = cli("providers", "check", "openai", "--json")
     assert result.exit_code == 1 and json.loads(result.stdout)[0]["reachable"] is True

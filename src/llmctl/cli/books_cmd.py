@@ -80,6 +80,8 @@ def show(
     pairs += [(f"default {g}", i) for g, i in report["defaults"].items()]
     pairs += [(f"now {g}", i or "nothing fits") for g, i in report["effective"].items()]
     fields(pairs)
+    for message in report["notes"]:
+        note(message)
 
 
 def _warn_if_deprecated(st: Any, llm: str) -> None:

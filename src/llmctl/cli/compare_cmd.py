@@ -118,13 +118,13 @@ class _Live:
 
 def embed(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="Text to embed; `-` reads stdin.")],
     llm: Annotated[
         str, typer.Option("--llm", help="An embeddings model.", autocompletion=completers.complete_llm)
     ],
+    text: Annotated[str | None, typer.Argument(help="Text to embed; `-` or nothing reads stdin.")] = None,
     timeout: TimeoutOpt = None,
 ) -> None:
-    """Print the embedding vector of TEXT as a JSON array."""
+    """Print the embedding vector of TEXT (or of stdin, or both, as `prompt` reads them) as a JSON array."""
     import json
 
     from llmctl.engine.sender import Sender

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from llmctl.cli import completers
-from llmctl.cli.output import emit_json, table
+from llmctl.cli.output import emit_json, note, table
 from llmctl.cli.state import state
 
 app = typer.Typer(
@@ -65,6 +65,22 @@ def check(
     providers = catalog.config.providers
     used = {e.provider for e in catalog if e.enabled}
     names = provider or default_check_targets(providers, used, os.environ)
+    if not provider:
+        from llmctl.providers.resolve import describe
+        from llmctl.providers.table import provider_names
+
+        unset = [
+            d
+            for d in (describe(n, providers) for n in provider_names(providers))
+            if d["provider"] not in names
+        ]
+        if unset:
+            note(
+                "not checked (no key set): "
+                + ", ".join(
+                    f"{d['provider']} ({d['key_env']})" if d["key_env"] else d["provider"] for d in unset
+                )
+            )
     with make_client() as client:
         reports = run_checks(names, providers, client, timeout)
     if as_json:

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 
 from llmctl.errors import ConnectFailed, ProviderError, StreamBroken, TimedOut, TooLarge
-from llmctl.providers.resolve import Endpoint
+from llmctl.providers.resolve import Endpoint, base_url_env
+from llmctl.providers.table import is_local
 from llmctl.providers.wire import HttpCall, parse_json, status_error
 
 USER_AGENT = "llmctl"
@@ -252,11 +253,19 @@ def transport_error(exc: Exception, endpoint: Endpoint) -> ProviderError:
     if isinstance(exc, httpx.TimeoutException):
         return TimedOut(f"{where}: read timed out")
     if isinstance(exc, httpx.ConnectError):
+        if is_local(endpoint.provider):
+            return ConnectFailed(
+                f"nothing is listening at {endpoint.base_url} ({endpoint.provider} runs on this machine)",
+                hint=_START_LOCAL.get(endpoint.provider, "start the server")
+                + f", set {base_url_env(endpoint.provider)} to where it runs, or set a hosted provider's key",
+            )
         return ConnectFailed(f"{where}: cannot connect ({endpoint.redact(str(exc)) or 'refused'})")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return StreamBroken(f"{where}: the connection broke ({endpoint.redact(str(exc)) or 'closed'})")
     return ConnectFailed(f"{where}: {type(exc).__name__}: {endpoint.redact(str(exc))}")
 
+
+_START_LOCAL = {"ollama": "start Ollama (`ollama serve`)", "lmstudio": "start LM Studio's server"}
 
 # The aiohttp transport maps every aiohttp connection error to ConnectTimeout; its cause
 # says which it was (aiohttp exception class -> the httpx class it stands for).

@@ -27,7 +27,6 @@ from llmctl.errors import (
     NotConfigured,
     ProviderError,
     StreamInterrupted,
-    StreamUnreadable,
 )
 from llmctl.providers.wire import ChatResult, Usage
 
@@ -66,6 +65,7 @@ class Attempt:
     latency_ms: float | None = None
     ttft_ms: float | None = None
     by_picker: bool = False  # skipped when the chain was chosen, not while sending
+    hint: str | None = None  # what the last error suggests doing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,7 +239,7 @@ class ChainRun:
         message = send.endpoint.redact(error.message)  # adapters redact too; this is the safety net
         attempt = self.attempts[-1]
         attempt.tries, attempt.status, attempt.error = send.tries, error.status, message
-        attempt.failure, attempt.latency_ms = type(error), round(latency_ms, 1)
+        attempt.failure, attempt.latency_ms, attempt.hint = type(error), round(latency_ms, 1), error.hint
         self._log(entry, "error", error.status, message, latency_ms, None, Usage())
         if streamed:
             self._cool(entry, error)
@@ -331,12 +331,8 @@ class ChainRun:
         tried = sum(1 for a in self.attempts if a.tries)
         skipped = len(attempts) - tried
         counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
-        unreadable = any(a.failure is not None and issubclass(a.failure, StreamUnreadable) for a in attempts)
-        hint = (
-            "a server's stream could not be read: try --no-stream"
-            if unreadable
-            else "`llmctl pick --explain` shows the chain and what is in cooldown"
-        )
+        hints = [a.hint for a in attempts if a.hint]
+        hint = hints[0] if hints else "`llmctl pick --explain` shows the chain and what is in cooldown"
         raise AllFailedError(
             f"every LLM of the chain failed ({counts})" if attempts else "the chain is empty",
             attempts,
