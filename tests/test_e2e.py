@@ -297,3 +297,14 @@ def test_completion_and_providers_families_as_a_process(proc):
     assert script.returncode == 0 and "_LLMCTL_COMPLETE=complete_bash" in script.stdout
     providers = json.loads(proc("providers", "list", "--json").stdout)
     assert {p["provider"] for p in providers} >= {"openai", "anthropic", "ollama", "openrouter", "azure"}
+
+
+def test_usage_and_cooldown_families_as_a_process(proc, home):
+    (home / "state").mkdir(parents=True, exist_ok=True)
+    (home / "state" / "cooldown.json").write_text('{"llm:openai/gpt-4o": {"failures": 2}}')
+    usage = proc("usage", "--json", "--since", "7d")
+    assert usage.returncode == 0, usage.stderr
+    assert json.loads(usage.stdout)["total"]["requests"] == 0
+    listed = proc("cooldown", "list", "--json")
+    assert [r["key"] for r in json.loads(listed.stdout)] == ["llm:openai/gpt-4o"]
+    assert proc("cooldown", "clear", "gpt4o").stdout == "cleared llm:openai/gpt-4o\n"

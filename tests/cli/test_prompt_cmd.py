@@ -118,7 +118,7 @@ def test_prompt_json_prints_only_the_object(local_home, server):
     assert (data["text"], data["llm"], data["provider"]) == ("from backup", "local/backup", "openai")
     assert [a["outcome"] for a in data["attempts"]] == ["error", "ok"]
     assert data["attempts"][0]["status"] == 503 and data["attempts"][0]["tries"] == 3
-    assert data["usage"] == {"input_tokens": 100, "output_tokens": 50}
+    assert data["usage"] == {"input_tokens": 100, "output_tokens": 50, "estimated": False}
     assert data["cost"] == pytest.approx((100 * 0.5 + 50 * 1.0) / 1e6) and data["latency_ms"] > 0
     assert server.requests[-1]["json"]["messages"][0] == {"role": "system", "content": "Be brief."}
 

@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("llmctl.cli.catalog_cmd", "app"),
     "providers": ("llmctl.cli.providers_cmd", "app"),
     "audit": ("llmctl.cli.audit_cmd", "audit"),
+    "usage": ("llmctl.cli.usage_cmd", "usage"),
+    "cooldown": ("llmctl.cli.cooldown_cmd", "app"),
     "completion": ("llmctl.cli.completion_cmd", "completion"),
 }
 

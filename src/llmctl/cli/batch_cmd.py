@@ -58,7 +58,11 @@ def batch(
     done = finished_ids(out) if resume and out is not None else set()
     todo = [item for item in items if item.id not in done]
     summary = Summary(total=len(items), skipped=len(items) - len(todo))
-    run = BatchOptions(selection_from(options), max_tokens, temperature, retries, timeout)
+    import uuid
+
+    run = BatchOptions(
+        selection_from(options), max_tokens, temperature, retries, timeout, uuid.uuid4().hex[:12]
+    )
     sink = open(out, "a" if resume else "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
     progress = _Progress(len(todo)) if sys.stderr.isatty() else None
 

@@ -113,14 +113,10 @@ def _failure(message: str, attempts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _verbose(data: dict[str, Any], req: Any) -> None:
-    from llmctl.catalog.costs import estimate_tokens
-
     usage = data["usage"] or {}
     # Counts the provider did not report are estimated, and marked with ~.
-    tokens_in = usage.get("input_tokens")
-    tokens_out = usage.get("output_tokens")
-    shown_in = tokens_in if tokens_in is not None else f"~{estimate_tokens(m.content for m in req.messages)}"
-    shown_out = tokens_out if tokens_out is not None else f"~{estimate_tokens([data['text'] or ''])}"
+    mark = "~" if usage.get("estimated") else ""
+    shown_in, shown_out = f"{mark}{usage.get('input_tokens')}", f"{mark}{usage.get('output_tokens')}"
     tried = len([a for a in data["attempts"] if a["outcome"] != "skipped"])
     cost = "?" if data["cost"] is None else f"${data['cost']:.6f}"
     before = [a for a in data["attempts"] if a["outcome"] != "ok"]

@@ -154,6 +154,7 @@ class BatchOptions:
     temperature: float | None = None
     retries: int | None = None
     timeout: float | None = None
+    batch_id: str | None = None  # recorded with every attempt of the run
 
 
 @dataclass
@@ -231,7 +232,9 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
     req = ChatRequest(item.messages, temperature, max_tokens)
     try:
         plan = sender.plan(selection, req)
-        result = await sender.aexecute(plan, req, retries=options.retries, timeout=options.timeout)
+        result = await sender.aexecute(
+            plan, req, retries=options.retries, timeout=options.timeout, batch_id=options.batch_id
+        )
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
         return output_line(item.id, error=error, attempts=[a.to_dict() for a in exc.attempts])

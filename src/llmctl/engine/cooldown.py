@@ -118,6 +118,44 @@ class Cooldown:
         threshold, first = RULES[error.cools]
         self._update(lambda state: self._count(state, key, threshold, first))
 
+    def listing(self) -> list[dict[str, Any]]:
+        """Every LLM or endpoint with a failure on record (`cooldown list --json`):
+        `{"key", "kind": "llm"|"endpoint", "failures", "until", "reason"}`, `until` (ISO, UTC)
+        null when it is not cooling down yet."""
+        now = self.clock()
+        out = []
+        for key, item in sorted(self._read().items()):
+            until = item.get("until")
+            cooling = bool(until and until > now)
+            kind = "endpoint" if key.startswith("endpoint:") else "llm"
+            failures = int(item.get("failures", 0))
+            out.append(
+                {
+                    "key": key,
+                    "kind": kind,
+                    "failures": failures,
+                    "until": _iso(until) if cooling else None,
+                    "reason": (
+                        f"{failures} failures in a row; {until - now:.0f}s of cooldown left"
+                        if cooling
+                        else f"{failures} failures in a row; not cooling down yet"
+                    ),
+                }
+            )
+        return out
+
+    def clear(self, keys: list[str] | None) -> list[str]:
+        """Forget the given keys (all with None); return the keys forgotten."""
+        cleared: list[str] = []
+
+        def change(state: dict[str, dict[str, float]]) -> None:
+            for key in list(state) if keys is None else keys:
+                if state.pop(key, None) is not None:
+                    cleared.append(key)
+
+        self._update(change)
+        return cleared
+
     def succeeded(self, entry: LLM) -> None:
         keys = self.keys_for(entry)
         if not self.path.exists():
@@ -143,6 +181,12 @@ class Cooldown:
             state_problem(
                 f"the cooldown state {self.path} cannot be written ({_why(exc)}): it is not remembered"
             )
+
+
+def _iso(seconds: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
 
 
 def _well_formed(data: Any) -> bool:

@@ -106,6 +106,7 @@ class Result:
     latency_ms: float
     ttft_ms: float | None = None
     vectors: list[list[float]] | None = None  # for embeddings
+    tokens_estimated: bool = False  # the provider reported no counts: they are estimated
 
     def to_dict(self) -> dict[str, Any]:
         """The `prompt --json` shape."""
@@ -114,7 +115,7 @@ class Result:
             "llm": self.llm.id,
             "provider": self.llm.provider,
             "attempts": [a.to_dict() for a in self.attempts],
-            "usage": self.usage.to_dict(),
+            "usage": {**self.usage.to_dict(), "estimated": self.tokens_estimated},
             "cost": self.cost,
             "latency_ms": round(self.latency_ms, 1),
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
@@ -152,6 +153,9 @@ class ChainRun:
     passed_over: Sequence[Attempt] = ()
     book: str | None = None
     job: str | None = None
+    prompt_tokens: int = 0  # the request's estimated size, for answers that report no usage
+    batch_id: str | None = None
+    scope: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     _queue: list[LLM] = field(default_factory=list, repr=False)
     _current: Send | None = field(default=None, repr=False)
@@ -217,10 +221,10 @@ class ChainRun:
         """The current send answered."""
         send = self._take()
         entry = send.entry
-        usage = answer.usage
+        usage, estimated = self._counted(answer, vectors)
         out_tokens = usage.output_tokens if vectors is None else 0
         cost = cost_of(entry, usage.input_tokens, out_tokens)
-        self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost)
+        self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
         if self.cooldown is not None:
             self.cooldown.succeeded(entry)
         attempt = self.attempts[-1]
@@ -230,6 +234,20 @@ class ChainRun:
         self._result = Result(
             answer.text, entry, [*self.passed_over, *self.attempts], usage, cost, latency_ms, ttft_ms, vectors
         )
+        self._result.tokens_estimated = estimated
+
+    def _counted(self, answer: ChatResult, vectors: list | None) -> tuple[Usage, bool]:
+        """The answer's token counts; those the provider did not report are estimated (and
+        said to be), so that no cost is silently missing."""
+        usage = answer.usage
+        needs_out = vectors is None and usage.output_tokens is None
+        if usage.input_tokens is not None and not needs_out:
+            return usage, False
+        from llmctl.catalog.costs import estimate_tokens
+
+        tokens_in = usage.input_tokens if usage.input_tokens is not None else self.prompt_tokens
+        tokens_out = estimate_tokens([answer.text]) if needs_out else usage.output_tokens
+        return Usage(tokens_in, tokens_out), True
 
     def failed(self, error: ProviderError, *, latency_ms: float, streamed: bool = False) -> None:
         """The current send failed with `error`; `streamed` when part of the answer was
@@ -294,6 +312,8 @@ class ChainRun:
         ttft_ms: float | None,
         usage: Usage,
         cost: float | None = None,
+        *,
+        estimated: bool = False,
     ) -> None:
         if self.record is None:
             return
@@ -315,6 +335,9 @@ class ChainRun:
                 input_cost_per_mtok=entry.input_cost_per_mtok,
                 output_cost_per_mtok=entry.output_cost_per_mtok,
                 cost=cost,
+                tokens_estimated=estimated,
+                batch_id=self.batch_id,
+                scope=self.scope,
             )
         )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from numbers import Number
 from typing import TYPE_CHECKING, Any
 
+from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
 from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
 from llmctl.errors import Malformed, ProviderError
@@ -81,10 +82,14 @@ class Router:
     apool: AsyncPool | None = None
     require_key: bool = True
     max_bytes: int | None = None  # the largest answer read (config.toml's max_response_bytes)
+    batch_id: str | None = None
+    scope: str | None = None
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
 
-    def _run(self, chain: Sequence[LLM], passed_over: Sequence[Attempt]) -> ChainRun:
+    def _run(
+        self, chain: Sequence[LLM], passed_over: Sequence[Attempt], texts: Sequence[str] = ()
+    ) -> ChainRun:
         def resolve(entry: LLM) -> Endpoint:
             return resolve_endpoint(entry, self.providers, self.env, require_key=self.require_key)
 
@@ -98,6 +103,9 @@ class Router:
             passed_over=passed_over,
             book=self.book,
             job=self.job,
+            prompt_tokens=estimate_tokens(texts) if texts else 0,
+            batch_id=self.batch_id,
+            scope=self.scope,
         )
 
     # --- sync -----------------------------------------------------------------------------------
@@ -115,7 +123,7 @@ class Router:
 
         Raises AllFailedError when every one fails, StreamInterrupted when an answer breaks
         off after its first byte."""
-        run = self._run(chain, passed_over)
+        run = self._run(chain, passed_over, [m.content for m in req.messages])
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 self.sleep(step.seconds)
@@ -138,7 +146,7 @@ class Router:
         `Result.vectors`). Raises AllFailedError."""
         from llmctl.engine.http import send_json
 
-        run = self._run(chain, ())
+        run = self._run(chain, (), texts)
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 self.sleep(step.seconds)
@@ -188,7 +196,7 @@ class Router:
         passed_over: Sequence[Attempt] = (),
     ) -> Result:
         """`chat` as a native coroutine, over the async pool."""
-        run = self._run(chain, passed_over)
+        run = self._run(chain, passed_over, [m.content for m in req.messages])
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 await self.asleep(step.seconds)
@@ -210,7 +218,7 @@ class Router:
         """`embed` as a native coroutine."""
         from llmctl.engine.http import asend_json
 
-        run = self._run(chain, ())
+        run = self._run(chain, (), texts)
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 await self.asleep(step.seconds)

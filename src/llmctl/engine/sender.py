@@ -52,6 +52,7 @@ class Plan:
     passed_over: list[Attempt] = field(default_factory=list)
     book: str | None = None
     job: str | None = None
+    scope: str | None = None
 
 
 @dataclass
@@ -176,7 +177,7 @@ class Sender:
             entry = self.catalog.entries.get(llm_id)
             passed.append(Attempt.passed_over(llm_id, entry.provider if entry else None, why))
         job = decision.request.job.name if decision.request.job else None
-        return Plan(decision, warnings, chain, passed, selection.book, job)
+        return Plan(decision, warnings, chain, passed, selection.book, job, selection.scope)
 
     # --- sending --------------------------------------------------------------------------------
 
@@ -187,6 +188,8 @@ class Sender:
         timeout: float | None = None,
         book: str | None = None,
         job: str | None = None,
+        scope: str | None = None,
+        batch_id: str | None = None,
     ) -> Router:
         """A router over this sender's pools, cooldown and usage store (a simulation's:
         none of them, and no sleeping)."""
@@ -201,6 +204,8 @@ class Sender:
             "timeout": timeout,
             "book": book,
             "job": job,
+            "scope": scope,
+            "batch_id": batch_id,
             "max_bytes": self.catalog.config.max_response_bytes,
         }
         if self.simulation is not None:
@@ -221,7 +226,7 @@ class Sender:
         """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
         (listing every attempt, skips included), StreamInterrupted."""
         self.ready()
-        router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job)
+        router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job, scope=plan.scope)
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     async def aexecute(
@@ -232,10 +237,18 @@ class Sender:
         on_text: Callable[[str], None] | None = None,
         retries: int | None = None,
         timeout: float | None = None,
+        batch_id: str | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool."""
         self.ready()
-        router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job)
+        router = self.router(
+            retries=retries,
+            timeout=timeout,
+            book=plan.book,
+            job=plan.job,
+            scope=plan.scope,
+            batch_id=batch_id,
+        )
         return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     def dry_run(self, plan: Plan, req: ChatRequest, *, stream: bool) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """The usage store: every attempt in SQLite in the data dir.
 
-Each row keeps the prices it was costed at, so costs can be recomputed. The `fastest`
-strategy reads observed latencies from here. Reports on it come later.
+Each row keeps the prices it was costed at, so costs can be recomputed, and says whether
+its token counts were reported by the provider or estimated (a cost is never silently
+missing). The `fastest` strategy reads observed latencies from here; `llmctl usage`
+reports on it (`engine.reports`). A store written by an older llmctl gains the new
+columns in place when it is opened; nothing recorded is lost.
 """
 
 from __future__ import annotations
@@ -26,7 +29,16 @@ CREATE TABLE IF NOT EXISTS attempts (
     input_cost_per_mtok REAL, output_cost_per_mtok REAL, cost REAL
 );
 CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
+CREATE INDEX IF NOT EXISTS attempts_time ON attempts (time);
 """
+# Columns added since the first store: (name, type). Added in place to an older store.
+ADDED_COLUMNS = (
+    ("cached_input_tokens", "INTEGER"),
+    ("reasoning_tokens", "INTEGER"),
+    ("tokens_estimated", "INTEGER NOT NULL DEFAULT 0"),
+    ("batch_id", "TEXT"),
+    ("scope", "TEXT"),
+)
 
 
 @dataclass
@@ -45,6 +57,11 @@ class AttemptRecord:
     input_cost_per_mtok: float | None = None
     output_cost_per_mtok: float | None = None
     cost: float | None = None
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    tokens_estimated: bool = False  # the provider reported no counts: they are estimated
+    batch_id: str | None = None
+    scope: str | None = None
 
 
 class UsageStore:
@@ -68,7 +85,17 @@ class UsageStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
             conn.executescript(SCHEMA)
+            migrate(conn)
         return self._conn
+
+    def query(self, sql: str, params: tuple = ()) -> list[dict]:
+        """Rows of a read-only query as dicts (an absent store has none)."""
+        if not self.path.exists():
+            return []
+        with self._lock:
+            cur = self._connect().execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def close(self) -> None:
         if self._conn is not None:
@@ -138,3 +165,12 @@ class UsageStore:
             if len(values) < window:
                 values.append(latency)
         return {llm: statistics.median(values) / 1000 for llm, values in seen.items()}
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Add the columns a store written by an older llmctl lacks (nothing is rewritten)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}
+    for name, kind in ADDED_COLUMNS:
+        if name not in have:
+            conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
+    conn.commit()
