@@ -100,9 +100,15 @@ class NoMatchError(LlmctlError):
     limit): a run-time failure (exit 1), not a problem of the request or the setup."""
 
     def __init__(
-        self, message: str, *, hint: str | None = None, decision: Any = None, runtime: bool = False
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        decision: Any = None,
+        runtime: bool = False,
+        more: Sequence[str] = (),
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, more=more)
         self.decision = decision
         self.runtime = runtime
         self.exit_code = 1 if runtime else 4

@@ -38,5 +38,51 @@ def worst_case_cost(entry: LLM, prompt_tokens: int | None, max_tokens: int | Non
 
 
 def estimate_tokens(texts: Iterable[str]) -> int:
-    """A rough prompt size: four characters a token, the usual rule of thumb for English."""
+    """A rough prompt size: four characters a token, the usual rule of thumb for English
+    (its measured error is in the README: benchmarks/bench_tokens.py)."""
     return max(1, sum(len(t) for t in texts) // CHARS_PER_TOKEN)
+
+
+ESTIMATE_METHOD = "chars/4"
+
+
+def max_output(entry: LLM, max_tokens: int | None) -> int:
+    """The longest answer a request may get: its `max_tokens`, else the entry's
+    `max_output_tokens`, else 4,096 (the rule of estimates, budgets and --max-cost)."""
+    return max_tokens or entry.max_output_tokens or DEFAULT_MAX_OUTPUT
+
+
+def request_cost(entry: LLM, input_tokens: int, max_tokens: int | None) -> tuple[float, float] | None:
+    """(input cost, largest output cost) of one request in USD; None when a price is unknown."""
+    if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
+        return None
+    return (
+        input_tokens * entry.input_cost_per_mtok / 1_000_000,
+        max_output(entry, max_tokens) * entry.output_cost_per_mtok / 1_000_000,
+    )
+
+
+def estimate(entries: Iterable[LLM], input_tokens: int, max_tokens: int | None) -> dict:
+    """The `estimate --json` object for a chain: tokens, each step's costs and whether the
+    prompt fits its context, and the worst case (one LLM answers: the largest step's)."""
+    chain = []
+    for entry in entries:
+        costs = request_cost(entry, input_tokens, max_tokens)
+        needed = input_tokens + (max_tokens or 0)
+        chain.append(
+            {
+                "llm": entry.id,
+                "input_cost": None if costs is None else round(costs[0], 8),
+                "max_output_cost": None if costs is None else round(costs[1], 8),
+                "worst_case_cost": None if costs is None else round(sum(costs), 8),
+                "fits_context": entry.context_length is None or needed <= entry.context_length,
+            }
+        )
+    known = [step["worst_case_cost"] for step in chain if step["worst_case_cost"] is not None]
+    return {
+        "input_tokens": input_tokens,
+        "method": ESTIMATE_METHOD,
+        "max_output_tokens": max_tokens,
+        "chain": chain,
+        "worst_case_cost": max(known) if known else None,
+    }

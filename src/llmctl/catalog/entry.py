@@ -19,6 +19,8 @@ TIERS = ("local", "economy", "standard", "premium")
 CAPABILITIES = ("vision", "tools", "json", "streaming", "embeddings", "reasoning")
 # How candidates are ordered after any pinned choice.
 STRATEGIES = ("quality", "cheapest", "fastest", "priority")
+# Budget periods: UTC calendar periods (weeks start on Monday), or no period at all.
+PERIODS = ("day", "week", "month", "total")
 
 DEFAULT_PRIORITY = 100
 _INF = float("inf")

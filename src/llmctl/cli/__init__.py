@@ -17,6 +17,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "pick": ("llmctl.cli.pick_cmd", "pick"),
     "prompt": ("llmctl.cli.prompt_cmd", "prompt"),
     "batch": ("llmctl.cli.batch_cmd", "batch"),
+    "estimate": ("llmctl.cli.estimate_cmd", "estimate"),
     "compare": ("llmctl.cli.compare_cmd", "compare"),
     "embed": ("llmctl.cli.compare_cmd", "embed"),
     "list": ("llmctl.cli.llms_cmd", "list_llms"),
@@ -33,6 +34,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "providers": ("llmctl.cli.providers_cmd", "app"),
     "audit": ("llmctl.cli.audit_cmd", "audit"),
     "usage": ("llmctl.cli.usage_cmd", "usage"),
+    "budget": ("llmctl.cli.budget_cmd", "app"),
     "cooldown": ("llmctl.cli.cooldown_cmd", "app"),
     "completion": ("llmctl.cli.completion_cmd", "completion"),
 }

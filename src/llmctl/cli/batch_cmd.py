@@ -35,6 +35,9 @@ def batch(
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
     ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
+    ] = None,
     simulate: SimulateOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="With -o: print the summary as one JSON object on stdout.")

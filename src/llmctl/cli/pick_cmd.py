@@ -44,8 +44,18 @@ def pick(
         emit_json(decision.to_dict())
     elif explain:
         sys.stdout.write(render_explanation(decision))
+        sys.stdout.write(render_budgets(_budgets(st)))
     else:
         print(decision.llm.id)
+
+
+def _budgets(st: Any) -> list[dict[str, Any]]:
+    if not st.catalog().config.budgets:
+        return []
+    from llmctl.engine.sender import Sender
+
+    ledger = Sender.create(st.home, st.catalog()).ledger()
+    return ledger.state() if ledger is not None else []
 
 
 def render_explanation(decision: Any) -> str:
@@ -86,6 +96,19 @@ def render_explanation(decision: Any) -> str:
             f"out ${money(e.output_cost_per_mtok)}/M  worst case ${money(cost)} ({basis})"
         )
     lines.append(f"chosen: {decision.llm.id} (rule {decision.rule})")
+    return "\n".join(lines) + "\n"
+
+
+def render_budgets(rows: list[dict[str, Any]]) -> str:
+    """Each budget's state, for --explain."""
+    if not rows:
+        return ""
+    lines = ["budgets:"]
+    for r in rows:
+        lines.append(
+            f"  {r['target']:<20} ${money(r['spent'])} spent + ${money(r['reserved'])} reserved of "
+            f"${money(r['limit'])} ({r['period']}); ${money(r['remaining'])} left"
+        )
     return "\n".join(lines) + "\n"
 
 

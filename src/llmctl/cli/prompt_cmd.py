@@ -44,6 +44,9 @@ def prompt(
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
     ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
+    ] = None,
     simulate: SimulateOpt = None,
     **options: Any,
 ) -> None:
@@ -76,7 +79,9 @@ def prompt(
         sys.stdout.flush()
 
     try:
-        result = sender.execute(plan, req, on_text=out if stream else None, retries=retries, timeout=timeout)
+        result = sender.execute(
+            plan, req, on_text=out if stream else None, retries=retries, timeout=timeout, max_cost=max_cost
+        )
     except StreamInterrupted:
         if written and not written[-1].endswith("\n") and sys.stdout.isatty():
             sys.stdout.write(
@@ -86,6 +91,10 @@ def prompt(
     except AllFailedError as exc:
         if as_json:
             emit_json(_failure(exc.message, [a.to_dict() for a in exc.attempts]))
+        raise
+    except NoMatchError as exc:  # budgets or --max-cost let no LLM be paid for
+        if as_json:
+            emit_json(_failure(exc.message, []))
         raise
     data = result.to_dict()
     if as_json:

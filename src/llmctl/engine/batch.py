@@ -155,6 +155,7 @@ class BatchOptions:
     retries: int | None = None
     timeout: float | None = None
     batch_id: str | None = None  # recorded with every attempt of the run
+    max_cost: float | None = None  # --max-cost
 
 
 @dataclass
@@ -233,7 +234,12 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
     try:
         plan = sender.plan(selection, req)
         result = await sender.aexecute(
-            plan, req, retries=options.retries, timeout=options.timeout, batch_id=options.batch_id
+            plan,
+            req,
+            retries=options.retries,
+            timeout=options.timeout,
+            batch_id=options.batch_id,
+            max_cost=options.max_cost,
         )
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how

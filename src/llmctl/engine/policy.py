@@ -18,12 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from llmctl.catalog.costs import cost_of
+from llmctl.catalog.costs import cost_of, request_cost
 from llmctl.catalog.entry import LLM
 from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
     ContextTooLong,
+    NoMatchError,
     NotConfigured,
     ProviderError,
     StreamInterrupted,
@@ -31,6 +32,7 @@ from llmctl.errors import (
 from llmctl.providers.wire import ChatResult, Usage
 
 if TYPE_CHECKING:
+    from llmctl.engine.budget import Ledger
     from llmctl.engine.usage import AttemptRecord
     from llmctl.providers.resolve import Endpoint
     from llmctl.selection.decision import Skip
@@ -66,6 +68,7 @@ class Attempt:
     ttft_ms: float | None = None
     by_picker: bool = False  # skipped when the chain was chosen, not while sending
     hint: str | None = None  # what the last error suggests doing
+    spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +157,9 @@ class ChainRun:
     book: str | None = None
     job: str | None = None
     prompt_tokens: int = 0  # the request's estimated size, for answers that report no usage
+    max_tokens: int | None = None  # the request's answer cap (worst cases)
+    max_cost: float | None = None  # --max-cost: skip LLMs whose worst case is dearer
+    ledger: Ledger | None = None  # budgets: a reservation before each LLM is sent to
     batch_id: str | None = None
     scope: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
@@ -164,6 +170,7 @@ class ChainRun:
     _dead: set[str] = field(default_factory=set, repr=False)  # endpoints that refused in this run
     _result: Result | None = None
     _interrupted: StreamInterrupted | None = None
+    _reservation: int | None = None
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
@@ -194,10 +201,32 @@ class ChainRun:
                 note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
                 self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note))
                 continue
+            why = self._spend_check(entry)
+            if why is not None:
+                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, spend=True))
+                continue
             self.attempts.append(Attempt(entry.id, entry.provider, "error"))
             self._current = Send(entry, endpoint, 1)
             return self._current
         return None
+
+    def _spend_check(self, entry: LLM) -> str | None:
+        """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
+        reserves it against the budgets when it may."""
+        costs = request_cost(entry, self.prompt_tokens, self.max_tokens)
+        worst = sum(costs) if costs is not None else 0.0
+        if self.max_cost is not None and worst > self.max_cost:
+            return f"worst case ${worst:.4f} is over --max-cost ${self.max_cost:.4f}"
+        if self.ledger is not None:
+            self._reservation, why = self.ledger.reserve(entry, worst, self.book, self.scope)
+            return why
+        return None
+
+    def _settle(self) -> None:
+        """The LLM's run is over: its reservation gives way to the recorded cost."""
+        if self.ledger is not None and self._reservation is not None:
+            self.ledger.release(self._reservation)
+        self._reservation = None
 
     def _skip_reason(self, entry: LLM) -> str | None:
         if self._too_small and (entry.context_length or 0) <= self._too_small:
@@ -235,6 +264,7 @@ class ChainRun:
             answer.text, entry, [*self.passed_over, *self.attempts], usage, cost, latency_ms, ttft_ms, vectors
         )
         self._result.tokens_estimated = estimated
+        self._settle()
 
     def _counted(self, answer: ChatResult, vectors: list | None) -> tuple[Usage, bool]:
         """The answer's token counts; those the provider did not report are estimated (and
@@ -261,6 +291,7 @@ class ChainRun:
         self._log(entry, "error", error.status, message, latency_ms, None, Usage())
         if streamed:
             self._cool(entry, error)
+            self._settle()
             self._interrupted = StreamInterrupted(f"{entry.id} broke off mid-answer: {message}")
             return
         delay = self._delay(send.tries, error)
@@ -269,6 +300,7 @@ class ChainRun:
             return
         # One failed run of this LLM (whatever its tries) counts once towards cooldown.
         self._cool(entry, error)
+        self._settle()
         if isinstance(error, ContextTooLong):
             self._too_small = max(self._too_small, entry.context_length or 0)
         if error.cools == COOL_ENDPOINT:
@@ -282,6 +314,7 @@ class ChainRun:
         attempt = self.attempts[-1]
         attempt.outcome, attempt.tries, attempt.latency_ms = "interrupted", send.tries, round(latency_ms, 1)
         self._log(send.entry, "interrupted", None, "interrupted", latency_ms, None, Usage())
+        self._settle()
 
     def _take(self) -> Send:
         if self._current is None:
@@ -352,6 +385,15 @@ class ChainRun:
             return self._result
         attempts = [*self.passed_over, *self.attempts]
         tried = sum(1 for a in self.attempts if a.tries)
+        spend = [a for a in self.attempts if a.spend]
+        if not tried and spend and all(a.spend or a.outcome == "skipped" for a in self.attempts):
+            # Nothing was sent, and a budget or --max-cost stood in the way: the request does
+            # not fit the spending rules (exit 4), not a provider failing.
+            raise NoMatchError(
+                f"no LLM of the chain may be paid for: {spend[0].error}",
+                hint="raise the budget (`llmctl budget show`), or pick a cheaper or local LLM",
+                more=[a.line() for a in attempts],
+            )
         skipped = len(attempts) - tried
         counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
         hints = [a.hint for a in attempts if a.hint]

@@ -31,6 +31,7 @@ from llmctl.providers.wire import ChatRequest, ChatResult, Usage
 if TYPE_CHECKING:
     import httpx
 
+    from llmctl.engine.budget import Ledger
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import CooldownState
     from llmctl.engine.usage import AttemptRecord
@@ -84,11 +85,17 @@ class Router:
     max_bytes: int | None = None  # the largest answer read (config.toml's max_response_bytes)
     batch_id: str | None = None
     scope: str | None = None
+    ledger: Ledger | None = None  # budgets: reserve before sending
+    max_cost: float | None = None  # --max-cost
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
 
     def _run(
-        self, chain: Sequence[LLM], passed_over: Sequence[Attempt], texts: Sequence[str] = ()
+        self,
+        chain: Sequence[LLM],
+        passed_over: Sequence[Attempt],
+        texts: Sequence[str] = (),
+        max_tokens: int | None = None,
     ) -> ChainRun:
         def resolve(entry: LLM) -> Endpoint:
             return resolve_endpoint(entry, self.providers, self.env, require_key=self.require_key)
@@ -104,6 +111,9 @@ class Router:
             book=self.book,
             job=self.job,
             prompt_tokens=estimate_tokens(texts) if texts else 0,
+            max_tokens=max_tokens,
+            max_cost=self.max_cost,
+            ledger=self.ledger,
             batch_id=self.batch_id,
             scope=self.scope,
         )
@@ -123,7 +133,7 @@ class Router:
 
         Raises AllFailedError when every one fails, StreamInterrupted when an answer breaks
         off after its first byte."""
-        run = self._run(chain, passed_over, [m.content for m in req.messages])
+        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens)
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 self.sleep(step.seconds)
@@ -196,7 +206,7 @@ class Router:
         passed_over: Sequence[Attempt] = (),
     ) -> Result:
         """`chat` as a native coroutine, over the async pool."""
-        run = self._run(chain, passed_over, [m.content for m in req.messages])
+        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens)
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 await self.asleep(step.seconds)

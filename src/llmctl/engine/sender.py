@@ -30,6 +30,7 @@ from llmctl.selection.request import Selection
 if TYPE_CHECKING:
     import httpx
 
+    from llmctl.engine.budget import Ledger
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.router import Router
@@ -190,6 +191,7 @@ class Sender:
         job: str | None = None,
         scope: str | None = None,
         batch_id: str | None = None,
+        max_cost: float | None = None,
     ) -> Router:
         """A router over this sender's pools, cooldown and usage store (a simulation's:
         none of them, and no sleeping)."""
@@ -208,11 +210,20 @@ class Sender:
             "batch_id": batch_id,
             "max_bytes": self.catalog.config.max_response_bytes,
         }
+        common["max_cost"] = max_cost
         if self.simulation is not None:
             return Router(
                 **common, sleep=_no_sleep, asleep=_no_asleep, require_key=False, tag=self.simulation.tag
             )
-        return Router(**common, cooldown=self.cooldown, record=self.store.record)
+        return Router(**common, cooldown=self.cooldown, record=self.store.record, ledger=self.ledger())
+
+    def ledger(self) -> Ledger | None:
+        """The budgets' ledger, when config.toml sets budgets (a simulation spends nothing)."""
+        if self.simulation is not None or not self.catalog.config.budgets:
+            return None
+        from llmctl.engine.budget import Ledger
+
+        return Ledger(self.store, self.catalog.config.budgets)
 
     def execute(
         self,
@@ -222,11 +233,20 @@ class Sender:
         on_text: Callable[[str], None] | None = None,
         retries: int | None = None,
         timeout: float | None = None,
+        max_cost: float | None = None,
     ) -> Result:
         """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
-        (listing every attempt, skips included), StreamInterrupted."""
+        (listing every attempt, skips included), StreamInterrupted, NoMatchError (exit 4)
+        when budgets or `max_cost` let no LLM be paid for."""
         self.ready()
-        router = self.router(retries=retries, timeout=timeout, book=plan.book, job=plan.job, scope=plan.scope)
+        router = self.router(
+            retries=retries,
+            timeout=timeout,
+            book=plan.book,
+            job=plan.job,
+            scope=plan.scope,
+            max_cost=max_cost,
+        )
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     async def aexecute(
@@ -238,6 +258,7 @@ class Sender:
         retries: int | None = None,
         timeout: float | None = None,
         batch_id: str | None = None,
+        max_cost: float | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool."""
         self.ready()
@@ -248,6 +269,7 @@ class Sender:
             job=plan.job,
             scope=plan.scope,
             batch_id=batch_id,
+            max_cost=max_cost,
         )
         return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 

@@ -32,6 +32,14 @@ class TierThresholds:
     premium_min_output_cost: Cost = 10.0
 
 
+@dataclass(slots=True)
+class Budget:
+    """A spending limit in USD over a UTC calendar period (weeks start on Monday)."""
+
+    limit: Cost
+    period: str = "month"
+
+
 @dataclass
 class Config:
     """The content of config.toml (the defaults when the file is absent)."""
@@ -45,6 +53,8 @@ class Config:
     defaults: dict[str, str] = field(default_factory=dict)
     tiers: TierThresholds = field(default_factory=TierThresholds)
     providers: dict[str, Provider] = field(default_factory=dict)
+    # By target: "overall", "book:NAME" or "scope:NAME".
+    budgets: dict[str, Budget] = field(default_factory=dict)
     path: Path | None = field(default=None, metadata={"file": False})
 
     @property
@@ -61,6 +71,8 @@ class Config:
             values["tiers"] = TierThresholds(**values["tiers"])
         if "providers" in values:
             values["providers"] = {name: Provider(**p) for name, p in values["providers"].items()}
+        if "budgets" in values:
+            values["budgets"] = {target: Budget(**b) for target, b in values["budgets"].items()}
         return cls(**values, path=path)
 
 
@@ -116,9 +128,10 @@ def _line_of(text: str, fld: str | None) -> int | None:
 @functools.cache
 def config_spec() -> type:
     """The pydantic model of config.toml, derived from `Config`."""
-    from llmctl.prefs.specs import ConfigChecks, ProviderChecks, Strict
+    from llmctl.prefs.specs import BudgetChecks, ConfigChecks, ProviderChecks, Strict
 
-    return spec_of(Config, ConfigChecks, nested={TierThresholds: Strict, Provider: ProviderChecks})
+    nested = {TierThresholds: Strict, Provider: ProviderChecks, Budget: BudgetChecks}
+    return spec_of(Config, ConfigChecks, nested=nested)
 
 
 def update_config(home: Home, change: Any, command: str, target: str) -> tuple[Any, Any]:

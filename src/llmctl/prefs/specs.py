@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from llmctl.catalog.entry import GROUPS, STRATEGIES
+from llmctl.catalog.entry import GROUPS, PERIODS, STRATEGIES
 from llmctl.catalog.spec import VocabularyChecks, known_groups
 from llmctl.files.secrets import find_key_shaped, find_secret, url_secret
 from llmctl.files.validation import check_names
@@ -58,6 +58,15 @@ class ConfigChecks(Strict):
     def _known_strategy(cls, value: str) -> str:
         return check_names("strategy", [value], STRATEGIES)[0]
 
+    @field_validator("budgets", check_fields=False)
+    @classmethod
+    def _known_targets(cls, value: dict) -> dict:
+        for target in value:
+            kind, _, name = target.partition(":")
+            if target != "overall" and (kind not in ("book", "scope") or not name):
+                raise ValueError(f"budget {target!r}: a target is overall, book:NAME or scope:NAME")
+        return value
+
     @field_validator("extra_groups", check_fields=False)
     @classmethod
     def _not_builtin(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,6 +74,13 @@ class ConfigChecks(Strict):
             if group in GROUPS:
                 raise ValueError(f"{group!r} is a built-in group already")
         return value
+
+
+class BudgetChecks(Strict):
+    @field_validator("period", check_fields=False)
+    @classmethod
+    def _known_period(cls, value: str) -> str:
+        return check_names("period", [value], PERIODS)[0]
 
 
 class BookChecks(Strict):

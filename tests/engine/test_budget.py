@@ -1,0 +1,169 @@
+"""Budgets that hold across processes, and --max-cost."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from conftest import entry, write_json
+from fakeserver import openai_chat
+from llmctl.catalog.registry import DictRegistry
+from llmctl.engine.budget import Ledger, period_end, period_start
+from llmctl.engine.usage import UsageStore
+from llmctl.prefs.config import Budget
+
+LLM = DictRegistry([entry("openai/a")]).get_by_id("openai/a")
+
+
+def _reserve_in_a_process(path, results):
+    ledger = Ledger(UsageStore(path), {"overall": Budget(5.0)})
+    reservation, why = ledger.reserve(LLM, 1.0, None, None)
+    results.put(reservation is not None)
+
+
+def test_reservations_never_spend_past_a_limit_across_processes(tmp_path):
+    path = tmp_path / "usage.sqlite"
+    UsageStore(path).check()
+    results = multiprocessing.get_context("fork").Queue()
+    procs = [
+        multiprocessing.get_context("fork").Process(target=_reserve_in_a_process, args=(path, results))
+        for _ in range(12)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    granted = [results.get(timeout=5) for _ in procs]
+    assert granted.count(True) == 5  # $1 each against $5: five, never six
+
+
+def test_spent_counts_recorded_costs_of_the_period_and_reservations_expire(tmp_path):
+    path = tmp_path / "usage.sqlite"
+    store = UsageStore(path)
+    store.check()
+    now = [1_764_590_400.0]  # 2025-12-01T12:00:00Z
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO attempts (time, llm, provider, outcome, cost, book) VALUES "
+        "('2025-12-01T08:00:00.000+00:00', 'openai/a', 'openai', 'ok', 3.5, 'moby'),"
+        "('2025-11-30T08:00:00.000+00:00', 'openai/a', 'openai', 'ok', 100.0, 'moby')"
+    )
+    conn.commit()
+    ledger = Ledger(
+        store, {"overall": Budget(10.0, "month"), "book:moby": Budget(4.0, "day")}, clock=lambda: now[0]
+    )
+    reservation, why = ledger.reserve(LLM, 1.0, "moby", None)
+    assert reservation is None and why == "over budget: book moby $3.50 of $4.00 today"
+    reservation, why = ledger.reserve(LLM, 0.4, "moby", None)
+    assert why is None
+    state = {s["target"]: s for s in ledger.state()}
+    assert state["book:moby"] == {
+        "target": "book:moby",
+        "limit": 4.0,
+        "period": "day",
+        "spent": 3.5,
+        "reserved": 0.4,
+        "remaining": pytest.approx(0.1),
+        "resets_at": "2025-12-02T00:00:00+00:00",
+    }
+    now[0] += 601  # a killed process's reservation expires after 10 minutes
+    assert {s["target"]: s["reserved"] for s in ledger.state()}["book:moby"] == 0
+    assert ledger.reserve(LLM, 0.0, "moby", None) == (None, None)  # free: always runs
+
+
+def test_periods_are_utc_calendar_periods():
+    import datetime as dt
+
+    when = dt.datetime(2026, 12, 3, 15, 0, tzinfo=dt.UTC)  # a Thursday
+    assert period_start("week", when).isoformat() == "2026-11-30T00:00:00+00:00"
+    assert period_end("month", when).isoformat() == "2027-01-01T00:00:00+00:00"
+    assert period_start("total", when) is None and period_end("total", when) is None
+
+
+@pytest.fixture
+def team(home, server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-budget-secret")
+    path = write_json(
+        home.parent / "team.json",
+        {
+            "llms": [
+                entry(
+                    "openai/dear",
+                    quality_score=9,
+                    input_cost_per_mtok=100.0,
+                    output_cost_per_mtok=1000.0,
+                    max_output_tokens=1000,
+                    api_base=f"{server.url}/dear/v1",
+                ),
+                entry(
+                    "openai/cheap",
+                    quality_score=8,
+                    input_cost_per_mtok=0.1,
+                    output_cost_per_mtok=0.2,
+                    max_output_tokens=1000,
+                    api_base=f"{server.url}/cheap/v1",
+                ),
+                entry(
+                    "ollama/free",
+                    provider="ollama",
+                    quality_score=1,
+                    input_cost_per_mtok=0.0,
+                    output_cost_per_mtok=0.0,
+                    api_base=f"{server.url}/free",
+                ),
+            ]
+        },
+    )
+    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def test_budget_commands_and_a_prompt_kept_under_budget(cli, team, server):
+    assert cli("budget", "set", "0.5").exit_code == 0
+    assert cli("budget", "set", "2", "--book", "moby", "--period", "week").exit_code == 0
+    assert '"book:moby"' in (team / "config.toml").read_text()
+    shown = {b["target"]: b for b in json.loads(cli("budget", "show", "--json").stdout)}
+    assert shown["overall"]["limit"] == 0.5 and shown["book:moby"]["period"] == "week"
+    server.defaults["/cheap/v1/chat/completions"] = openai_chat("cheap answer", 10, 5)
+    result = cli("prompt", "hi", "--group", "writer", "--allow-upgrade", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["llm"] == "openai/cheap"
+    assert data["attempts"][0]["outcome"] == "skipped" and data["attempts"][0]["error"].startswith(
+        "over budget: overall $0.00 of $0.50"
+    )
+    assert not any(r["path"].startswith("/dear/") for r in server.requests)
+    spent = {b["target"]: b for b in json.loads(cli("budget", "show", "--json").stdout)}["overall"]["spent"]
+    assert spent == pytest.approx((10 * 0.1 + 5 * 0.2) / 1e6)
+    explained = cli("pick", "--group", "writer", "--explain").stdout
+    assert "budgets:" in explained and "book:moby" in explained
+    assert [r["command"] for r in json.loads(cli("audit", "--json").stdout)] == ["budget set", "budget set"]
+    assert cli("budget", "clear", "--book", "moby").exit_code == 0
+    assert [b["target"] for b in json.loads(cli("budget", "show", "--json").stdout)] == ["overall"]
+    assert cli("budget", "set", "-1").exit_code == 2
+    assert cli("budget", "set", "1", "--period", "year").exit_code == 2
+    assert cli("budget", "set", "1", "--book", "../x").exit_code == 2
+
+
+def test_every_llm_over_budget_exits_4_but_free_llms_always_run(cli, team, server):
+    assert cli("budget", "set", "0").exit_code == 0
+    result = cli("prompt", "hi", "--group", "writer", "--llm", "openai/cheap", "--no-fallback")
+    assert result.exit_code == 4 and "over budget: overall $0.00 of $0.00" in result.stderr
+    assert server.requests == []
+    server.defaults["/free/api/chat"] = __import__("fakeserver").Reply(
+        body={"message": {"content": "free answer"}, "done": True, "prompt_eval_count": 1, "eval_count": 2}
+    )
+    result = cli("prompt", "hi", "--llm", "ollama/free", "--group", "writer", "--no-stream")
+    assert result.exit_code == 0 and result.stdout == "free answer\n"
+
+
+def test_max_cost_skips_llms_whose_worst_case_is_dearer(cli, team, server):
+    server.defaults["/cheap/v1/chat/completions"] = openai_chat("cheap answer")
+    result = cli("prompt", "hi", "--group", "writer", "--allow-upgrade", "--max-cost", "0.01", "--json")
+    data = json.loads(result.stdout)
+    assert data["llm"] == "openai/cheap" and "over --max-cost $0.0100" in data["attempts"][0]["error"]
+    result = cli("prompt", "hi", "--llm", "openai/dear", "--no-fallback", "--max-cost", "0.01")
+    assert result.exit_code == 4 and "over --max-cost" in result.stderr
