@@ -77,6 +77,8 @@ class LLM:
     deprecation_date: str | None = None
     replacement: str | None = None
     aliases: list[Id] = field(default_factory=list)
+    # {requests_per_minute = N, tokens_per_minute = M}: this LLM's own window
+    rate_limit: dict[str, PositiveInt] = field(default_factory=dict)
     # Provenance: which catalog file defined the entry, and which fields a user file patched.
     origin: str = field(default="bundled", metadata=DERIVED)
     patched: tuple[str, ...] = field(default=(), metadata=DERIVED)

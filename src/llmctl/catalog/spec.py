@@ -106,6 +106,13 @@ class _EntryChecks(VocabularyChecks):
             raise ValueError(f"{why}: keys live in env vars (auth.api_key_env)")
         return value
 
+    @field_validator("rate_limit", check_fields=False)
+    @classmethod
+    def _known_limits(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        for key in value or {}:
+            check_names("rate limit", [key], ("requests_per_minute", "tokens_per_minute"))
+        return value
+
     @field_validator("params", check_fields=False)
     @classmethod
     def _no_secret_params(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ from llmctl.providers.wire import ChatResult, Usage
 
 if TYPE_CHECKING:
     from llmctl.engine.budget import Ledger
+    from llmctl.engine.ratelimit import RateLimiter
     from llmctl.engine.usage import AttemptRecord
     from llmctl.providers.resolve import Endpoint
     from llmctl.selection.decision import Skip
@@ -160,6 +161,8 @@ class ChainRun:
     max_tokens: int | None = None  # the request's answer cap (worst cases)
     max_cost: float | None = None  # --max-cost: skip LLMs whose worst case is dearer
     ledger: Ledger | None = None  # budgets: a reservation before each LLM is sent to
+    limiter: RateLimiter | None = None  # rate limits: a slot before each try
+    max_wait: float = 10.0  # seconds a try may wait for a slot (rate_limit_wait)
     batch_id: str | None = None
     scope: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
@@ -171,6 +174,7 @@ class ChainRun:
     _result: Result | None = None
     _interrupted: StreamInterrupted | None = None
     _reservation: int | None = None
+    _waited: float = 0.0
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
@@ -184,8 +188,10 @@ class ChainRun:
         if self._wait is not None:
             seconds, self._wait = self._wait, None
             return Wait(seconds)
-        if self._current is not None:  # a retry of the same LLM was decided
-            return self._current
+        if self._current is not None:  # a retry of the same LLM, or a try waiting for a slot
+            step = self._slot(self._current)
+            if step is not None:
+                return step
         while self._queue:
             entry = self._queue.pop(0)
             why = self._skip_reason(entry)
@@ -206,8 +212,27 @@ class ChainRun:
                 self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, spend=True))
                 continue
             self.attempts.append(Attempt(entry.id, entry.provider, "error"))
-            self._current = Send(entry, endpoint, 1)
-            return self._current
+            self._current, self._waited = Send(entry, endpoint, 1), 0.0
+            step = self._slot(self._current)
+            if step is not None:
+                return step
+        return None
+
+    def _slot(self, send: Send) -> Send | Wait | None:
+        """`send` when its rate-limit windows have room (it is counted), a Wait when a slot
+        frees soon enough, or None when the LLM is given up (skipped: a run-time reason)."""
+        if self.limiter is None:
+            return send
+        wait, why = self.limiter.admit(send.entry, self.prompt_tokens)
+        if wait <= 0:
+            return send
+        if self._waited + wait <= self.max_wait:
+            self._waited += wait
+            return Wait(wait)
+        attempt = self.attempts[-1]
+        attempt.outcome, attempt.error = ("skipped" if send.tries == 1 else "error"), why
+        self._current = None
+        self._settle()
         return None
 
     def _spend_check(self, entry: LLM) -> str | None:

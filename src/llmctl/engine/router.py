@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from llmctl.engine.budget import Ledger
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import CooldownState
+    from llmctl.engine.ratelimit import RateLimiter
     from llmctl.engine.usage import AttemptRecord
 
 __all__ = ["DEFAULT_RETRIES", "Attempt", "Result", "Router"]
@@ -87,6 +88,8 @@ class Router:
     scope: str | None = None
     ledger: Ledger | None = None  # budgets: reserve before sending
     max_cost: float | None = None  # --max-cost
+    limiter: RateLimiter | None = None  # rate limits across processes
+    max_wait: float = 10.0  # rate_limit_wait
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
 
@@ -114,6 +117,8 @@ class Router:
             max_tokens=max_tokens,
             max_cost=self.max_cost,
             ledger=self.ledger,
+            limiter=self.limiter,
+            max_wait=self.max_wait,
             batch_id=self.batch_id,
             scope=self.scope,
         )

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from llmctl.engine.budget import Ledger
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import Attempt, Result
+    from llmctl.engine.ratelimit import RateLimiter
     from llmctl.engine.router import Router
     from llmctl.engine.simulate import Simulation
     from llmctl.engine.usage import UsageStore
@@ -71,6 +72,7 @@ class Sender:
     simulation: Simulation | None = None
     _store: UsageStore | None = None
     _checked: bool = False
+    _limiter: RateLimiter | None = None
 
     @classmethod
     def create(
@@ -215,7 +217,27 @@ class Sender:
             return Router(
                 **common, sleep=_no_sleep, asleep=_no_asleep, require_key=False, tag=self.simulation.tag
             )
-        return Router(**common, cooldown=self.cooldown, record=self.store.record, ledger=self.ledger())
+        return Router(
+            **common,
+            cooldown=self.cooldown,
+            record=self.store.record,
+            ledger=self.ledger(),
+            limiter=self.limiter(),
+            max_wait=self.catalog.config.rate_limit_wait,
+        )
+
+    def limiter(self) -> RateLimiter | None:
+        """The rate limiter, when a provider or an entry sets a limit (none applies unless
+        configured, so the common case pays nothing)."""
+        config = self.catalog.config
+        limited = any(p.requests_per_minute or p.tokens_per_minute for p in config.providers.values())
+        if not limited and not any(e.rate_limit for e in self.catalog):
+            return None
+        if self._limiter is None:
+            from llmctl.engine.ratelimit import RateLimiter
+
+            self._limiter = RateLimiter(self.home.data_dir / "state" / "ratelimit.sqlite", config.providers)
+        return self._limiter
 
     def ledger(self) -> Ledger | None:
         """The budgets' ledger, when config.toml sets budgets (a simulation spends nothing)."""

@@ -49,6 +49,8 @@ class Config:
     max_attempts: PositiveInt = 3
     # The largest answer read (bytes); a larger one is an error for that attempt.
     max_response_bytes: PositiveInt = 32 * 1024 * 1024
+    # Seconds a request waits for a rate-limit slot before its LLM is skipped.
+    rate_limit_wait: Cost = 10.0
     allow_upgrade: StrictBool = False
     defaults: dict[str, str] = field(default_factory=dict)
     tiers: TierThresholds = field(default_factory=TierThresholds)
