@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("llmctl.cli.audit_cmd", "audit"),
     "usage": ("llmctl.cli.usage_cmd", "usage"),
     "budget": ("llmctl.cli.budget_cmd", "app"),
+    "cache": ("llmctl.cli.cache_cmd", "app"),
     "cooldown": ("llmctl.cli.cooldown_cmd", "app"),
     "completion": ("llmctl.cli.completion_cmd", "completion"),
 }

@@ -35,6 +35,9 @@ def batch(
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
     ] = None,
+    cache: Annotated[
+        bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
+    ] = None,
     max_cost: Annotated[
         float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
     ] = None,

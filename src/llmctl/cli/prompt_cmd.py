@@ -44,6 +44,9 @@ def prompt(
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
     ] = None,
+    cache: Annotated[
+        bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
+    ] = None,
     max_cost: Annotated[
         float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
     ] = None,
@@ -80,7 +83,13 @@ def prompt(
 
     try:
         result = sender.execute(
-            plan, req, on_text=out if stream else None, retries=retries, timeout=timeout, max_cost=max_cost
+            plan,
+            req,
+            on_text=out if stream else None,
+            retries=retries,
+            timeout=timeout,
+            max_cost=max_cost,
+            cache=cache,
         )
     except StreamInterrupted:
         if written and not written[-1].endswith("\n") and sys.stdout.isatty():
@@ -138,6 +147,8 @@ def _verbose(data: dict[str, Any], req: Any) -> None:
         if before
         else ""
     )
+    if data.get("cached"):
+        fell_back += "; answered from the cache (nothing sent, no cost)"
     print(
         f"llmctl: {data['llm']} via {data['provider']}{fell_back}; attempts {tried}; tokens "
         f"{shown_in} in, {shown_out} out; cost {cost}; "

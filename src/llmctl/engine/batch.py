@@ -156,6 +156,7 @@ class BatchOptions:
     timeout: float | None = None
     batch_id: str | None = None  # recorded with every attempt of the run
     max_cost: float | None = None  # --max-cost
+    cache: bool | None = None  # --cache / --no-cache
 
 
 @dataclass
@@ -240,6 +241,7 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
             timeout=options.timeout,
             batch_id=options.batch_id,
             max_cost=options.max_cost,
+            cache=options.cache,
         )
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
@@ -276,7 +278,7 @@ def output_line(
         "usage": result.usage.to_dict(),
         "cost": result.cost,
         "latency_ms": round(result.latency_ms, 1),
-        "cached": False,
+        "cached": result.cached,
         "error": None,
     }
 

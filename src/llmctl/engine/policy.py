@@ -111,6 +111,7 @@ class Result:
     ttft_ms: float | None = None
     vectors: list[list[float]] | None = None  # for embeddings
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
+    cached: bool = False  # answered from the response cache: nothing was sent
 
     def to_dict(self) -> dict[str, Any]:
         """The `prompt --json` shape."""
@@ -123,6 +124,7 @@ class Result:
             "cost": self.cost,
             "latency_ms": round(self.latency_ms, 1),
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
+            "cached": self.cached,
         }
 
 
@@ -162,6 +164,8 @@ class ChainRun:
     max_cost: float | None = None  # --max-cost: skip LLMs whose worst case is dearer
     ledger: Ledger | None = None  # budgets: a reservation before each LLM is sent to
     limiter: RateLimiter | None = None  # rate limits: a slot before each try
+    cache_get: Callable[[Send], dict[str, Any] | None] | None = None  # a kept answer, if any
+    cache_put: Callable[[Send, ChatResult], None] | None = None  # keep a complete answer
     max_wait: float = 10.0  # seconds a try may wait for a slot (rate_limit_wait)
     batch_id: str | None = None
     scope: str | None = None
@@ -207,6 +211,11 @@ class ChainRun:
                 note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
                 self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note))
                 continue
+            if self.cache_get is not None:
+                kept = self.cache_get(Send(entry, endpoint, 0))
+                if kept is not None:
+                    self._from_cache(entry, kept)
+                    return None
             why = self._spend_check(entry)
             if why is not None:
                 self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, spend=True))
@@ -234,6 +243,15 @@ class ChainRun:
         self._current = None
         self._settle()
         return None
+
+    def _from_cache(self, entry: LLM, kept: dict[str, Any]) -> None:
+        """Answer from the cache: nothing is sent; the hit is recorded at no cost."""
+        usage = Usage(kept.get("input_tokens"), kept.get("output_tokens"))
+        self.attempts.append(Attempt(entry.id, entry.provider, "cache_hit", status=None, latency_ms=0.0))
+        self._log(entry, "cache_hit", None, None, 0.0, None, usage, 0.0)
+        result = Result(kept["text"], entry, [*self.passed_over, *self.attempts], usage, 0.0, 0.0)
+        result.cached = True
+        self._result = result
 
     def _spend_check(self, entry: LLM) -> str | None:
         """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
@@ -290,6 +308,8 @@ class ChainRun:
         )
         self._result.tokens_estimated = estimated
         self._settle()
+        if self.cache_put is not None and vectors is None:
+            self.cache_put(send, ChatResult(answer.text, usage, answer.model, answer.finish_reason))
 
     def _counted(self, answer: ChatResult, vectors: list | None) -> tuple[Usage, bool]:
         """The answer's token counts; those the provider did not report are estimated (and

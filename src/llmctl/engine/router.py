@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import httpx
 
     from llmctl.engine.budget import Ledger
+    from llmctl.engine.cache import ResponseCache
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import CooldownState
     from llmctl.engine.ratelimit import RateLimiter
@@ -89,6 +90,7 @@ class Router:
     ledger: Ledger | None = None  # budgets: reserve before sending
     max_cost: float | None = None  # --max-cost
     limiter: RateLimiter | None = None  # rate limits across processes
+    cache: ResponseCache | None = None  # the response cache, when asked for
     max_wait: float = 10.0  # rate_limit_wait
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
@@ -99,6 +101,7 @@ class Router:
         passed_over: Sequence[Attempt],
         texts: Sequence[str] = (),
         max_tokens: int | None = None,
+        req: ChatRequest | None = None,
     ) -> ChainRun:
         def resolve(entry: LLM) -> Endpoint:
             return resolve_endpoint(entry, self.providers, self.env, require_key=self.require_key)
@@ -119,6 +122,7 @@ class Router:
             ledger=self.ledger,
             limiter=self.limiter,
             max_wait=self.max_wait,
+            **self._caching(req),
             batch_id=self.batch_id,
             scope=self.scope,
         )
@@ -138,7 +142,7 @@ class Router:
 
         Raises AllFailedError when every one fails, StreamInterrupted when an answer breaks
         off after its first byte."""
-        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens)
+        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 self.sleep(step.seconds)
@@ -154,7 +158,7 @@ class Router:
                 run.interrupted(latency_ms=self._ms(started))
                 raise
             run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
-        return run.outcome()
+        return _replayed(run.outcome(), on_text)
 
     def embed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
         """Embedding vectors of `texts` from the first LLM of `chain` that answers (in
@@ -211,7 +215,7 @@ class Router:
         passed_over: Sequence[Attempt] = (),
     ) -> Result:
         """`chat` as a native coroutine, over the async pool."""
-        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens)
+        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
         while (step := run.next()) is not None:
             if isinstance(step, Wait):
                 await self.asleep(step.seconds)
@@ -227,7 +231,7 @@ class Router:
                 run.interrupted(latency_ms=self._ms(started))
                 raise
             run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
-        return run.outcome()
+        return _replayed(run.outcome(), on_text)
 
     async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
         """`embed` as a native coroutine."""
@@ -280,6 +284,31 @@ class Router:
 
     # --- shared ---------------------------------------------------------------------------------
 
+    def _caching(self, req: ChatRequest | None) -> dict[str, Any]:
+        """The policy's cache hooks for a chat request (none without a cache)."""
+        if self.cache is None or req is None:
+            return {}
+        from llmctl.engine.cache import cache_key
+        from llmctl.providers.wire import merged_params, text_messages
+
+        cache = self.cache
+
+        def key(step: Send) -> str:
+            params = merged_params(req, step.entry.params)
+            return cache_key(
+                step.endpoint.provider, step.endpoint.base_url, step.entry.model, text_messages(req), params
+            )
+
+        def get(step: Send) -> dict[str, Any] | None:
+            return cache.get(key(step))
+
+        def put(step: Send, answer: ChatResult) -> None:
+            cache.put(
+                key(step), step.entry.id, answer.text, answer.usage.input_tokens, answer.usage.output_tokens
+            )
+
+        return {"cache_get": get, "cache_put": put}
+
     def _chat_call(self, step: Send, req: ChatRequest, *, stream: bool) -> tuple[Any, Any]:
         adapter = adapter_for(step.endpoint.kind)
         call = adapter.build_chat(step.endpoint, step.entry.model, req, stream, step.entry.params)
@@ -299,6 +328,13 @@ class Router:
 
     def _ttft(self, tap: _Tap, started: float) -> float | None:
         return None if tap.first is None else (tap.first - started) * 1000
+
+
+def _replayed(result: Result, on_text: OnText | None) -> Result:
+    """A cached answer streams out whole, as a sent one would have."""
+    if result.cached and on_text is not None and result.text:
+        on_text(result.text)
+    return result
 
 
 class _Answer:

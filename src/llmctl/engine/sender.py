@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import httpx
 
     from llmctl.engine.budget import Ledger
+    from llmctl.engine.cache import ResponseCache
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.ratelimit import RateLimiter
@@ -55,6 +56,7 @@ class Plan:
     book: str | None = None
     job: str | None = None
     scope: str | None = None
+    cache: bool | None = None  # the job's own word on the response cache
 
 
 @dataclass
@@ -179,8 +181,17 @@ class Sender:
         for llm_id, why in decision.passed_over:
             entry = self.catalog.entries.get(llm_id)
             passed.append(Attempt.passed_over(llm_id, entry.provider if entry else None, why))
-        job = decision.request.job.name if decision.request.job else None
-        return Plan(decision, warnings, chain, passed, selection.book, job, selection.scope)
+        job = decision.request.job
+        return Plan(
+            decision,
+            warnings,
+            chain,
+            passed,
+            selection.book,
+            job.name if job else None,
+            selection.scope,
+            getattr(job, "cache", None),
+        )
 
     # --- sending --------------------------------------------------------------------------------
 
@@ -194,6 +205,7 @@ class Sender:
         scope: str | None = None,
         batch_id: str | None = None,
         max_cost: float | None = None,
+        cache: bool = False,
     ) -> Router:
         """A router over this sender's pools, cooldown and usage store (a simulation's:
         none of them, and no sleeping)."""
@@ -223,8 +235,22 @@ class Sender:
             record=self.store.record,
             ledger=self.ledger(),
             limiter=self.limiter(),
+            cache=self.response_cache() if cache else None,
             max_wait=self.catalog.config.rate_limit_wait,
         )
+
+    def response_cache(self) -> ResponseCache:
+        """The response cache of the data dir, kept `cache_ttl` (config.toml)."""
+        from llmctl.engine.cache import ResponseCache, seconds
+
+        return ResponseCache(self.home.data_dir / "cache.sqlite", seconds(self.catalog.config.cache_ttl))
+
+    def use_cache(self, plan: Plan, flag: bool | None) -> bool:
+        """--cache / --no-cache wins, then the job's `cache`, then config.toml's."""
+        for word in (flag, plan.cache, self.catalog.config.cache):
+            if word is not None:
+                return bool(word)
+        return False
 
     def limiter(self) -> RateLimiter | None:
         """The rate limiter, when a provider or an entry sets a limit (none applies unless
@@ -256,6 +282,7 @@ class Sender:
         retries: int | None = None,
         timeout: float | None = None,
         max_cost: float | None = None,
+        cache: bool | None = None,
     ) -> Result:
         """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
         (listing every attempt, skips included), StreamInterrupted, NoMatchError (exit 4)
@@ -268,6 +295,7 @@ class Sender:
             job=plan.job,
             scope=plan.scope,
             max_cost=max_cost,
+            cache=self.use_cache(plan, cache),
         )
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
@@ -281,6 +309,7 @@ class Sender:
         timeout: float | None = None,
         batch_id: str | None = None,
         max_cost: float | None = None,
+        cache: bool | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool."""
         self.ready()
@@ -292,6 +321,7 @@ class Sender:
             scope=plan.scope,
             batch_id=batch_id,
             max_cost=max_cost,
+            cache=self.use_cache(plan, cache),
         )
         return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 

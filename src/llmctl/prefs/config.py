@@ -51,6 +51,9 @@ class Config:
     max_response_bytes: PositiveInt = 32 * 1024 * 1024
     # Seconds a request waits for a rate-limit slot before its LLM is skipped.
     rate_limit_wait: Cost = 10.0
+    # The response cache: off unless asked for (here, on a job, or with --cache).
+    cache: StrictBool = False
+    cache_ttl: Annotated[str, Check(pattern=r"^\d+[smhd]$")] = "7d"
     allow_upgrade: StrictBool = False
     defaults: dict[str, str] = field(default_factory=dict)
     tiers: TierThresholds = field(default_factory=TierThresholds)

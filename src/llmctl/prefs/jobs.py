@@ -38,6 +38,7 @@ class Job:
     capabilities: list[str] = field(default_factory=list)
     min_context: PositiveInt | None = None
     description: str | None = None
+    cache: Annotated[bool, Check(strict=True)] | None = None  # use the response cache for this job
     origin: str = field(default=ORIGIN_BUNDLED_JOBS, metadata=NOT_IN_FILE)
     patched: tuple[str, ...] = field(default=(), metadata=NOT_IN_FILE)
 
