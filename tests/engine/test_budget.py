@@ -167,3 +167,26 @@ def test_max_cost_skips_llms_whose_worst_case_is_dearer(cli, team, server):
     assert data["llm"] == "openai/cheap" and "over --max-cost $0.0100" in data["attempts"][0]["error"]
     result = cli("prompt", "hi", "--llm", "openai/dear", "--no-fallback", "--max-cost", "0.01")
     assert result.exit_code == 4 and "over --max-cost" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "amount, message", [("-1", "0 or more"), ("nan", "0 or more"), ("ten", "Invalid value for 'USD'")]
+)
+def test_bad_budget_amounts_are_refused(cli, team, amount, message):
+    result = cli("budget", "set", "--", amount) if amount.startswith("-") else cli("budget", "set", amount)
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (team / "config.toml").exists()
+
+
+def test_a_budget_for_a_book_without_a_file_yet_is_kept(cli, team):
+    """Books may be new: a budget can come before the book's preferences file."""
+    assert cli("budget", "set", "3", "--book", "not-written-yet").exit_code == 0
+    assert [b["target"] for b in json.loads(cli("budget", "show", "--json").stdout)] == [
+        "book:not-written-yet"
+    ]
+    assert cli("budget", "set", "3", "--scope", "ci\n").exit_code == 2
+
+
+def test_a_zero_budget_lets_only_free_llms_run(cli, team):
+    assert cli("budget", "set", "0").exit_code == 0
+    assert json.loads(cli("budget", "show", "--json").stdout)[0]["remaining"] == 0

@@ -89,3 +89,11 @@ def test_ttl_and_clear_older_than(tmp_path):
     assert cache.clear() == 1
     with pytest.raises(Exception, match="not a time span"):
         cache.clear("soon")
+
+
+def test_a_damaged_cache_only_costs_the_saving(cli, team, server):
+    (team / "cache.sqlite").write_bytes(b"not a database at all" * 50)
+    server.defaults["/a/v1/chat/completions"] = openai_chat("still answered")
+    result = cli("prompt", "hi", "--group", "writer", "--cache")
+    assert result.exit_code == 0 and result.stdout == "still answered\n"
+    assert result.stderr.count("the response cache") == 1 and "llmctl: warning:" in result.stderr
