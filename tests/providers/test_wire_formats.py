@@ -343,3 +343,24 @@ def test_stream_parsers_take_lines_one_at_a_time():
     parser.feed("")
     assert parser.done and parser.feed('data: {"choices":[{"delta":{"content":"late"}}]}') == []
     assert parser.close() == []
+
+
+def test_cached_input_and_reasoning_tokens_are_read_where_reported():
+    ep = endpoint_for(llm())
+    data = {
+        "choices": [{"message": {"content": "x"}}],
+        "usage": {
+            "prompt_tokens": 100,
+            "completion_tokens": 40,
+            "prompt_tokens_details": {"cached_tokens": 64},
+            "completion_tokens_details": {"reasoning_tokens": 30},
+        },
+    }
+    usage = openai_compat.parse_chat(data, ep).usage
+    assert (usage.cached_input_tokens, usage.reasoning_tokens) == (64, 30)
+    anth = endpoint_for(llm(id="anthropic/c", provider="anthropic"))
+    body = {
+        "content": [{"type": "text", "text": "x"}],
+        "usage": {"input_tokens": 9, "output_tokens": 2, "cache_read_input_tokens": 7},
+    }
+    assert anthropic.parse_chat(body, anth).usage.cached_input_tokens == 7

@@ -322,7 +322,7 @@ class ChainRun:
 
         tokens_in = usage.input_tokens if usage.input_tokens is not None else self.prompt_tokens
         tokens_out = estimate_tokens([answer.text]) if needs_out else usage.output_tokens
-        return Usage(tokens_in, tokens_out), True
+        return Usage(tokens_in, tokens_out, usage.cached_input_tokens, usage.reasoning_tokens), True
 
     def failed(self, error: ProviderError, *, latency_ms: float, streamed: bool = False) -> None:
         """The current send failed with `error`; `streamed` when part of the answer was
@@ -410,6 +410,8 @@ class ChainRun:
                 ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
+                cached_input_tokens=usage.cached_input_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
                 input_cost_per_mtok=entry.input_cost_per_mtok,
                 output_cost_per_mtok=entry.output_cost_per_mtok,
                 cost=cost,

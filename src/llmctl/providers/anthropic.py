@@ -58,7 +58,7 @@ def build_chat(
 def _usage(data: Any) -> Usage:
     if not isinstance(data, dict):
         return Usage()
-    return Usage(data.get("input_tokens"), data.get("output_tokens"))
+    return Usage(data.get("input_tokens"), data.get("output_tokens"), data.get("cache_read_input_tokens"))
 
 
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
@@ -111,7 +111,11 @@ class AnthropicStream(StreamParser):
             later_in = counts.get("input_tokens")
             first_in = self.usage.input_tokens
             input_tokens = later_in if later_in and (first_in is None or later_in > first_in) else first_in
-            self.usage = Usage(input_tokens, out if out is not None else self.usage.output_tokens)
+            self.usage = Usage(
+                input_tokens,
+                out if out is not None else self.usage.output_tokens,
+                self.usage.cached_input_tokens,
+            )
             return [Chunk(usage=self.usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))]
         elif kind == "message_stop":
             self.done = True

@@ -78,7 +78,18 @@ def build_chat(
 def _usage(data: Any) -> Usage:
     if not isinstance(data, dict):
         return Usage()
-    return Usage(data.get("prompt_tokens"), data.get("completion_tokens"))
+    prompt = data.get("prompt_tokens_details") if isinstance(data.get("prompt_tokens_details"), dict) else {}
+    completion = (
+        data.get("completion_tokens_details")
+        if isinstance(data.get("completion_tokens_details"), dict)
+        else {}
+    )
+    return Usage(
+        data.get("prompt_tokens"),
+        data.get("completion_tokens"),
+        prompt.get("cached_tokens"),
+        completion.get("reasoning_tokens"),
+    )
 
 
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:

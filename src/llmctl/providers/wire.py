@@ -67,8 +67,12 @@ def messages_for(text: str, system: str | None = None) -> list[Message]:
 
 @dataclass(slots=True)
 class Usage:
+    """Token counts as the provider reports them (None: not reported)."""
+
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_input_tokens: int | None = None  # input read from the provider's prompt cache
+    reasoning_tokens: int | None = None  # output spent on reasoning
 
     def to_dict(self) -> dict[str, int | None]:
         return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
