@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from llmctl.catalog.load import Catalog
@@ -49,54 +47,6 @@ def parse_when(value: str, *, now: dt.datetime, end: bool = False) -> dt.datetim
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-@dataclass
-class Totals:
-    """The counters of one row (or of the total)."""
-
-    requests: int = 0
-    ok: int = 0
-    failed: int = 0
-    cache_hits: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-
-    def add(self, row: dict[str, Any], cost: float | None) -> None:
-        outcome = row["outcome"]
-        if outcome == "cache_hit":
-            self.cache_hits += 1  # answered from the cache: nothing was sent or billed
-            return
-        if outcome in SENT:
-            self.requests += 1
-            if outcome == "ok":
-                self.ok += 1
-                if isinstance(row["latency_ms"], int | float):
-                    self.latencies.append(float(row["latency_ms"]))
-            else:
-                self.failed += 1
-        else:
-            return  # nothing was sent (a skip is no attempt)
-        self.input_tokens += _int(row["input_tokens"])
-        self.output_tokens += _int(row["output_tokens"])
-        self.cost += cost or 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies)
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] if ordered else None
-        return {
-            "requests": self.requests,
-            "ok": self.ok,
-            "failed": self.failed,
-            "cache_hits": self.cache_hits,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost": round(self.cost, 8),
-            "p50_latency_ms": round(statistics.median(ordered), 1) if ordered else None,
-            "p95_latency_ms": round(p95, 1) if p95 is not None else None,
-        }
-
-
 def usage_report(
     store: UsageStore,
     *,
@@ -127,25 +77,22 @@ def usage_report(
     end = parse_when(until, now=now, end=True) if until else now
     if end < start:
         raise UsageError(f"--until ({end.isoformat()}) is before --since ({start.isoformat()})")
-    sql = "SELECT * FROM attempts WHERE time >= ? AND time < ?"
+    where = "time >= ? AND time < ?"
     params: list[Any] = [_stamp(start), _stamp(end)]
     for column, value in (("book", book), ("job", job), ("llm", llm)):
         if value is not None:
-            sql += f" AND {column} = ?"
+            where += f" AND {column} = ?"
             params.append(value)
-    rows: dict[tuple, Totals] = {}
-    total = Totals()
-    for row in store.query(sql + " ORDER BY id", tuple(params)):
-        key = tuple(_group(row, name) for name in by)
-        cost = _cost(row, prices, catalog)
-        rows.setdefault(key, Totals()).add(row, cost)
-        total.add(row, cost)
+    rows = _totals(store, by, where, params, prices, catalog)
+    latencies = _percentiles(store, by, where, params)
+    total = _sum(rows.values())
+    total.update(latencies.get((), {}))
     out_rows = [
-        {**dict(zip(by, key, strict=True)), **totals.to_dict()}
-        for key, totals in sorted(
+        {**dict(zip(by, key, strict=True)), **counts, **latencies.get(key, _NO_LATENCY)}
+        for key, counts in sorted(
             rows.items(), key=lambda kv: tuple("" if k is None else str(k) for k in kv[0])
         )
-        if totals.requests or totals.cache_hits
+        if counts["requests"] or counts["cache_hits"]
     ]
     return {
         "since": start.isoformat(timespec="seconds"),
@@ -153,36 +100,126 @@ def usage_report(
         "by": by,
         "prices": prices,
         "rows": out_rows,
-        "total": total.to_dict(),
+        "total": {**total, **({} if "p50_latency_ms" in total else _NO_LATENCY)},
     }
+
+
+_NO_LATENCY = {"p50_latency_ms": None, "p95_latency_ms": None}
+_SENT = "outcome IN ('ok', 'error', 'interrupted')"
+_NUM = "typeof({0}) IN ('integer', 'real')"
+COUNTERS = ("requests", "ok", "failed", "cache_hits", "input_tokens", "output_tokens", "cost")
+
+
+def _grouping(by: Sequence[str]) -> list[str]:
+    """SQL expressions for the groupings (days and months from the ISO UTC time)."""
+    exprs = {"day": "substr(time, 1, 10)", "month": "substr(time, 1, 7)"}
+    return [exprs.get(name, name) for name in by]
+
+
+def _totals(
+    store: UsageStore,
+    by: Sequence[str],
+    where: str,
+    params: list[Any],
+    prices: str,
+    catalog: Catalog | None,
+) -> dict[tuple, dict[str, Any]]:
+    """The counters of every group, summed by SQLite (per LLM too, to reprice at today's
+    prices). A failed attempt adds tokens and cost only where the provider reported them."""
+    groups = _grouping(by)
+    # Per LLM too only to reprice at today's prices. (SQLite's SUM reads text as 0: a damaged
+    # cell cannot break a report.)
+    per_llm = prices == "current" and catalog is not None
+    keys = [*groups, "llm" if per_llm else "NULL"]
+    sql = (
+        f"SELECT {', '.join(keys)}, "
+        f"SUM({_SENT}), SUM(outcome = 'ok'), SUM(outcome IN ('error', 'interrupted')), "
+        "SUM(outcome = 'cache_hit'), "
+        f"SUM(CASE WHEN {_SENT} THEN input_tokens ELSE 0 END), "
+        f"SUM(CASE WHEN {_SENT} THEN output_tokens ELSE 0 END), "
+        f"SUM(CASE WHEN {_SENT} THEN cost ELSE 0 END), 0 "
+        f"FROM attempts WHERE {where} GROUP BY {', '.join(keys[:-1] if not per_llm else keys) or 'NULL'}"
+    )
+    out: dict[tuple, dict[str, Any]] = {}
+    for row in _raw(store, sql, params):
+        key, llm, numbers = tuple(row[: len(groups)]), row[len(groups)], row[len(groups) + 1 :]
+        requests, ok, failed, hits, tokens_in, tokens_out, cost, counted = (n or 0 for n in numbers)
+        if per_llm:
+            entry = catalog.entries.get(llm)
+            if (
+                entry is not None
+                and entry.input_cost_per_mtok is not None
+                and entry.output_cost_per_mtok is not None
+            ):
+                cost = (tokens_in * entry.input_cost_per_mtok + tokens_out * entry.output_cost_per_mtok) / 1e6
+        counts = out.setdefault(key, dict.fromkeys(COUNTERS, 0))
+        for name, value in zip(
+            COUNTERS, (requests, ok, failed, hits, tokens_in, tokens_out, cost), strict=True
+        ):
+            counts[name] += value
+    for counts in out.values():
+        counts["cost"] = round(float(counts["cost"]), 8)
+    return out
+
+
+# Latency buckets for the percentiles: exact to 1 ms below 100 ms, 10 ms below 1 s, 100 ms
+# above. One grouped pass of SQLite counts them; the rows never come to Python.
+_BUCKET = (
+    "CASE WHEN latency_ms < 100 THEN CAST(latency_ms AS INTEGER) "
+    "WHEN latency_ms < 1000 THEN CAST(latency_ms / 10 AS INTEGER) * 10 "
+    "ELSE CAST(latency_ms / 100 AS INTEGER) * 100 END"
+)
+
+
+def _percentiles(store: UsageStore, by: Sequence[str], where: str, params: list[Any]) -> dict[tuple, dict]:
+    """p50 and p95 latency of each group's answered attempts, from bucketed counts; the
+    key () holds the total's."""
+    groups = _grouping(by)
+    select = ", ".join(groups) + ", " if groups else ""
+    sql = (
+        f"SELECT {select}{_BUCKET} AS bucket, COUNT(*) FROM attempts"
+        f" WHERE {where} AND outcome = 'ok' AND {_NUM.format('latency_ms')}"
+        f" GROUP BY {select}bucket"
+    )
+    histograms: dict[tuple, dict[int, int]] = {}
+    for row in _raw(store, sql, params):
+        key, bucket, count = tuple(row[: len(groups)]), row[-2], row[-1]
+        for target in (key, ()) if groups else ((),):
+            histogram = histograms.setdefault(target, {})
+            histogram[bucket] = histogram.get(bucket, 0) + count
+    return {key: _pick(histogram) for key, histogram in histograms.items()}
+
+
+def _pick(histogram: dict[int, int]) -> dict[str, float]:
+    """The 50th and 95th percentile of bucketed latencies."""
+    total = sum(histogram.values())
+    wanted = {"p50_latency_ms": (total + 1) // 2, "p95_latency_ms": min(total, int(total * 0.95) + 1)}
+    out: dict[str, float] = {}
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        for name, rank in wanted.items():
+            if name not in out and seen >= rank:
+                out[name] = float(bucket)
+    return out
+
+
+def _sum(groups: Any) -> dict[str, Any]:
+    total = dict.fromkeys(COUNTERS, 0)
+    for counts in groups:
+        for name in COUNTERS:
+            total[name] += counts[name]
+    total["cost"] = round(float(total["cost"]), 8)
+    return total
+
+
+def _raw(store: UsageStore, sql: str, params: list[Any]) -> list[tuple]:
+    if not store.path.exists():
+        return []
+    with store._lock:
+        return store._connect().execute(sql, tuple(params)).fetchall()
 
 
 def _stamp(when: dt.datetime) -> str:
     """The store's time format (ISO, UTC, milliseconds), for comparing as text."""
     return when.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def _group(row: dict[str, Any], name: str) -> Any:
-    if name == "day":
-        return str(row["time"])[:10]
-    if name == "month":
-        return str(row["time"])[:7]
-    return row[name]
-
-
-def _cost(row: dict[str, Any], prices: str, catalog: Catalog | None) -> float | None:
-    """The row's cost: as recorded, or at today's catalog prices. A failed attempt without
-    reported usage costs nothing."""
-    if prices == "stored" or catalog is None:
-        return row["cost"] if isinstance(row["cost"], int | float) else None
-    entry = catalog.entries.get(row["llm"])
-    if entry is None or entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
-        return row["cost"] if isinstance(row["cost"], int | float) else None
-    if row["input_tokens"] is None and row["output_tokens"] is None:
-        return None
-    tokens_in, tokens_out = _int(row["input_tokens"]), _int(row["output_tokens"])
-    return (tokens_in * entry.input_cost_per_mtok + tokens_out * entry.output_cost_per_mtok) / 1_000_000
-
-
-def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0

@@ -29,7 +29,6 @@ CREATE TABLE IF NOT EXISTS attempts (
     input_cost_per_mtok REAL, output_cost_per_mtok REAL, cost REAL
 );
 CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
-CREATE INDEX IF NOT EXISTS attempts_time ON attempts (time);
 """
 # Columns added since the first store: (name, type). Added in place to an older store.
 ADDED_COLUMNS = (
