@@ -98,6 +98,19 @@ def test_a_lines_own_values_win_and_failures_exit_1_after_every_line_ran(cli, te
     assert "1 ok, 1 failed" in result.stderr
 
 
+def test_batch_honours_max_cost_and_the_cache(cli, team, server, tmp_path):
+    server.defaults["/a/v1/chat/completions"] = openai_chat("from a")
+    src = jsonl(tmp_path / "in.jsonl", {"id": "1", "prompt": "x"}, {"id": "2", "prompt": "y"})
+    priced = cli("batch", str(src), "--group", "writer", "--max-cost", "0.0000001", "--max-tokens", "1000")
+    assert priced.exit_code == 1 and server.requests == []
+    assert all("over --max-cost" in json.loads(line)["error"] for line in priced.stdout.splitlines())
+    first = cli("batch", str(src), "--group", "writer", "--cache")
+    again = cli("batch", str(src), "--group", "writer", "--cache")
+    assert first.exit_code == again.exit_code == 0
+    assert [json.loads(line)["cached"] for line in again.stdout.splitlines()] == [True, True]
+    assert len(server.requests) == 2  # the second run was answered from the cache
+
+
 def test_bad_input_sends_nothing_and_creates_no_output(cli, team, server, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "1", "prompt": "x"}\n{"id": "1", "prompt": "y"}\n')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import sqlite3
@@ -9,11 +10,15 @@ import sqlite3
 import pytest
 
 from conftest import entry, write_json
-from fakeserver import openai_chat
+from fakeserver import Reply, openai_chat
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.budget import Ledger, period_end, period_start
+from llmctl.engine.router import Router
 from llmctl.engine.usage import UsageStore
 from llmctl.prefs.config import Budget
+from llmctl.providers.wire import ChatRequest, Message
+
+REQ = ChatRequest([Message("user", "hello")])
 
 LLM = DictRegistry([entry("openai/a")]).get_by_id("openai/a")
 
@@ -190,3 +195,42 @@ def test_a_budget_for_a_book_without_a_file_yet_is_kept(cli, team):
 def test_a_zero_budget_lets_only_free_llms_run(cli, team):
     assert cli("budget", "set", "0").exit_code == 0
     assert json.loads(cli("budget", "show", "--json").stdout)[0]["remaining"] == 0
+
+
+def _interrupting_sleep(seconds):
+    raise KeyboardInterrupt
+
+
+async def _interrupting_asleep(seconds):
+    raise asyncio.CancelledError
+
+
+@pytest.mark.parametrize("call", ["chat", "embed", "achat", "aembed"])
+def test_an_interruption_while_waiting_to_retry_releases_the_reservation(tmp_path, server, call):
+    """Ctrl-C (or a cancelled task) during a Retry-After wait leaves nothing reserved."""
+    path = "/v1/embeddings" if "embed" in call else "/v1/chat/completions"
+    server.add(path, Reply(503, {"error": {"message": "busy"}}, headers={"retry-after": "1"}))
+    (dear,) = [
+        DictRegistry([s]).get_by_id(s["id"])
+        for s in [entry("openai/a", input_cost_per_mtok=100.0, api_base=f"{server.url}/v1")]
+    ]
+    ledger = Ledger(UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(5.0)})
+    router = Router(
+        env={"OPENAI_API_KEY": "sk-x"},
+        sleep=_interrupting_sleep,
+        asleep=_interrupting_asleep,
+        ledger=ledger,
+        timeout=2.0,
+        rng=lambda: 0.5,
+    )
+    with pytest.raises((KeyboardInterrupt, asyncio.CancelledError)):
+        if call == "chat":
+            router.chat([dear], REQ)
+        elif call == "embed":
+            router.embed([dear], ["some text"])
+        elif call == "achat":
+            asyncio.run(router.achat([dear], REQ))
+        else:
+            asyncio.run(router.aembed([dear], ["some text"]))
+    assert len(server.requests) == 1  # one try, then the wait was cut short
+    assert ledger.state()[0]["reserved"] == 0

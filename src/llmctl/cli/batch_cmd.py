@@ -67,7 +67,14 @@ def batch(
     import uuid
 
     run = BatchOptions(
-        selection_from(options), max_tokens, temperature, retries, timeout, uuid.uuid4().hex[:12]
+        selection_from(options),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        retries=retries,
+        timeout=timeout,
+        batch_id=uuid.uuid4().hex[:12],
+        max_cost=max_cost,
+        cache=cache,
     )
     sink = open(out, "a" if resume else "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
     progress = _Progress(len(todo)) if sys.stderr.isatty() else None

@@ -248,6 +248,8 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
         return output_line(item.id, error=error, attempts=[a.to_dict() for a in exc.attempts])
     except LlmctlError as exc:
         return output_line(item.id, error=exc.message)
+    except Exception as exc:  # one line's surprise must not take the other lines down
+        return output_line(item.id, error=f"unexpected {type(exc).__name__}: {exc}")
     return output_line(item.id, result=result)
 
 

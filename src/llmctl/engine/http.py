@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from llmctl.errors import ConnectFailed, ProviderError, StreamBroken, TimedOut, TooLarge
+from llmctl.errors import ConnectFailed, Malformed, ProviderError, StreamBroken, TimedOut, TooLarge
 from llmctl.providers.resolve import Endpoint, base_url_env
 from llmctl.providers.table import is_local
 from llmctl.providers.wire import HttpCall, parse_json, status_error
@@ -158,12 +158,16 @@ async def asend_json(
     max_bytes: int | None = None,
 ) -> Any:
     """`send_json` for the async engine."""
+    import aiohttp  # loaded already by the transport
+
     try:
         async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             cap = _Cap(max_bytes, endpoint)
             body = b"".join([cap.take(chunk) async for chunk in response.aiter_bytes()])
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:  # what the transport lets through
+        raise transport_error(_as_httpx(exc), endpoint) from None
     return _body(response.status_code, body, response.headers, endpoint)
 
 
@@ -175,6 +179,8 @@ async def astream_lines(
     max_bytes: int | None = None,
 ) -> AsyncIterator[str]:
     """`stream_lines` for the async engine."""
+    import aiohttp
+
     started = False
     try:
         async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
@@ -187,6 +193,8 @@ async def astream_lines(
                 yield cap.take_line(line)
     except httpx.HTTPError as exc:
         raise _stream_error(exc, endpoint, started) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _stream_error(_as_httpx(exc), endpoint, started) from None
 
 
 def _body(status: int, body: bytes, headers: Any, endpoint: Endpoint) -> Any:
@@ -260,9 +268,11 @@ def transport_error(exc: Exception, endpoint: Endpoint) -> ProviderError:
                 + f", set {base_url_env(endpoint.provider)} to where it runs, or set a hosted provider's key",
             )
         return ConnectFailed(f"{where}: cannot connect ({endpoint.redact(str(exc)) or 'refused'})")
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.NetworkError):
         return StreamBroken(f"{where}: the connection broke ({endpoint.redact(str(exc)) or 'closed'})")
-    return ConnectFailed(f"{where}: {type(exc).__name__}: {endpoint.redact(str(exc))}")
+    # Anything else (a bad encoding, a redirect loop) is this LLM's answer going wrong, not
+    # the endpoint being down: it must not take the endpoint's other LLMs with it.
+    return Malformed(f"{where}: {type(exc).__name__}: {endpoint.redact(str(exc))}")
 
 
 _START_LOCAL = {"ollama": "start Ollama (`ollama serve`)", "lmstudio": "start LM Studio's server"}
@@ -277,6 +287,18 @@ _AIOHTTP = {
     "ClientPayloadError": httpx.ReadError,
     "ClientOSError": httpx.ReadError,
 }
+
+
+def _as_httpx(exc: Exception) -> httpx.HTTPError:
+    """A raw aiohttp error (or timeout) the transport let through, as the httpx kind it
+    stands for."""
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(str(exc) or "timed out")
+    for kind in type(exc).__mro__:
+        mapped = _AIOHTTP.get(kind.__name__)
+        if mapped is not None:
+            return mapped(str(exc))
+    return httpx.ReadError(f"{type(exc).__name__}: {exc}")
 
 
 def _from_aiohttp(exc: Exception) -> Exception:

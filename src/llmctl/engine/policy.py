@@ -361,6 +361,12 @@ class ChainRun:
         self._log(send.entry, "interrupted", None, "interrupted", latency_ms, None, Usage())
         self._settle()
 
+    def abandon(self) -> None:
+        """The run stops early (Ctrl-C or cancellation while waiting, an unexpected error):
+        a pending retry is dropped and any budget reservation released at once."""
+        self._current, self._wait = None, None
+        self._settle()
+
     def _take(self) -> Send:
         if self._current is None:
             raise RuntimeError("no send in progress")

@@ -143,21 +143,25 @@ class Router:
         Raises AllFailedError when every one fails, StreamInterrupted when an answer breaks
         off after its first byte."""
         run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
-        while (step := run.next()) is not None:
-            if isinstance(step, Wait):
-                self.sleep(step.seconds)
-                continue
-            started = self.clock()
-            tap = _Tap(self.clock, on_text)
-            try:
-                answer = self._chat_once(step, req, tap if on_text is not None else None)
-            except ProviderError as exc:
-                run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
-                continue
-            except BaseException:  # Ctrl-C, a closed pipe: the attempt is still recorded
-                run.interrupted(latency_ms=self._ms(started))
-                raise
-            run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
+        try:
+            while (step := run.next()) is not None:
+                if isinstance(step, Wait):
+                    self.sleep(step.seconds)
+                    continue
+                started = self.clock()
+                tap = _Tap(self.clock, on_text)
+                try:
+                    answer = self._chat_once(step, req, tap if on_text is not None else None)
+                except ProviderError as exc:
+                    run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
+                    continue
+                except BaseException:  # Ctrl-C, a closed pipe: the attempt is still recorded
+                    run.interrupted(latency_ms=self._ms(started))
+                    raise
+                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
+        except BaseException:  # interrupted while waiting, or an unexpected error
+            run.abandon()
+            raise
         return _replayed(run.outcome(), on_text)
 
     def embed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
@@ -166,19 +170,26 @@ class Router:
         from llmctl.engine.http import send_json
 
         run = self._run(chain, (), texts)
-        while (step := run.next()) is not None:
-            if isinstance(step, Wait):
-                self.sleep(step.seconds)
-                continue
-            started = self.clock()
-            adapter, call = self._embed_call(step, texts)
-            try:
-                data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
-                vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
-            except ProviderError as exc:
-                run.failed(exc, latency_ms=self._ms(started))
-                continue
-            run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+        try:
+            while (step := run.next()) is not None:
+                if isinstance(step, Wait):
+                    self.sleep(step.seconds)
+                    continue
+                started = self.clock()
+                adapter, call = self._embed_call(step, texts)
+                try:
+                    data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
+                    vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
+                except ProviderError as exc:
+                    run.failed(exc, latency_ms=self._ms(started))
+                    continue
+                except BaseException:
+                    run.interrupted(latency_ms=self._ms(started))
+                    raise
+                run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+        except BaseException:  # interrupted while waiting, or an unexpected error
+            run.abandon()
+            raise
         return run.outcome()
 
     def _sync_client(self) -> httpx.Client:
@@ -216,21 +227,25 @@ class Router:
     ) -> Result:
         """`chat` as a native coroutine, over the async pool."""
         run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
-        while (step := run.next()) is not None:
-            if isinstance(step, Wait):
-                await self.asleep(step.seconds)
-                continue
-            started = self.clock()
-            tap = _Tap(self.clock, on_text)
-            try:
-                answer = await self._achat_once(step, req, tap if on_text is not None else None)
-            except ProviderError as exc:
-                run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
-                continue
-            except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
-                run.interrupted(latency_ms=self._ms(started))
-                raise
-            run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
+        try:
+            while (step := run.next()) is not None:
+                if isinstance(step, Wait):
+                    await self.asleep(step.seconds)
+                    continue
+                started = self.clock()
+                tap = _Tap(self.clock, on_text)
+                try:
+                    answer = await self._achat_once(step, req, tap if on_text is not None else None)
+                except ProviderError as exc:
+                    run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
+                    continue
+                except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
+                    run.interrupted(latency_ms=self._ms(started))
+                    raise
+                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
+        except BaseException:  # interrupted while waiting, or an unexpected error
+            run.abandon()
+            raise
         return _replayed(run.outcome(), on_text)
 
     async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
@@ -238,21 +253,28 @@ class Router:
         from llmctl.engine.http import asend_json
 
         run = self._run(chain, (), texts)
-        while (step := run.next()) is not None:
-            if isinstance(step, Wait):
-                await self.asleep(step.seconds)
-                continue
-            started = self.clock()
-            adapter, call = self._embed_call(step, texts)
-            try:
-                data = await asend_json(
-                    self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
-                )
-                vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
-            except ProviderError as exc:
-                run.failed(exc, latency_ms=self._ms(started))
-                continue
-            run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+        try:
+            while (step := run.next()) is not None:
+                if isinstance(step, Wait):
+                    await self.asleep(step.seconds)
+                    continue
+                started = self.clock()
+                adapter, call = self._embed_call(step, texts)
+                try:
+                    data = await asend_json(
+                        self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
+                    )
+                    vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
+                except ProviderError as exc:
+                    run.failed(exc, latency_ms=self._ms(started))
+                    continue
+                except BaseException:
+                    run.interrupted(latency_ms=self._ms(started))
+                    raise
+                run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+        except BaseException:  # interrupted while waiting, or an unexpected error
+            run.abandon()
+            raise
         return run.outcome()
 
     def _async_client(self) -> httpx.AsyncClient:

@@ -1,0 +1,101 @@
+"""Errors of the async transport that are not httpx's own still become provider errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import httpx
+import pytest
+from yarl import URL
+
+from conftest import entry
+from llmctl.catalog.registry import DictRegistry
+from llmctl.engine.http import AsyncPool
+from llmctl.engine.router import Router
+from llmctl.errors import AllFailedError, StreamInterrupted
+from llmctl.providers.wire import ChatRequest, Message
+
+REQ = ChatRequest([Message("user", "hello")])
+ANSWER = b'{"choices": [{"message": {"content": "from b"}}], "usage": {}}'
+
+
+def _response_error() -> Exception:
+    info = aiohttp.RequestInfo(URL("http://a.test/v1"), "POST", {}, URL("http://a.test/v1"))
+    return aiohttp.ClientResponseError(info, (), status=400, message="bad header")
+
+
+class _Raw(httpx.AsyncBaseTransport):
+    """Fails requests to `hosts` with `error` (raw, as the aiohttp transport may let
+    through); answers every other host."""
+
+    def __init__(self, error: Exception, hosts: tuple[str, ...] = ("a.test",)) -> None:
+        self.error, self.hosts = error, hosts
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host in self.hosts:
+            raise self.error
+        return httpx.Response(200, content=ANSWER)
+
+
+class _Broken(httpx.AsyncByteStream):
+    async def __aiter__(self):
+        yield b'data: {"choices": [{"delta": {"content": "Hel"}}]}\n\n'
+        raise aiohttp.ClientPayloadError("Response payload is not completed")
+
+
+class _BreaksMidStream(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=_Broken())
+
+
+def _chain():
+    specs = [entry("openai/a", api_base="http://a.test/v1"), entry("openai/b", api_base="http://b.test/v1")]
+    return [DictRegistry([s]).get_by_id(s["id"]) for s in specs]
+
+
+async def _achat(transport):
+    pool = AsyncPool(httpx.AsyncClient(transport=transport))
+    router = Router(env={"OPENAI_API_KEY": "sk-x"}, apool=pool, retries=0)
+    try:
+        return await router.achat(_chain(), REQ)
+    finally:
+        await pool.aclose()
+
+
+@pytest.mark.parametrize(
+    "error, said",
+    [
+        (_response_error(), "the connection broke"),
+        (aiohttp.ServerDisconnectedError(), "the connection broke"),
+        (TimeoutError(), "read timed out"),
+    ],
+)
+def test_raw_aiohttp_errors_fall_back_like_any_provider_error(error, said):
+    result = asyncio.run(_achat(_Raw(error)))
+    assert result.text == "from b" and result.llm.id == "openai/b"
+    first = result.attempts[0]
+    assert first.outcome == "error" and said in first.error
+
+
+def test_a_raw_aiohttp_error_mid_stream_is_a_broken_stream_not_a_crash():
+    seen: list[str] = []
+
+    async def main():
+        pool = AsyncPool(httpx.AsyncClient(transport=_BreaksMidStream()))
+        router = Router(env={"OPENAI_API_KEY": "sk-x"}, apool=pool, retries=0)
+        try:
+            return await router.achat(_chain(), REQ, on_text=seen.append)
+        finally:
+            await pool.aclose()
+
+    with pytest.raises(StreamInterrupted, match="broke off mid-answer"):
+        asyncio.run(main())
+    assert seen == ["Hel"]
+
+
+def test_every_llm_failing_with_raw_errors_raises_all_failed():
+    failing = _Raw(aiohttp.ClientPayloadError("truncated"), hosts=("a.test", "b.test"))
+    with pytest.raises(AllFailedError) as caught:
+        asyncio.run(_achat(failing))
+    assert [a.outcome for a in caught.value.attempts] == ["error", "error"]
