@@ -174,6 +174,18 @@ def test_max_cost_skips_llms_whose_worst_case_is_dearer(cli, team, server):
     assert result.exit_code == 4 and "over --max-cost" in result.stderr
 
 
+def test_compare_reports_an_llm_over_budget_on_its_own_line(cli, team, server):
+    server.defaults["/free/api/chat"] = Reply(
+        body={"message": {"content": "free answer"}, "done": True, "prompt_eval_count": 1, "eval_count": 2}
+    )
+    assert cli("budget", "set", "0").exit_code == 0
+    result = cli("compare", "hi", "--llm", "openai/dear", "--llm", "ollama/free", "--json")
+    answers = {a["llm"]: a for a in json.loads(result.stdout)}
+    assert result.exit_code == 1  # one of them did not answer
+    assert "over budget: overall $0.00 of $0.00" in answers["openai/dear"]["error"]
+    assert answers["ollama/free"]["text"] == "free answer"
+
+
 @pytest.mark.parametrize(
     "amount, message", [("-1", "0 or more"), ("nan", "0 or more"), ("ten", "Invalid value for 'USD'")]
 )

@@ -6,21 +6,25 @@ import pytest
 
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry
+from llmctl.engine.budget import Ledger
 from llmctl.engine.policy import Attempt, ChainRun, Send, Wait
+from llmctl.engine.usage import UsageStore
 from llmctl.errors import (
     AllFailedError,
     AuthFailed,
     ConnectFailed,
     ContextTooLong,
     KeyMissing,
+    NoMatchError,
     RateLimited,
     ServerFailed,
     StreamInterrupted,
     StreamUnreadable,
 )
+from llmctl.prefs.config import Budget
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import ChatResult, Usage
-from llmctl.selection.decision import NO_KEY, Skip
+from llmctl.selection.decision import COOLDOWN, NO_KEY, Skip
 
 
 def chain(*specs):
@@ -187,3 +191,41 @@ def test_every_try_is_recorded_with_prices():
         ("error", 503, "moby", "copyedit"),
         ("ok", 200, "moby", "copyedit"),
     ]
+
+
+PRICED = chain(entry("x/p", input_cost_per_mtok=1000.0, output_cost_per_mtok=1000.0))[0]
+
+
+def test_only_spending_rules_standing_in_the_way_make_the_request_unfit():
+    """Exit 4 (NoMatchError) when a budget or --max-cost is all that stopped the chain; an
+    LLM held back by cooldown (now or when picked) makes it a failure like any other."""
+    alone = run_of(PRICED, max_cost=0.0001, max_tokens=1000)
+    assert alone.next() is None
+    with pytest.raises(NoMatchError, match="over --max-cost"):
+        alone.outcome()
+    cooling = run_of(A, PRICED, max_cost=0.0001, max_tokens=1000, cooldown=Memory(cooling={"x/a"}))
+    assert cooling.next() is None
+    with pytest.raises(AllFailedError, match=r"0 tried, 2 skipped"):
+        cooling.outcome()
+    picked = run_of(
+        PRICED,
+        max_cost=0.0001,
+        max_tokens=1000,
+        passed_over=[Attempt.passed_over("x/a", "x", Skip(COOLDOWN, "in cooldown for 9s more"))],
+    )
+    assert picked.next() is None
+    with pytest.raises(AllFailedError):
+        picked.outcome()
+
+
+def test_an_unknown_price_is_not_taken_for_free_under_a_limit(tmp_path):
+    (unpriced,) = chain(entry("x/u", input_cost_per_mtok=None, output_cost_per_mtok=None))
+    capped = run_of(unpriced, B, max_cost=1.0)
+    assert capped.next().entry is B
+    assert capped.attempts[0].error == "its price is unknown, so --max-cost cannot be kept"
+    ledger = Ledger(UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(5.0)})
+    budgeted = run_of(unpriced, B, ledger=ledger)
+    assert budgeted.next().entry is B
+    assert budgeted.attempts[0].error == "its price is unknown, so the budget cannot be kept"
+    free_run = run_of(unpriced)  # no limit: an unknown price does not stop anything
+    assert free_run.next().entry is unpriced

@@ -10,7 +10,7 @@ import pytest
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.http import send_json, stream_lines
-from llmctl.errors import ProviderError
+from llmctl.errors import Malformed, ProviderError
 from llmctl.providers import anthropic, ollama, openai_compat
 from llmctl.providers.resolve import resolve_endpoint
 from llmctl.providers.table import Provider
@@ -191,6 +191,21 @@ def test_ollama_embed(httpx_mock):
             send_json(client, ollama.build_embed(ep, "nomic-embed-text", ["x"]), ep, 5), ep
         )
     assert vectors == [[0.5, 0.25]]
+
+
+@pytest.mark.parametrize(
+    "adapter, body",
+    [
+        (openai_compat, ["not", "an", "object"]),
+        (openai_compat, {"data": [{"embedding": [0.1]}], "usage": ["x"]}),
+        (openai_compat, {"data": [["no", "objects"]]}),
+        (ollama, ["embeddings"]),
+    ],
+)
+def test_embedding_answers_of_the_wrong_shape_are_malformed_not_a_crash(adapter, body):
+    ep = endpoint_for(llm(id="ollama/e", provider="ollama"), {})
+    with pytest.raises(Malformed, match="unexpected response shape"):
+        adapter.parse_embed(body, ep)
 
 
 @pytest.mark.parametrize(

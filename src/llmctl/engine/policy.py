@@ -70,6 +70,7 @@ class Attempt:
     by_picker: bool = False  # skipped when the chain was chosen, not while sending
     hint: str | None = None  # what the last error suggests doing
     spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
+    runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,7 +87,7 @@ class Attempt:
     @classmethod
     def passed_over(cls, llm: str, provider: str | None, why: Skip) -> Attempt:
         """An LLM the picker passed over (no key, cooldown...): nothing was sent to it."""
-        return cls(llm, provider, "skipped", error=why.message, by_picker=True)
+        return cls(llm, provider, "skipped", error=why.message, by_picker=True, runtime=why.runtime)
 
     def line(self) -> str:
         """One line for the failure report."""
@@ -200,7 +201,7 @@ class ChainRun:
             entry = self._queue.pop(0)
             why = self._skip_reason(entry)
             if why is not None:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why))
+                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True))
                 continue
             try:
                 endpoint = self.resolve(entry)
@@ -209,7 +210,7 @@ class ChainRun:
                 continue
             if endpoint.base_url in self._dead:
                 note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note))
+                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note, runtime=True))
                 continue
             if self.cache_get is not None:
                 kept = self.cache_get(Send(entry, endpoint, 0))
@@ -239,7 +240,11 @@ class ChainRun:
             self._waited += wait
             return Wait(wait)
         attempt = self.attempts[-1]
-        attempt.outcome, attempt.error = ("skipped" if send.tries == 1 else "error"), why
+        attempt.outcome, attempt.error, attempt.runtime = (
+            ("skipped" if send.tries == 1 else "error"),
+            why,
+            True,
+        )
         self._current = None
         self._settle()
         return None
@@ -257,7 +262,14 @@ class ChainRun:
         """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
         reserves it against the budgets when it may."""
         costs = request_cost(entry, self.prompt_tokens, self.max_tokens)
-        worst = sum(costs) if costs is not None else 0.0
+        if costs is None:
+            # An unknown price cannot be held to a limit: it is not taken for free.
+            if self.max_cost is not None:
+                return "its price is unknown, so --max-cost cannot be kept"
+            if self.ledger is not None and self.ledger.applicable(self.book, self.scope):
+                return "its price is unknown, so the budget cannot be kept"
+            return None
+        worst = sum(costs)
         if self.max_cost is not None and worst > self.max_cost:
             return f"worst case ${worst:.4f} is over --max-cost ${self.max_cost:.4f}"
         if self.ledger is not None:
@@ -439,9 +451,10 @@ class ChainRun:
         attempts = [*self.passed_over, *self.attempts]
         tried = sum(1 for a in self.attempts if a.tries)
         spend = [a for a in self.attempts if a.spend]
-        if not tried and spend and all(a.spend or a.outcome == "skipped" for a in self.attempts):
-            # Nothing was sent, and a budget or --max-cost stood in the way: the request does
-            # not fit the spending rules (exit 4), not a provider failing.
+        if not tried and spend and not any(a.runtime for a in attempts):
+            # Nothing was sent, and a budget or --max-cost stood in the way of every LLM that
+            # was not skipped for its setup: the request does not fit the spending rules
+            # (exit 4). An LLM held back by cooldown or a rate limit makes it a failure (1).
             raise NoMatchError(
                 f"no LLM of the chain may be paid for: {spend[0].error}",
                 hint="raise the budget (`llmctl budget show`), or pick a cheaper or local LLM",

@@ -75,6 +75,7 @@ class Sender:
     _store: UsageStore | None = None
     _checked: bool = False
     _limiter: RateLimiter | None = None
+    _cache: ResponseCache | None = None
 
     @classmethod
     def create(
@@ -243,7 +244,11 @@ class Sender:
         """The response cache of the data dir, kept `cache_ttl` (config.toml)."""
         from llmctl.engine.cache import ResponseCache, seconds
 
-        return ResponseCache(self.home.data_dir / "cache.sqlite", seconds(self.catalog.config.cache_ttl))
+        if self._cache is None:  # one connection for every request of this sender
+            self._cache = ResponseCache(
+                self.home.data_dir / "cache.sqlite", seconds(self.catalog.config.cache_ttl)
+            )
+        return self._cache
 
     def use_cache(self, plan: Plan, flag: bool | None) -> bool:
         """--cache / --no-cache wins, then the job's `cache`, then config.toml's."""
@@ -461,7 +466,7 @@ async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> dict[str, 
         answer["error"] = first.error if first else exc.message
         answer["latency_ms"] = (first.latency_ms or 0.0) if first else 0.0
         return answer
-    except StreamInterrupted as exc:
+    except (StreamInterrupted, NoMatchError) as exc:  # broke off; over budget or --max-cost
         answer["error"] = exc.message
         return answer
     answer.update(

@@ -104,7 +104,7 @@ def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
 def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage]:
     try:
         return data["embeddings"], Usage(data.get("prompt_eval_count"), None)
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         raise malformed(endpoint, data) from None
 
 

@@ -174,10 +174,10 @@ def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
 def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage]:
     try:
         vectors = [item["embedding"] for item in sorted(data["data"], key=lambda d: d.get("index", 0))]
-    except (KeyError, TypeError):
+        usage = data.get("usage") or {}
+        return vectors, Usage(usage.get("prompt_tokens"), None)
+    except (KeyError, TypeError, AttributeError):
         raise malformed(endpoint, data) from None
-    usage = data.get("usage") or {}
-    return vectors, Usage(usage.get("prompt_tokens"), None)
 
 
 def build_models(endpoint: Endpoint) -> HttpCall:
