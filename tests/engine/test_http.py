@@ -11,10 +11,11 @@ from yarl import URL
 
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry
-from llmctl.engine.http import AsyncPool
+from llmctl.engine.http import AsyncPool, astream_lines, stream_lines
 from llmctl.engine.router import Router
-from llmctl.errors import AllFailedError, StreamInterrupted
-from llmctl.providers.wire import ChatRequest, Message
+from llmctl.errors import AllFailedError, ProviderError, StreamInterrupted, TooLarge
+from llmctl.providers.resolve import Endpoint
+from llmctl.providers.wire import ChatRequest, HttpCall, Message
 
 REQ = ChatRequest([Message("user", "hello")])
 ANSWER = b'{"choices": [{"message": {"content": "from b"}}], "usage": {}}'
@@ -99,3 +100,56 @@ def test_every_llm_failing_with_raw_errors_raises_all_failed():
     with pytest.raises(AllFailedError) as caught:
         asyncio.run(_achat(failing))
     assert [a.outcome for a in caught.value.attempts] == ["error", "error"]
+
+
+class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.sent = 0
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            self.sent += 1
+            yield chunk
+
+    async def __aiter__(self):
+        for chunk in self.__iter__():
+            yield chunk
+
+
+def _lines(chunks, status=200, max_bytes=None, use_async=False):
+    """The lines `stream_lines` (or `astream_lines`) gives for a body sent as `chunks`."""
+    stream = chunks if isinstance(chunks, _Chunks) else _Chunks(chunks)
+    ep = Endpoint("openai", "openai_compat", "http://a.test/v1", None)
+    call = HttpCall("POST", "http://a.test/v1/chat/completions", {}, {})
+
+    def reply(request):
+        return httpx.Response(status, stream=stream)
+
+    if not use_async:
+        with httpx.Client(transport=httpx.MockTransport(reply)) as client:
+            return list(stream_lines(client, call, ep, 5.0, max_bytes)), stream
+
+    async def main():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as client:
+            return [line async for line in astream_lines(client, call, ep, 5.0, max_bytes)]
+
+    return asyncio.run(main()), stream
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_lines_are_split_across_chunks_and_the_cap_counts_bytes_as_they_come(use_async):
+    lines, _ = _lines([b"data: a", b"b\r\n\r\nda", "ta: é\n".encode(), b"tail"], use_async=use_async)
+    assert lines == ["data: ab", "", "data: é", "tail"]
+    endless = _Chunks([b"x" * 100] * 1000)  # one line that never ends
+    with pytest.raises(TooLarge, match="larger than 1000 bytes"):
+        _lines(endless, max_bytes=1000, use_async=use_async)
+    assert endless.sent <= 11  # stopped at the cap, not at the end of the line
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_huge_error_body_is_not_read_whole(use_async):
+    body = _Chunks([b'{"error": {"message": "overloaded"}}', *[b" " * 65_536] * 100])
+    with pytest.raises(ProviderError, match="overloaded") as caught:
+        _lines(body, status=503, use_async=use_async)
+    assert caught.value.status == 503 and body.sent <= 2  # 64 KiB read, not 6.4 MB

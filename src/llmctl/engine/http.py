@@ -140,12 +140,14 @@ def stream_lines(
     try:
         with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             if response.status_code >= 400:
-                body = response.read().decode("utf-8", "replace")
+                body = _error_body(response.iter_bytes())
                 raise status_error(response.status_code, body, response.headers, endpoint)
-            cap = _Cap(max_bytes, endpoint)
-            for line in response.iter_lines():
-                started = True
-                yield cap.take_line(line)
+            lines = _Lines(_Cap(max_bytes, endpoint))
+            for chunk in response.iter_bytes():
+                for line in lines.feed(chunk):
+                    started = True
+                    yield line
+            yield from lines.close()
     except httpx.HTTPError as exc:
         raise _stream_error(exc, endpoint, started) from None
 
@@ -185,12 +187,15 @@ async def astream_lines(
     try:
         async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             if response.status_code >= 400:
-                body = (await response.aread()).decode("utf-8", "replace")
+                body = await _aerror_body(response.aiter_bytes())
                 raise status_error(response.status_code, body, response.headers, endpoint)
-            cap = _Cap(max_bytes, endpoint)
-            async for line in response.aiter_lines():
-                started = True
-                yield cap.take_line(line)
+            lines = _Lines(_Cap(max_bytes, endpoint))
+            async for chunk in response.aiter_bytes():
+                for line in lines.feed(chunk):
+                    started = True
+                    yield line
+            for line in lines.close():
+                yield line
     except httpx.HTTPError as exc:
         raise _stream_error(exc, endpoint, started) from None
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -224,9 +229,49 @@ class _Cap:
             )
         return chunk
 
-    def take_line(self, line: str) -> str:
-        self.take(line.encode("utf-8", "replace") + b"\n")
-        return line
+
+class _Lines:
+    """Splits a body into lines as its bytes come, counting them against the cap first (a
+    line that never ends cannot fill the memory)."""
+
+    __slots__ = ("cap", "rest")
+
+    def __init__(self, cap: _Cap) -> None:
+        self.cap = cap
+        self.rest = b""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        *done, self.rest = (self.rest + self.cap.take(chunk)).split(b"\n")
+        return [_text(line) for line in done]
+
+    def close(self) -> list[str]:
+        rest, self.rest = self.rest, b""
+        return [_text(rest)] if rest else []
+
+
+def _text(line: bytes) -> str:
+    return line.removesuffix(b"\r").decode("utf-8", "replace")
+
+
+_ERROR_BODY = 65_536  # an error's message is in its first bytes; the rest is not read
+
+
+def _error_body(chunks: Iterator[bytes]) -> str:
+    body = b""
+    for chunk in chunks:
+        body += chunk
+        if len(body) >= _ERROR_BODY:
+            break
+    return body[:_ERROR_BODY].decode("utf-8", "replace")
+
+
+async def _aerror_body(chunks: AsyncIterator[bytes]) -> str:
+    body = b""
+    async for chunk in chunks:
+        body += chunk
+        if len(body) >= _ERROR_BODY:
+            break
+    return body[:_ERROR_BODY].decode("utf-8", "replace")
 
 
 def _stream_error(exc: httpx.HTTPError, endpoint: Endpoint, started: bool) -> ProviderError:
