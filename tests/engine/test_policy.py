@@ -229,3 +229,30 @@ def test_an_unknown_price_is_not_taken_for_free_under_a_limit(tmp_path):
     assert budgeted.attempts[0].error == "its price is unknown, so the budget cannot be kept"
     free_run = run_of(unpriced)  # no limit: an unknown price does not stop anything
     assert free_run.next().entry is unpriced
+
+
+class OneSlot:
+    """A rate limiter with room for one request, then none for a minute."""
+
+    def __init__(self):
+        self.used = 0
+
+    def admit(self, e, tokens):
+        self.used += 1
+        return (0.0, None) if self.used == 1 else (60.0, "rate limit: x 1 requests/min")
+
+
+def test_an_llm_given_up_for_a_rate_limit_after_failing_counts_its_failure_once():
+    memory = Memory()
+    run = run_of(A, B, cooldown=memory, limiter=OneSlot(), max_wait=1.0, retries=2)
+    assert run.next().entry is A
+    run.failed(ServerFailed("503", status=503), latency_ms=1.0)
+    assert isinstance(run.next(), Wait)
+    assert run.next() is None  # no slot for the retry: A is given up, and B has no slot either
+    assert memory.failures == [("x/a", ServerFailed)]
+    assert [(a.outcome, a.error) for a in run.attempts] == [
+        ("error", "rate limit: x 1 requests/min"),
+        ("skipped", "rate limit: x 1 requests/min"),
+    ]
+    with pytest.raises(AllFailedError):
+        run.outcome()

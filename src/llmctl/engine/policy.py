@@ -174,6 +174,7 @@ class ChainRun:
     _queue: list[LLM] = field(default_factory=list, repr=False)
     _current: Send | None = field(default=None, repr=False)
     _wait: float | None = field(default=None, repr=False)
+    _last_error: ProviderError | None = field(default=None, repr=False)  # of the LLM being retried
     _too_small: int = 0
     _dead: set[str] = field(default_factory=set, repr=False)  # endpoints that refused in this run
     _result: Result | None = None
@@ -240,11 +241,10 @@ class ChainRun:
             self._waited += wait
             return Wait(wait)
         attempt = self.attempts[-1]
-        attempt.outcome, attempt.error, attempt.runtime = (
-            ("skipped" if send.tries == 1 else "error"),
-            why,
-            True,
-        )
+        attempt.outcome = "skipped" if send.tries == 1 else "error"
+        attempt.error, attempt.runtime = why, True
+        if send.tries > 1 and self._last_error is not None:  # its failed tries count once
+            self._cool(send.entry, self._last_error)
         self._current = None
         self._settle()
         return None
@@ -354,6 +354,7 @@ class ChainRun:
         delay = self._delay(send.tries, error)
         if delay is not None:
             self._current, self._wait = Send(entry, send.endpoint, send.tries + 1), delay
+            self._last_error = error
             return
         # One failed run of this LLM (whatever its tries) counts once towards cooldown.
         self._cool(entry, error)
