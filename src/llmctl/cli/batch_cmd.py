@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from llmctl.cli.output import emit_json, note
-from llmctl.cli.prompt_cmd import SimulateOpt, TimeoutOpt
+from llmctl.cli.prompt_cmd import CacheOpt, MaxCostOpt, RetriesOpt, SimulateOpt, TimeoutOpt
 from llmctl.cli.selection_options import selection_from, with_selection_options
 from llmctl.cli.state import state
 
@@ -32,15 +32,9 @@ def batch(
     ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
     timeout: TimeoutOpt = None,
-    retries: Annotated[
-        int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
-    ] = None,
-    cache: Annotated[
-        bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
-    ] = None,
-    max_cost: Annotated[
-        float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
-    ] = None,
+    retries: RetriesOpt = None,
+    cache: CacheOpt = None,
+    max_cost: MaxCostOpt = None,
     simulate: SimulateOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="With -o: print the summary as one JSON object on stdout.")

@@ -14,6 +14,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object at 
 TimeoutOpt = Annotated[
     float | None, typer.Option("--timeout", min=0.1, help="Seconds to wait for an answer.")
 ]
+RetriesOpt = Annotated[int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")]
+CacheOpt = Annotated[
+    bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
+]
+MaxCostOpt = Annotated[
+    float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
+]
 SimulateOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -41,15 +48,9 @@ def prompt(
     as_json: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Model, tokens, cost on stderr.")] = False,
     timeout: TimeoutOpt = None,
-    retries: Annotated[
-        int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")
-    ] = None,
-    cache: Annotated[
-        bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
-    ] = None,
-    max_cost: Annotated[
-        float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
-    ] = None,
+    retries: RetriesOpt = None,
+    cache: CacheOpt = None,
+    max_cost: MaxCostOpt = None,
     simulate: SimulateOpt = None,
     **options: Any,
 ) -> None:
