@@ -79,6 +79,18 @@ def test_spent_counts_recorded_costs_of_the_period_and_reservations_expire(tmp_p
     assert ledger.reserve(LLM, 0.0, "moby", None) == (None, None)  # free: always runs
 
 
+def test_a_budget_check_reads_only_its_period_through_the_time_index(tmp_path):
+    store = UsageStore(tmp_path / "usage.sqlite")
+    store.check()
+    sent: list[str] = []
+    store._connect().set_trace_callback(sent.append)
+    Ledger(store, {"book:moby": Budget(5.0, "month")}).reserve(LLM, 1.0, "moby", None)
+    (spent_sql,) = [sql for sql in sent if "SUM(cost)" in sql]
+    conn = sqlite3.connect(store.path)
+    plan = " ".join(row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + spent_sql))
+    assert "COVERING INDEX attempts_time (time>?)" in plan
+
+
 def test_periods_are_utc_calendar_periods():
     import datetime as dt
 
