@@ -12,7 +12,7 @@ import pytest
 
 from conftest import entry, write_json
 from fakeserver import Reply, openai_chat
-from llmctl.engine.reports import parse_when, usage_report
+from llmctl.engine.reports import _table, parse_when, usage_report
 from llmctl.engine.usage import AttemptRecord, UsageStore
 from llmctl.errors import UsageError
 
@@ -85,6 +85,20 @@ def test_usage_by_llm_with_totals(old_store):
         400.0,
     )
     assert report["total"]["requests"] == 3 and report["total"]["cost"] == pytest.approx(0.003)
+
+
+def test_a_window_of_a_long_history_is_read_through_the_time_index_with_the_same_sums(old_store):
+    store = UsageStore(old_store)
+    window = ("2026-11-01T12:00:00.000+00:00", "2026-12-01T12:00:00.000+00:00")
+    assert _table(store, *window) == "attempts NOT INDEXED"  # most rows are in the window: a scan
+    whole = usage_report(store, now=NOW)
+    conn = sqlite3.connect(old_store)
+    for day in range(1, 29):  # a long history before the window
+        row(conn, f"2026-09-{day:02d}T09:00:00.000+00:00", "openai/b", "ok")
+    conn.commit()
+    store = UsageStore(old_store)
+    assert _table(store, *window) == "attempts"
+    assert usage_report(store, now=NOW) == whole
 
 
 def test_usage_by_day_and_book_filters_and_current_prices(old_store, home):
