@@ -84,8 +84,7 @@ def usage_report(
             where += f" AND {column} = ?"
             params.append(value)
     table = _table(store, params[0], params[1])
-    rows = _totals(store, table, by, where, params, prices, catalog)
-    latencies = _percentiles(store, table, by, where, params)
+    rows, latencies = _scan(store, table, by, where, params, prices, catalog)
     total = _sum(rows.values())
     total.update(latencies.get((), {}))
     out_rows = [
@@ -128,7 +127,16 @@ def _table(store: UsageStore, start: str, end: str) -> str:
     return "attempts"
 
 
-def _totals(
+# Latency buckets for the percentiles: exact to 1 ms below 100 ms, 10 ms below 1 s, 100 ms
+# above. One grouped pass of SQLite counts them; the rows never come to Python.
+_BUCKET = (
+    "CASE WHEN latency_ms < 100 THEN CAST(latency_ms AS INTEGER) "
+    "WHEN latency_ms < 1000 THEN CAST(latency_ms / 10 AS INTEGER) * 10 "
+    "ELSE CAST(latency_ms / 100 AS INTEGER) * 100 END"
+)
+
+
+def _scan(
     store: UsageStore,
     table: str,
     by: Sequence[str],
@@ -136,27 +144,31 @@ def _totals(
     params: list[Any],
     prices: str,
     catalog: Catalog | None,
-) -> dict[tuple, dict[str, Any]]:
-    """The counters of every group, summed by SQLite (per LLM too, to reprice at today's
-    prices). A failed attempt adds tokens and cost only where the provider reported them."""
+) -> tuple[dict[tuple, dict[str, Any]], dict[tuple, dict]]:
+    """The counters of every group and the p50/p95 latency of its answered attempts (key ()
+    for the total's), from one grouped pass of SQLite: the rows never come to Python. A
+    failed attempt adds tokens and cost only where the provider reported them."""
     groups = _grouping(by)
     # Per LLM too only to reprice at today's prices. (SQLite's SUM reads text as 0: a damaged
     # cell cannot break a report.)
     per_llm = prices == "current" and catalog is not None
     keys = [*groups, "llm" if per_llm else "NULL"]
+    latency = f"CASE WHEN outcome = 'ok' AND {_NUM.format('latency_ms')} THEN {_BUCKET} END"
     sql = (
-        f"SELECT {', '.join(keys)}, "
+        f"SELECT {', '.join(keys)}, {latency} AS bucket, COUNT(*), "
         f"SUM({_SENT}), SUM(outcome = 'ok'), SUM(outcome IN ('error', 'interrupted')), "
         "SUM(outcome = 'cache_hit'), "
         f"SUM(CASE WHEN {_SENT} THEN input_tokens ELSE 0 END), "
         f"SUM(CASE WHEN {_SENT} THEN output_tokens ELSE 0 END), "
-        f"SUM(CASE WHEN {_SENT} THEN cost ELSE 0 END), 0 "
-        f"FROM {table} WHERE {where} GROUP BY {', '.join(keys[:-1] if not per_llm else keys) or 'NULL'}"
+        f"SUM(CASE WHEN {_SENT} THEN cost ELSE 0 END) "
+        f"FROM {table} WHERE {where} GROUP BY {', '.join([*(keys if per_llm else keys[:-1]), 'bucket'])}"
     )
     out: dict[tuple, dict[str, Any]] = {}
+    histograms: dict[tuple, dict[int, int]] = {}
+    width = len(groups)
     for row in _raw(store, sql, params):
-        key, llm, numbers = tuple(row[: len(groups)]), row[len(groups)], row[len(groups) + 1 :]
-        requests, ok, failed, hits, tokens_in, tokens_out, cost, counted = (n or 0 for n in numbers)
+        key, llm, bucket, count = tuple(row[:width]), row[width], row[width + 1], row[width + 2]
+        requests, ok, failed, hits, tokens_in, tokens_out, cost = (n or 0 for n in row[width + 3 :])
         if per_llm:
             entry = catalog.entries.get(llm)
             if (
@@ -170,39 +182,13 @@ def _totals(
             COUNTERS, (requests, ok, failed, hits, tokens_in, tokens_out, cost), strict=True
         ):
             counts[name] += value
+        if bucket is not None:
+            for target in (key, ()) if groups else ((),):
+                histogram = histograms.setdefault(target, {})
+                histogram[bucket] = histogram.get(bucket, 0) + count
     for counts in out.values():
         counts["cost"] = round(float(counts["cost"]), 8)
-    return out
-
-
-# Latency buckets for the percentiles: exact to 1 ms below 100 ms, 10 ms below 1 s, 100 ms
-# above. One grouped pass of SQLite counts them; the rows never come to Python.
-_BUCKET = (
-    "CASE WHEN latency_ms < 100 THEN CAST(latency_ms AS INTEGER) "
-    "WHEN latency_ms < 1000 THEN CAST(latency_ms / 10 AS INTEGER) * 10 "
-    "ELSE CAST(latency_ms / 100 AS INTEGER) * 100 END"
-)
-
-
-def _percentiles(
-    store: UsageStore, table: str, by: Sequence[str], where: str, params: list[Any]
-) -> dict[tuple, dict]:
-    """p50 and p95 latency of each group's answered attempts, from bucketed counts; the
-    key () holds the total's."""
-    groups = _grouping(by)
-    select = ", ".join(groups) + ", " if groups else ""
-    sql = (
-        f"SELECT {select}{_BUCKET} AS bucket, COUNT(*) FROM {table}"
-        f" WHERE {where} AND outcome = 'ok' AND {_NUM.format('latency_ms')}"
-        f" GROUP BY {select}bucket"
-    )
-    histograms: dict[tuple, dict[int, int]] = {}
-    for row in _raw(store, sql, params):
-        key, bucket, count = tuple(row[: len(groups)]), row[-2], row[-1]
-        for target in (key, ()) if groups else ((),):
-            histogram = histograms.setdefault(target, {})
-            histogram[bucket] = histogram.get(bucket, 0) + count
-    return {key: _pick(histogram) for key, histogram in histograms.items()}
+    return out, {key: _pick(histogram) for key, histogram in histograms.items()}
 
 
 def _pick(histogram: dict[int, int]) -> dict[str, float]:
