@@ -256,3 +256,23 @@ def test_an_llm_given_up_for_a_rate_limit_after_failing_counts_its_failure_once(
     ]
     with pytest.raises(AllFailedError):
         run.outcome()
+
+
+class BrokenLedger:
+    """Grants a reservation, then cannot release it (the store went away)."""
+
+    def applicable(self, book, scope):
+        return [("overall", None)]
+
+    def reserve(self, e, amount, book, scope):
+        return 7, None
+
+    def release(self, reservation):
+        raise OSError("disk gone")
+
+
+def test_abandoning_a_run_never_hides_the_error_that_stopped_it():
+    run = run_of(PRICED, ledger=BrokenLedger())
+    assert run.next().entry is PRICED
+    run.abandon()  # called while another error is being raised: it must not raise its own
+    assert run.next() is None

@@ -376,9 +376,13 @@ class ChainRun:
 
     def abandon(self) -> None:
         """The run stops early (Ctrl-C or cancellation while waiting, an unexpected error):
-        a pending retry is dropped and any budget reservation released at once."""
+        a pending retry is dropped and any budget reservation released at once (if the store
+        fails now too, the reservation expires on its own and the first error is the one told)."""
         self._current, self._wait = None, None
-        self._settle()
+        try:
+            self._settle()
+        except Exception:  # the error being raised already says what broke
+            self._reservation = None
 
     def _take(self) -> Send:
         if self._current is None:
