@@ -11,9 +11,9 @@ from yarl import URL
 
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry
-from llmctl.engine.http import AsyncPool, astream_lines, stream_lines
+from llmctl.engine.http import AsyncPool, _Cap, _Lines, astream_lines, stream_lines, transport_error
 from llmctl.engine.router import Router
-from llmctl.errors import AllFailedError, ProviderError, StreamInterrupted, TooLarge
+from llmctl.errors import AllFailedError, ConnectFailed, ProviderError, StreamInterrupted, TooLarge
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import ChatRequest, HttpCall, Message
 
@@ -153,3 +153,18 @@ def test_a_huge_error_body_is_not_read_whole(use_async):
     with pytest.raises(ProviderError, match="overloaded") as caught:
         _lines(body, status=503, use_async=use_async)
     assert caught.value.status == 503 and body.sent <= 2  # 64 KiB read, not 6.4 MB
+
+
+def test_a_long_line_is_joined_once_not_once_per_chunk():
+    """Thousands of small chunks of one line: linear work (a quadratic join took minutes)."""
+    lines = _Lines(_Cap(None, Endpoint("openai", "openai_compat", "http://a.test/v1", None)))
+    for _ in range(20_000):
+        assert lines.feed(b"x" * 1024) == []
+    (line,) = lines.feed(b"y\nz")
+    assert len(line) == 20_000 * 1024 + 1 and lines.close() == ["z"]
+
+
+def test_a_base_url_without_a_scheme_is_an_endpoint_that_cannot_be_reached():
+    ep = Endpoint("ollama", "ollama", "localhost:11434", None)
+    error = transport_error(httpx.UnsupportedProtocol("Request URL is missing an 'http://' protocol."), ep)
+    assert isinstance(error, ConnectFailed) and not error.retryable

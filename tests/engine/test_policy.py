@@ -227,6 +227,10 @@ def test_an_unknown_price_is_not_taken_for_free_under_a_limit(tmp_path):
     budgeted = run_of(unpriced, B, ledger=ledger)
     assert budgeted.next().entry is B
     assert budgeted.attempts[0].error == "its price is unknown, so the budget cannot be kept"
+    (local,) = chain(
+        entry("ollama/mine", provider="ollama", input_cost_per_mtok=None, output_cost_per_mtok=None)
+    )
+    assert run_of(local, max_cost=1.0).next().entry is local  # runs on this machine: free
     free_run = run_of(unpriced)  # no limit: an unknown price does not stop anything
     assert free_run.next().entry is unpriced
 

@@ -238,14 +238,19 @@ class _Lines:
 
     def __init__(self, cap: _Cap) -> None:
         self.cap = cap
-        self.rest = b""
+        self.rest: list[bytes] = []  # the pieces of the unfinished line (joined once, when it ends)
 
     def feed(self, chunk: bytes) -> list[str]:
-        *done, self.rest = (self.rest + self.cap.take(chunk)).split(b"\n")
-        return [_text(line) for line in done]
+        if b"\n" not in self.cap.take(chunk):
+            self.rest.append(chunk)
+            return []
+        head, *middle, tail = chunk.split(b"\n")
+        first = b"".join([*self.rest, head])
+        self.rest = [tail] if tail else []
+        return [_text(first), *(_text(line) for line in middle)]
 
     def close(self) -> list[str]:
-        rest, self.rest = self.rest, b""
+        rest, self.rest = b"".join(self.rest), []
         return [_text(rest)] if rest else []
 
 
@@ -313,6 +318,8 @@ def transport_error(exc: Exception, endpoint: Endpoint) -> ProviderError:
                 + f", set {base_url_env(endpoint.provider)} to where it runs, or set a hosted provider's key",
             )
         return ConnectFailed(f"{where}: cannot connect ({endpoint.redact(str(exc)) or 'refused'})")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.ProxyError):  # the endpoint cannot be reached
+        return ConnectFailed(f"{where}: {type(exc).__name__}: {endpoint.redact(str(exc))}")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.NetworkError):
         return StreamBroken(f"{where}: the connection broke ({endpoint.redact(str(exc)) or 'closed'})")
     # Anything else (a bad encoding, a redirect loop) is this LLM's answer going wrong, not
@@ -337,12 +344,12 @@ _AIOHTTP = {
 def _as_httpx(exc: Exception) -> httpx.HTTPError:
     """A raw aiohttp error (or timeout) the transport let through, as the httpx kind it
     stands for."""
-    if isinstance(exc, TimeoutError):
-        return httpx.ReadTimeout(str(exc) or "timed out")
-    for kind in type(exc).__mro__:
+    for kind in type(exc).__mro__:  # first: aiohttp's connect timeout is a TimeoutError too
         mapped = _AIOHTTP.get(kind.__name__)
         if mapped is not None:
             return mapped(str(exc))
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(str(exc) or "timed out")
     return httpx.ReadError(f"{type(exc).__name__}: {exc}")
 
 

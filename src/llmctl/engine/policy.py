@@ -29,6 +29,7 @@ from llmctl.errors import (
     ProviderError,
     StreamInterrupted,
 )
+from llmctl.providers.table import is_local
 from llmctl.providers.wire import ChatResult, Usage
 
 if TYPE_CHECKING:
@@ -263,7 +264,10 @@ class ChainRun:
         reserves it against the budgets when it may."""
         costs = request_cost(entry, self.prompt_tokens, self.max_tokens)
         if costs is None:
-            # An unknown price cannot be held to a limit: it is not taken for free.
+            # An unknown price cannot be held to a limit: it is not taken for free (unless
+            # the LLM runs on this machine).
+            if is_local(entry.provider):
+                return None
             if self.max_cost is not None:
                 return "its price is unknown, so --max-cost cannot be kept"
             if self.ledger is not None and self.ledger.applicable(self.book, self.scope):
