@@ -12,7 +12,7 @@ import pytest
 
 from conftest import entry, write_json
 from fakeserver import Reply, openai_chat
-from llmctl.engine.reports import _table, parse_when, usage_report
+from llmctl.engine.reports import parse_when, usage_report
 from llmctl.engine.usage import AttemptRecord, UsageStore
 from llmctl.errors import UsageError
 
@@ -87,18 +87,43 @@ def test_usage_by_llm_with_totals(old_store):
     assert report["total"]["requests"] == 3 and report["total"]["cost"] == pytest.approx(0.003)
 
 
-def test_a_window_of_a_long_history_is_read_through_the_time_index_with_the_same_sums(old_store):
-    store = UsageStore(old_store)
-    window = ("2026-11-01T12:00:00.000+00:00", "2026-12-01T12:00:00.000+00:00")
-    assert _table(store, *window) == "attempts NOT INDEXED"  # most rows are in the window: a scan
-    whole = usage_report(store, now=NOW)
+@pytest.mark.parametrize(
+    "since, until, by",
+    [
+        (None, None, ["llm"]),
+        ("2026-09-15T06:30:00", "2026-11-30T10:30:00", ["day", "book"]),
+        ("90d", None, ["month", "job", "provider"]),
+        ("2026-11-30T09:00:00", "2026-11-30T11:30:00", ["llm"]),  # within one day: raw only
+    ],
+)
+def test_whole_days_from_the_rollup_match_the_attempts_read_raw(
+    old_store, monkeypatch, home, since, until, by
+):
+    from llmctl.catalog.load import load_catalog
+    from llmctl.engine import reports
+    from llmctl.paths import Home
+
     conn = sqlite3.connect(old_store)
-    for day in range(1, 29):  # a long history before the window
-        row(conn, f"2026-09-{day:02d}T09:00:00.000+00:00", "openai/b", "ok")
+    for _ in range(2):  # the same day, LLM and latency bucket, before the rollup existed
+        row(conn, "2026-11-10T08:00:00.000+00:00", "openai/a", "ok", latency=55.0)
     conn.commit()
-    store = UsageStore(old_store)
-    assert _table(store, *window) == "attempts"
-    assert usage_report(store, now=NOW) == whole
+    store = UsageStore(old_store)  # migrated: the rollup is filled from the rows already there
+    store.check()
+    for _ in range(3):  # and after: the trigger adds to the same rollup row
+        row(conn, "2026-11-10T09:00:00.000+00:00", "openai/a", "ok", latency=55.4)
+    for day in range(1, 29):  # rows added after: kept by the trigger
+        row(conn, f"2026-09-{day:02d}T{day % 24:02d}:00:00.000+00:00", "openai/b", "ok", latency=10.0 * day)
+        row(conn, f"2026-11-{day:02d}T12:00:00.000+00:00", "openai/a", "error", tokens=(5, None), cost="x")
+    conn.commit()
+    catalog = load_catalog(Home.resolve())
+    kw = {"since": since, "until": until, "by": by, "now": NOW}
+    rolled = [usage_report(store, **kw), usage_report(store, **kw, prices="current", catalog=catalog)]
+    monkeypatch.setattr(reports, "_full_days", lambda start, end: None)
+    raw = [usage_report(store, **kw), usage_report(store, **kw, prices="current", catalog=catalog)]
+    assert rolled == raw and rolled[0]["total"]["requests"] > 0
+    assert sqlite3.connect(old_store).execute(
+        "SELECT n FROM daily WHERE day = '2026-11-10' AND bucket = 55"
+    ).fetchall() == [(5,)]
 
 
 def test_usage_by_day_and_book_filters_and_current_prices(old_store, home):

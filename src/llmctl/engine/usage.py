@@ -176,3 +176,87 @@ def migrate(conn: sqlite3.Connection) -> None:
     # that a range read (1,000,000 rows of history: 50 ms a check without it, 0.1 ms with it).
     conn.execute("CREATE INDEX IF NOT EXISTS attempts_time ON attempts (time, cost, book, scope)")
     conn.commit()
+    if not _has_rollup(conn):
+        _add_rollup(conn)
+
+
+# --- the daily rollup ---------------------------------------------------------------------------
+# `llmctl usage` reads whole days from `daily`, kept by a trigger on every insert, and only the
+# partial days at a window's edges from `attempts`. One row per day, book, job, LLM, provider
+# and latency bucket ('' for no book or job, -1 for no answered latency).
+
+ROLLUP_KEYS = ("day", "book", "job", "llm", "provider", "bucket")
+ROLLUP_SUMS = ("n", "requests", "ok", "failed", "hits", "input_tokens", "output_tokens", "cost")
+
+
+def latency_bucket(column: str) -> str:
+    """The latency bucket of `column` for percentiles: exact to 1 ms below 100 ms, 10 ms
+    below 1 s, 100 ms above."""
+    return (
+        f"CASE WHEN {column} < 100 THEN CAST({column} AS INTEGER) "
+        f"WHEN {column} < 1000 THEN CAST({column} / 10 AS INTEGER) * 10 "
+        f"ELSE CAST({column} / 100 AS INTEGER) * 100 END"
+    )
+
+
+def rollup_values(row: str = "") -> list[str]:
+    """SQL for one attempt's contribution to its rollup row (`row` is "NEW." in the
+    trigger), in the order of ROLLUP_KEYS + ROLLUP_SUMS. A failed attempt adds tokens and
+    cost only where the provider reported them; a damaged (text) cell adds 0."""
+    sent = f"{row}outcome IN ('ok', 'error', 'interrupted')"
+    latency = f"{row}latency_ms"
+
+    def counted(column: str) -> str:
+        cell = f"{row}{column}"
+        return f"CASE WHEN {sent} AND typeof({cell}) IN ('integer', 'real') THEN {cell} ELSE 0 END"
+
+    return [
+        f"substr({row}time, 1, 10)",
+        f"COALESCE({row}book, '')",
+        f"COALESCE({row}job, '')",
+        f"{row}llm",
+        f"{row}provider",
+        f"CASE WHEN {row}outcome = 'ok' AND typeof({latency}) IN ('integer', 'real') "
+        f"THEN {latency_bucket(latency)} ELSE -1 END",
+        "1",
+        sent,
+        f"{row}outcome = 'ok'",
+        f"{row}outcome IN ('error', 'interrupted')",
+        f"{row}outcome = 'cache_hit'",
+        counted("input_tokens"),
+        counted("output_tokens"),
+        counted("cost"),
+    ]
+
+
+def _has_rollup(conn: sqlite3.Connection) -> bool:
+    return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'attempts_rollup'").fetchone())
+
+
+def _add_rollup(conn: sqlite3.Connection) -> None:
+    """Make the rollup, fill it from the attempts already stored and keep it from now on,
+    in one transaction (two processes opening an older store at once do it once)."""
+    keys, sums = ", ".join(ROLLUP_KEYS), ", ".join(ROLLUP_SUMS)
+    values = rollup_values()
+    added = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not _has_rollup(conn):
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS daily ({', '.join(f'{k} NOT NULL' for k in ROLLUP_KEYS)}, "
+                f"{sums}, PRIMARY KEY ({keys})) WITHOUT ROWID"
+            )
+            conn.execute(
+                f"INSERT INTO daily ({keys}, {sums}) SELECT {', '.join(values[:6])}, "
+                f"{', '.join(f'SUM({v})' for v in values[6:])} FROM attempts GROUP BY 1, 2, 3, 4, 5, 6"
+            )
+            conn.execute(
+                f"CREATE TRIGGER attempts_rollup AFTER INSERT ON attempts BEGIN "
+                f"INSERT INTO daily ({keys}, {sums}) VALUES ({', '.join(rollup_values('NEW.'))}) "
+                f"ON CONFLICT ({keys}) DO UPDATE SET {added}; "
+                "END"
+            )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
