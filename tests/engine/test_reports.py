@@ -72,6 +72,33 @@ def test_an_older_store_is_migrated_in_place_and_keeps_every_row(old_store):
     assert rows[-1] == {"llm": "openai/c", "tokens_estimated": 1, "batch_id": "b1"}
 
 
+def _open_store(path, results):
+    try:
+        UsageStore(path).check()
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which names it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_making_the_same_new_store_at_once_all_get_it(tmp_path):
+    """WAL switching, the added columns and the rollup are made once, whoever comes first."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(3):
+        path, results = tmp_path / f"usage-{trial}.sqlite", ctx.Queue()
+        procs = [ctx.Process(target=_open_store, args=(path, results)) for _ in range(12)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(30)
+        assert [results.get(timeout=5) for _ in procs] == ["ok"] * 12
+        conn = sqlite3.connect(path)
+        assert conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'attempts_rollup'"
+        ).fetchone() == (1,)
+
+
 def test_usage_by_llm_with_totals(old_store):
     report = usage_report(UsageStore(old_store), now=NOW)
     assert report["by"] == ["llm"] and report["until"] == "2026-12-01T12:00:00+00:00"

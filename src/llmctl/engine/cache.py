@@ -116,7 +116,9 @@ class ResponseCache:
                 if self._conn is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-                    conn.execute("PRAGMA journal_mode=WAL")
+                    from llmctl.engine.usage import wal
+
+                    wal(conn)
                     conn.executescript(SCHEMA)
                     self._conn = conn
                 with self._conn:

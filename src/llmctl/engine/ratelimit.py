@@ -121,7 +121,9 @@ class RateLimiter:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            from llmctl.engine.usage import wal
+
+            wal(conn)
             conn.execute(SCHEMA)
             self._conn = conn
         return self._conn

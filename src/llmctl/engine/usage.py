@@ -13,6 +13,7 @@ import datetime as dt
 import sqlite3
 import statistics
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -63,6 +64,19 @@ class AttemptRecord:
     scope: str | None = None
 
 
+def wal(conn: sqlite3.Connection) -> None:
+    """Put a store in WAL mode. Switching waits for no busy handler: processes making the
+    same new file at once see "database is locked" for a moment, so it is tried again."""
+    for pause in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 0.0):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or not pause:
+                raise
+            time.sleep(pause)
+
+
 class UsageStore:
     """The attempts table. One connection per store, shared by threads under a lock;
     SQLite (WAL mode) serialises writers of several processes."""
@@ -81,7 +95,7 @@ class UsageStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             self._conn = conn
-            conn.execute("PRAGMA journal_mode=WAL")
+            wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
             conn.executescript(SCHEMA)
             migrate(conn)
@@ -167,17 +181,39 @@ class UsageStore:
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Add the columns a store written by an older llmctl lacks (nothing is rewritten)."""
+    """Bring a store written by an older llmctl up to date in place (nothing is rewritten):
+    the columns it lacks, the time index, the daily rollup. In one transaction, checked again
+    inside it, so processes opening the same older (or new) store at once do it once."""
+    if _current(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        have = {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}
+        for name, kind in ADDED_COLUMNS:
+            if name not in have:
+                conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
+        # Budget checks sum a period's costs inside the lock every sender takes: this index
+        # keeps that a range read (1,000,000 rows of history: 50 ms a check without it, 0.1 ms).
+        conn.execute("CREATE INDEX IF NOT EXISTS attempts_time ON attempts (time, cost, book, scope)")
+        if not _has(conn, "attempts_rollup"):
+            _add_rollup(conn)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _current(conn: sqlite3.Connection) -> bool:
     have = {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}
-    for name, kind in ADDED_COLUMNS:
-        if name not in have:
-            conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
-    # Budget checks sum a period's costs inside the lock every sender takes: this index keeps
-    # that a range read (1,000,000 rows of history: 50 ms a check without it, 0.1 ms with it).
-    conn.execute("CREATE INDEX IF NOT EXISTS attempts_time ON attempts (time, cost, book, scope)")
-    conn.commit()
-    if not _has_rollup(conn):
-        _add_rollup(conn)
+    return (
+        all(name in have for name, _ in ADDED_COLUMNS)
+        and _has(conn, "attempts_time")
+        and _has(conn, "attempts_rollup")
+    )
+
+
+def _has(conn: sqlite3.Connection, name: str) -> bool:
+    return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone())
 
 
 # --- the daily rollup ---------------------------------------------------------------------------
@@ -229,34 +265,23 @@ def rollup_values(row: str = "") -> list[str]:
     ]
 
 
-def _has_rollup(conn: sqlite3.Connection) -> bool:
-    return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'attempts_rollup'").fetchone())
-
-
 def _add_rollup(conn: sqlite3.Connection) -> None:
-    """Make the rollup, fill it from the attempts already stored and keep it from now on,
-    in one transaction (two processes opening an older store at once do it once)."""
+    """Make the rollup, fill it from the attempts already stored and keep it from now on
+    (inside `migrate`'s transaction)."""
     keys, sums = ", ".join(ROLLUP_KEYS), ", ".join(ROLLUP_SUMS)
     values = rollup_values()
     added = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not _has_rollup(conn):
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS daily ({', '.join(f'{k} NOT NULL' for k in ROLLUP_KEYS)}, "
-                f"{sums}, PRIMARY KEY ({keys})) WITHOUT ROWID"
-            )
-            conn.execute(
-                f"INSERT INTO daily ({keys}, {sums}) SELECT {', '.join(values[:6])}, "
-                f"{', '.join(f'SUM({v})' for v in values[6:])} FROM attempts GROUP BY 1, 2, 3, 4, 5, 6"
-            )
-            conn.execute(
-                f"CREATE TRIGGER attempts_rollup AFTER INSERT ON attempts BEGIN "
-                f"INSERT INTO daily ({keys}, {sums}) VALUES ({', '.join(rollup_values('NEW.'))}) "
-                f"ON CONFLICT ({keys}) DO UPDATE SET {added}; "
-                "END"
-            )
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS daily ({', '.join(f'{k} NOT NULL' for k in ROLLUP_KEYS)}, "
+        f"{sums}, PRIMARY KEY ({keys})) WITHOUT ROWID"
+    )
+    conn.execute(
+        f"INSERT INTO daily ({keys}, {sums}) SELECT {', '.join(values[:6])}, "
+        f"{', '.join(f'SUM({v})' for v in values[6:])} FROM attempts GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+    conn.execute(
+        f"CREATE TRIGGER attempts_rollup AFTER INSERT ON attempts BEGIN "
+        f"INSERT INTO daily ({keys}, {sums}) VALUES ({', '.join(rollup_values('NEW.'))}) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {added}; "
+        "END"
+    )
