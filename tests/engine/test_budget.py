@@ -258,3 +258,31 @@ def test_an_interruption_while_waiting_to_retry_releases_the_reservation(tmp_pat
             asyncio.run(router.aembed([dear], ["some text"]))
     assert len(server.requests) == 1  # one try, then the wait was cut short
     assert ledger.state()[0]["reserved"] == 0
+
+
+def test_streamed_pieces_renew_the_reservation_through_the_router(tmp_path, server):
+    import itertools
+
+    from fakeserver import openai_stream
+
+    class Counting(Ledger):
+        renewals = 0
+
+        def extend(self, reservation):
+            Counting.renewals += 1
+            super().extend(reservation)
+
+    server.add("/v1/chat/completions", openai_stream(["a", "b", "c"]))
+    (dear,) = [
+        DictRegistry([s]).get_by_id(s["id"])
+        for s in [entry("openai/a", input_cost_per_mtok=100.0, api_base=f"{server.url}/v1")]
+    ]
+    ticks = itertools.count(1_764_590_400, 100)  # every reading of the clock: 100 s later
+    ledger = Counting(
+        UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(5.0)}, clock=lambda: next(ticks)
+    )
+    router = Router(env={"OPENAI_API_KEY": "sk-x"}, ledger=ledger, timeout=2.0)
+    seen = []
+    assert router.chat([dear], REQ, on_text=seen.append).text == "abc"
+    assert seen == ["a", "b", "c"] and Counting.renewals == 3
+    assert ledger.state()[0]["reserved"] == 0

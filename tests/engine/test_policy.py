@@ -265,6 +265,9 @@ def test_an_llm_given_up_for_a_rate_limit_after_failing_counts_its_failure_once(
 class BrokenLedger:
     """Grants a reservation, then cannot release it (the store went away)."""
 
+    def clock(self):
+        return 0.0
+
     def applicable(self, book, scope):
         return [("overall", None)]
 
@@ -280,3 +283,18 @@ def test_abandoning_a_run_never_hides_the_error_that_stopped_it():
     assert run.next().entry is PRICED
     run.abandon()  # called while another error is being raised: it must not raise its own
     assert run.next() is None
+
+
+def test_a_long_streaming_attempt_keeps_its_reservation_past_ten_minutes(tmp_path):
+    now = [1_764_590_400.0]
+    ledger = Ledger(UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(5.0)}, clock=lambda: now[0])
+    run = run_of(PRICED, ledger=ledger, max_tokens=1000)
+    assert run.next().entry is PRICED
+    worst = ledger.state()[0]["reserved"]
+    assert worst > 0
+    for _ in range(30):  # fifteen minutes of answer, a piece every 30 s
+        now[0] += 30
+        run.still_sending()
+    assert ledger.state()[0]["reserved"] == pytest.approx(worst)
+    run.succeeded(OK, latency_ms=900_000.0)
+    assert ledger.state()[0]["reserved"] == 0

@@ -93,6 +93,15 @@ class Ledger:
             )
             return cur.lastrowid, None
 
+    def extend(self, reservation: int) -> None:
+        """Hold a reservation another RESERVATION_TTL from now (an attempt still running)."""
+        try:
+            with self._immediate() as conn:
+                expires = self.clock() + RESERVATION_TTL
+                conn.execute("UPDATE reservations SET expires = ? WHERE id = ?", (expires, reservation))
+        except FileError:
+            pass  # it is held until its first expiry; the answer matters more
+
     def release(self, reservation: int | None) -> None:
         """Drop a reservation (the attempt's row now holds its actual cost)."""
         if reservation is None:

@@ -55,6 +55,9 @@ class CooldownState(Protocol):
     def succeeded(self, entry: LLM) -> None: ...
 
 
+RENEW_EVERY = 60.0  # seconds: a streaming attempt renews its budget reservation at most this often
+
+
 @dataclass
 class Attempt:
     """One LLM of the chain: what happened to it (after its retries)."""
@@ -182,6 +185,7 @@ class ChainRun:
     _interrupted: StreamInterrupted | None = None
     _reservation: int | None = None
     _waited: float = 0.0
+    _renewed: float = 0.0  # when the reservation was last made or renewed (ledger clock)
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
@@ -278,8 +282,19 @@ class ChainRun:
             return f"worst case ${worst:.4f} is over --max-cost ${self.max_cost:.4f}"
         if self.ledger is not None:
             self._reservation, why = self.ledger.reserve(entry, worst, self.book, self.scope)
+            self._renewed = self.ledger.clock()
             return why
         return None
+
+    def still_sending(self) -> None:
+        """The current attempt is still streaming: its reservation is renewed (at most once
+        a minute), so an answer longer than the reservation's 10 minutes keeps its hold."""
+        if self.ledger is None or self._reservation is None:
+            return
+        now = self.ledger.clock()
+        if now - self._renewed >= RENEW_EVERY:
+            self.ledger.extend(self._reservation)
+            self._renewed = now
 
     def _settle(self) -> None:
         """The LLM's run is over: its reservation gives way to the recorded cost."""

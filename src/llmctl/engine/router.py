@@ -46,11 +46,14 @@ OnText = Callable[[str], None]
 class _Tap:
     """Passes streamed text on and notes when the first byte went out."""
 
-    __slots__ = ("clock", "on_text", "first", "parts")
+    __slots__ = ("clock", "on_text", "first", "parts", "beat")
 
-    def __init__(self, clock: Callable[[], float], on_text: OnText | None) -> None:
+    def __init__(
+        self, clock: Callable[[], float], on_text: OnText | None, beat: Callable[[], None] | None = None
+    ) -> None:
         self.clock = clock
         self.on_text = on_text
+        self.beat = beat  # told of every piece: the attempt is alive
         self.first: float | None = None
         self.parts: list[str] = []
 
@@ -62,6 +65,8 @@ class _Tap:
         self.parts.append(text)
         if self.on_text is not None:
             self.on_text(text)
+        if self.beat is not None:
+            self.beat()
 
 
 @dataclass
@@ -149,7 +154,7 @@ class Router:
                     self.sleep(step.seconds)
                     continue
                 started = self.clock()
-                tap = _Tap(self.clock, on_text)
+                tap = _Tap(self.clock, on_text, run.still_sending)
                 try:
                     answer = self._chat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
@@ -233,7 +238,7 @@ class Router:
                     await self.asleep(step.seconds)
                     continue
                 started = self.clock()
-                tap = _Tap(self.clock, on_text)
+                tap = _Tap(self.clock, on_text, run.still_sending)
                 try:
                     answer = await self._achat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
