@@ -344,10 +344,9 @@ _AIOHTTP = {
 def _as_httpx(exc: Exception) -> httpx.HTTPError:
     """A raw aiohttp error (or timeout) the transport let through, as the httpx kind it
     stands for."""
-    for kind in type(exc).__mro__:  # first: aiohttp's connect timeout is a TimeoutError too
-        mapped = _AIOHTTP.get(kind.__name__)
-        if mapped is not None:
-            return mapped(str(exc))
+    mapped = _aiohttp_kind(exc)  # first: aiohttp's connect timeout is a TimeoutError too
+    if mapped is not None:
+        return mapped(str(exc))
     if isinstance(exc, TimeoutError):
         return httpx.ReadTimeout(str(exc) or "timed out")
     return httpx.ReadError(f"{type(exc).__name__}: {exc}")
@@ -357,8 +356,14 @@ def _from_aiohttp(exc: Exception) -> Exception:
     cause = exc.__cause__
     if cause is None or not type(cause).__module__.startswith("aiohttp"):
         return exc
-    for kind in type(cause).__mro__:
+    mapped = _aiohttp_kind(cause)
+    return exc if mapped is None else mapped(str(cause) or str(exc))
+
+
+def _aiohttp_kind(exc: BaseException) -> type[httpx.HTTPError] | None:
+    """The httpx class an aiohttp exception (or a subclass of one) stands for."""
+    for kind in type(exc).__mro__:
         mapped = _AIOHTTP.get(kind.__name__)
         if mapped is not None:
-            return mapped(str(cause) or str(exc))
-    return exc
+            return mapped
+    return None

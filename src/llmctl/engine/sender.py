@@ -292,16 +292,7 @@ class Sender:
         """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
         (listing every attempt, skips included), StreamInterrupted, NoMatchError (exit 4)
         when budgets or `max_cost` let no LLM be paid for."""
-        self.ready()
-        router = self.router(
-            retries=retries,
-            timeout=timeout,
-            book=plan.book,
-            job=plan.job,
-            scope=plan.scope,
-            max_cost=max_cost,
-            cache=self.use_cache(plan, cache),
-        )
+        router = self._planned(plan, retries, timeout, None, max_cost, cache)
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     async def aexecute(
@@ -317,8 +308,21 @@ class Sender:
         cache: bool | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool."""
+        router = self._planned(plan, retries, timeout, batch_id, max_cost, cache)
+        return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
+
+    def _planned(
+        self,
+        plan: Plan,
+        retries: int | None,
+        timeout: float | None,
+        batch_id: str | None,
+        max_cost: float | None,
+        cache: bool | None,
+    ) -> Router:
+        """The router for one planned prompt (the store checked first)."""
         self.ready()
-        router = self.router(
+        return self.router(
             retries=retries,
             timeout=timeout,
             book=plan.book,
@@ -328,7 +332,6 @@ class Sender:
             max_cost=max_cost,
             cache=self.use_cache(plan, cache),
         )
-        return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     def dry_run(self, plan: Plan, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
         """What would be sent to each LLM of the chain, secrets redacted, and its worst-case cost."""
