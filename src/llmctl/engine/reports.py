@@ -20,7 +20,6 @@ from llmctl.engine.usage import ROLLUP_KEYS, ROLLUP_SUMS, UsageStore, rollup_val
 from llmctl.errors import UsageError, did_you_mean
 
 GROUPINGS = ("llm", "provider", "book", "job", "day", "month")
-SENT = ("ok", "error", "interrupted")
 DEFAULT_WINDOW = "30d"
 ROLLUP_COLUMNS = (*ROLLUP_KEYS, *ROLLUP_SUMS)
 _RELATIVE = re.compile(r"(\d+)([hd])")
