@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("llmctl.cli.cache_cmd", "app"),
     "cooldown": ("llmctl.cli.cooldown_cmd", "app"),
     "completion": ("llmctl.cli.completion_cmd", "completion"),
+    "serve": ("llmctl.cli.serve_cmd", "serve"),
 }
 
 

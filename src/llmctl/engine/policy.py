@@ -75,6 +75,7 @@ class Attempt:
     hint: str | None = None  # what the last error suggests doing
     spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
     runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
+    limited: bool = False  # given up because a rate limit had no room soon enough
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +118,7 @@ class Result:
     vectors: list[list[float]] | None = None  # for embeddings
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     cached: bool = False  # answered from the response cache: nothing was sent
+    finish_reason: str | None = None  # as the provider said it (stop, length, end_turn...)
 
     def to_dict(self) -> dict[str, Any]:
         """The `prompt --json` shape."""
@@ -247,7 +249,7 @@ class ChainRun:
             return Wait(wait)
         attempt = self.attempts[-1]
         attempt.outcome = "skipped" if send.tries == 1 else "error"
-        attempt.error, attempt.runtime = why, True
+        attempt.error, attempt.runtime, attempt.limited = why, True, True
         if send.tries > 1 and self._last_error is not None:  # its failed tries count once
             self._cool(send.entry, self._last_error)
         self._current = None
@@ -338,6 +340,7 @@ class ChainRun:
             answer.text, entry, [*self.passed_over, *self.attempts], usage, cost, latency_ms, ttft_ms, vectors
         )
         self._result.tokens_estimated = estimated
+        self._result.finish_reason = answer.finish_reason
         self._settle()
         if self.cache_put is not None and vectors is None:
             self.cache_put(send, ChatResult(answer.text, usage, answer.model, answer.finish_reason))

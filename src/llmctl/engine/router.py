@@ -41,19 +41,27 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_RETRIES", "Attempt", "Result", "Router"]
 
 OnText = Callable[[str], None]
+# Told, just before an LLM's first streamed text goes out, which LLM it is and every attempt
+# so far (the answering one last): a server can name both in its response headers.
+OnStart = Callable[[LLM, list[Attempt]], None]
 
 
 class _Tap:
     """Passes streamed text on and notes when the first byte went out."""
 
-    __slots__ = ("clock", "on_text", "first", "parts", "beat")
+    __slots__ = ("clock", "on_text", "first", "parts", "beat", "start")
 
     def __init__(
-        self, clock: Callable[[], float], on_text: OnText | None, beat: Callable[[], None] | None = None
+        self,
+        clock: Callable[[], float],
+        on_text: OnText | None,
+        beat: Callable[[], None] | None = None,
+        start: Callable[[], None] | None = None,
     ) -> None:
         self.clock = clock
         self.on_text = on_text
         self.beat = beat  # told of every piece: the attempt is alive
+        self.start = start  # told once, before the first piece goes out
         self.first: float | None = None
         self.parts: list[str] = []
 
@@ -62,6 +70,8 @@ class _Tap:
             return
         if self.first is None:
             self.first = self.clock()
+            if self.start is not None:
+                self.start()
         self.parts.append(text)
         if self.on_text is not None:
             self.on_text(text)
@@ -141,9 +151,11 @@ class Router:
         *,
         on_text: OnText | None = None,
         passed_over: Sequence[Attempt] = (),
+        on_start: OnStart | None = None,
     ) -> Result:
         """Send `req` to the first LLM of `chain` that answers, streaming to `on_text` when
-        given. `passed_over` (the picker's skips) head the attempts of the result or error.
+        given (`on_start` hears which LLM before its first text). `passed_over` (the picker's
+        skips) head the attempts of the result or error.
 
         Raises AllFailedError when every one fails, StreamInterrupted when an answer breaks
         off after its first byte."""
@@ -154,7 +166,7 @@ class Router:
                     self.sleep(step.seconds)
                     continue
                 started = self.clock()
-                tap = _Tap(self.clock, on_text, run.still_sending)
+                tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
                     answer = self._chat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
@@ -229,6 +241,7 @@ class Router:
         *,
         on_text: OnText | None = None,
         passed_over: Sequence[Attempt] = (),
+        on_start: OnStart | None = None,
     ) -> Result:
         """`chat` as a native coroutine, over the async pool."""
         run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
@@ -238,7 +251,7 @@ class Router:
                     await self.asleep(step.seconds)
                     continue
                 started = self.clock()
-                tap = _Tap(self.clock, on_text, run.still_sending)
+                tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
                     answer = await self._achat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
@@ -355,6 +368,13 @@ class Router:
 
     def _ttft(self, tap: _Tap, started: float) -> float | None:
         return None if tap.first is None else (tap.first - started) * 1000
+
+
+def _starter(on_start: OnStart | None, run: ChainRun, step: Send) -> Callable[[], None] | None:
+    """The tap's first-text call: `on_start` with the LLM and the attempts so far."""
+    if on_start is None:
+        return None
+    return lambda: on_start(step.entry, [*run.passed_over, *run.attempts])
 
 
 def _replayed(result: Result, on_text: OnText | None) -> Result:

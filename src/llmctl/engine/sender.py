@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.ratelimit import RateLimiter
-    from llmctl.engine.router import Router
+    from llmctl.engine.router import OnStart, Router
     from llmctl.engine.simulate import Simulation
     from llmctl.engine.usage import UsageStore
     from llmctl.providers.wire import ChatRequest
@@ -306,10 +306,14 @@ class Sender:
         batch_id: str | None = None,
         max_cost: float | None = None,
         cache: bool | None = None,
+        on_start: OnStart | None = None,
     ) -> Result:
-        """`execute` as a native coroutine over the async pool."""
+        """`execute` as a native coroutine over the async pool; `on_start` hears which LLM
+        streams, and the attempts before it, just before its first text."""
         router = self._planned(plan, retries, timeout, batch_id, max_cost, cache)
-        return await router.achat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
+        return await router.achat(
+            plan.chain, req, on_text=on_text, passed_over=plan.passed_over, on_start=on_start
+        )
 
     def _planned(
         self,

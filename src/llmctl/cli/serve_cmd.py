@@ -1,0 +1,36 @@
+"""`llmctl serve`: the REST endpoints and an OpenAI-compatible gateway over HTTP."""
+
+from typing import Annotated
+
+import typer
+
+from llmctl.cli.state import state
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; other than loopback needs --token-env.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8765,
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            "--token-env", metavar="VAR", help="Require `Authorization: Bearer $VAR` on every request."
+        ),
+    ] = None,
+    grace: Annotated[
+        float, typer.Option("--grace", min=0, help="Seconds requests in flight may finish after Ctrl-C.")
+    ] = 10.0,
+) -> None:
+    """Serve the catalog, books, pick and usage as REST, and /v1 for OpenAI clients."""
+    from llmctl.errors import UsageError
+
+    try:
+        from llmctl.server.app import serve as run
+    except ImportError as exc:
+        raise UsageError(
+            f"llmctl serve needs the serve extra ({exc.name} is not installed)",
+            hint="pip install 'llmctl[serve]'",
+        ) from None
+    run(host, port, token_env, home=state(ctx).home, grace=grace)

@@ -1,0 +1,231 @@
+"""`llmctl serve`: the Starlette app (REST and OpenAI-compatible routes, bearer token,
+body cap, JSON errors everywhere) and the uvicorn runner (loopback unless a token guards
+it; SIGINT/SIGTERM let requests in flight finish, then cut them after a grace period).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import json
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from llmctl.errors import LlmctlError, UsageError
+from llmctl.paths import Home
+from llmctl.server import gateway, rest
+from llmctl.server.state import MAX_BODY_BYTES, BadBody, Live, Problem, payload_of, problem_of
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+GRACE_SECONDS = 10.0  # how long requests in flight may finish after SIGINT/SIGTERM
+
+
+class BodyTooLarge(LlmctlError):
+    """A request body over the cap (413)."""
+
+
+def create_app(
+    home: Home | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    token: str | None = None,
+    max_body: int = MAX_BODY_BYTES,
+) -> Any:
+    """The ASGI app over `home`'s files. With `token`, every request needs
+    `Authorization: Bearer <token>` (compared in constant time)."""
+    live = Live(home or Home.resolve(), env)
+
+    async def read_json(request: Request) -> Any:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
+            raise BodyTooLarge(f"the request body is {int(declared)} bytes; at most {max_body} are read")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body:
+                raise BodyTooLarge(f"the request body is over {max_body} bytes")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            raise BadBody("the request has no body: send a JSON object")
+        try:
+            return json.loads(raw)
+        except UnicodeDecodeError:
+            raise BadBody("the body is not UTF-8 text") from None
+        except ValueError as exc:
+            where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+            raise BadBody(f"the body is not valid JSON{where}: {getattr(exc, 'msg', exc)}") from None
+
+    def rest_route(path: str, work: Callable[..., Any], method: str = "GET") -> Route:
+        async def endpoint(request: Request) -> Response:
+            try:
+                body = await read_json(request) if method == "PUT" else None
+                query = {k: request.query_params.getlist(k) for k in request.query_params}
+                data = await run_in_threadpool(work, live, request.path_params, query, body)
+            except LlmctlError as exc:
+                return error_response(exc)
+            return JSONResponse(data)
+
+        return Route(path, endpoint, methods=[method])
+
+    async def chat(request: Request) -> Any:
+        try:
+            return gateway.plan_chat(live, await read_json(request))
+        except LlmctlError as exc:
+            return error_response(exc, openai=True)
+
+    async def embeddings(request: Request) -> Response:
+        try:
+            data, result = await gateway.embeddings(live, await read_json(request))
+        except LlmctlError as exc:
+            return error_response(exc, openai=True)
+        return JSONResponse(data, headers=gateway.headers_of(result.llm, result.attempts))
+
+    async def models(request: Request) -> Response:
+        try:
+            return JSONResponse(await run_in_threadpool(gateway.models, live))
+        except LlmctlError as exc:
+            return error_response(exc, openai=True)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        word = "no such endpoint" if status == 404 else f"{request.method} is not allowed here"
+        problem = Problem(status, "invalid_request_error", "not_found" if status == 404 else None, word)
+        return JSONResponse(problem.body(), status_code=status)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        await live.aclose()
+
+    routes = [
+        rest_route("/api/llms/", rest.list_llms),
+        rest_route("/api/llms", rest.list_llms),
+        rest_route("/api/llms/{llm:path}", rest.show_llm),
+        rest_route("/api/books/{book}", rest.show_book),
+        rest_route("/api/books/{book}/defaults/{group}", rest.set_default, "PUT"),
+        rest_route("/api/books/{book}/defaults/{group}", rest.clear_default, "DELETE"),
+        rest_route("/api/books/{book}/override", rest.set_override, "PUT"),
+        rest_route("/api/books/{book}/override", rest.clear_override, "DELETE"),
+        rest_route("/api/pick", rest.pick),
+        rest_route("/api/usage", rest.usage),
+        Route("/v1/chat/completions", chat, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
+    app.state.live = live
+    return app if token is None else BearerToken(app, token)
+
+
+def error_response(exc: LlmctlError, *, openai: bool = False) -> Response:
+    """The error object with the status of the error (OpenAI's mapping on /v1)."""
+    if isinstance(exc, BodyTooLarge):
+        problem = Problem(413, "invalid_request_error", "request_too_large", exc.message)
+    elif openai:
+        problem = gateway.chain_problem(exc)
+    else:
+        problem = problem_of(exc)
+    return JSONResponse(problem.body(**payload_of(exc)), status_code=problem.status)
+
+
+class BearerToken:
+    """Refuses (401) any HTTP request without `Authorization: Bearer <token>`."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+        self._expected = b"Bearer " + token.encode()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self._expected):
+                message = "a valid token is required: send Authorization: Bearer <token>"
+                problem = Problem(401, "authentication_error", "invalid_api_key", message)
+                await JSONResponse(problem.body(), status_code=401)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_setup(host: str, token_env: str | None, env: Mapping[str, str]) -> str | None:
+    """The token the server requires (None without `--token-env`). Raises UsageError (exit 2)
+    for a non-loopback host without one, or a token variable that is unset or empty."""
+    if token_env is None:
+        if not is_loopback(host):
+            raise UsageError(
+                f"--host {host} is reachable from other machines: give --token-env VAR too",
+                hint="put a long random token in VAR; clients send it as Authorization: Bearer <token>",
+            )
+        return None
+    token = env.get(token_env, "")
+    if not token.strip():
+        raise UsageError(
+            f"--token-env {token_env}: the variable is {'empty' if token_env in env else 'not set'}",
+            hint=f"export {token_env}=<a long random token>",
+        )
+    return token
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    token_env: str | None = None,
+    *,
+    home: Home | None = None,
+    grace: float = GRACE_SECONDS,
+) -> None:
+    """Run the server until SIGINT or SIGTERM. Raises UsageError (exit 2) as `check_setup`
+    says, LlmctlError (exit 1) when the address cannot be listened on."""
+    import uvicorn
+
+    token = check_setup(host, token_env, os.environ)
+    home = home or Home.resolve()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise LlmctlError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port"
+        ) from None
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(home, token=token),
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=grace,
+        server_header=False,
+        lifespan="on",
+    )
+    where = f"[{host}]" if ":" in host else host
+    guard = f"token from ${token_env}" if token else "no token (loopback only)"
+    url = f"http://{where}:{bound}"
+    print(
+        f"llmctl serve: {url} ({guard}); OpenAI base_url {url}/v1; Ctrl-C stops", file=sys.stderr, flush=True
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    print("llmctl serve: stopped", file=sys.stderr, flush=True)

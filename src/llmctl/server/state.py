@@ -1,0 +1,138 @@
+"""What the server keeps between requests: the home, the catalog (read again as soon as one
+of its files changes, so the server sees what the commands change while it runs), one
+sender with its pools and usage store, and the mapping of llmctl's errors to HTTP.
+
+The REST endpoints run in worker threads (they read and write files under locks); the
+OpenAI endpoints run on the event loop. Both ask `Live` for the catalog.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmctl.catalog.load import Catalog, base_catalog_path, load_catalog
+from llmctl.engine.cooldown import Cooldown
+from llmctl.engine.sender import Sender
+from llmctl.errors import (
+    FileError,
+    LlmctlError,
+    NoMatchError,
+    UnknownNameError,
+    UsageError,
+)
+from llmctl.paths import Home
+
+MAX_BODY_BYTES = 16 * 1024 * 1024  # the largest request body read (413 above it)
+
+
+class Live:
+    """The catalog as the files say now, and the sender built on it."""
+
+    def __init__(self, home: Home, env: Mapping[str, str] | None = None) -> None:
+        self.home = home
+        self.env = os.environ if env is None else env
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._catalog: Catalog | None = None
+        self._sender: Sender | None = None
+
+    def _files_key(self) -> tuple[Any, ...]:
+        """The identity of every file the catalog is made of (a changed one is read again)."""
+        paths: list[Path | None] = [base_catalog_path(), self.home.user_catalog(), self.home.config_file]
+        key: list[Any] = []
+        for path in paths:
+            try:
+                st = path.stat() if path is not None else None
+            except OSError:
+                st = None
+            key.append(
+                None if st is None else (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            )
+        return tuple(key)
+
+    def catalog(self) -> Catalog:
+        """The merged catalog, read again when a file changed. Raises FileError."""
+        key = self._files_key()
+        with self._lock:
+            if self._catalog is None or key != self._key:
+                self._catalog = load_catalog(self.home)
+                self._key = key
+            return self._catalog
+
+    def sender(self) -> Sender:
+        """The sender over the current catalog: its async pool and usage store live as long
+        as the server; a changed catalog or config gets a new sender sharing them."""
+        catalog = self.catalog()
+        with self._lock:
+            old = self._sender
+            if old is None or old.catalog is not catalog:
+                if old is None:
+                    self._sender = Sender.create(self.home, catalog, self.env)
+                else:
+                    cooldown = Cooldown.for_home(self.home, catalog.config.providers)
+                    self._sender = Sender(
+                        self.home, catalog, self.env, cooldown, old.client, old.apool, _store=old._store
+                    )
+                    self._sender._checked = old._checked
+            return self._sender
+
+    async def aclose(self) -> None:
+        """Close the pools and the usage store (at shutdown, in the server's loop)."""
+        if self._sender is not None:
+            if self._sender.apool is not None:
+                await self._sender.apool.aclose()
+            self._sender.close()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error as HTTP says it: status, OpenAI-style `type` and `code`, and the message."""
+
+    status: int
+    type: str
+    code: str | None
+    message: str
+    param: str | None = None  # the request field at fault
+
+    def body(self, **more: Any) -> dict[str, Any]:
+        """The error object: `{"error": {"message", "type", "param", "code"}}`."""
+        error = {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
+        return {"error": error, **more}
+
+
+class BadBody(UsageError):
+    """A request body that is not what the endpoint takes (400); `param` names the field."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def problem_of(exc: LlmctlError, *, not_found: str = "not_found") -> Problem:
+    """The HTTP form of an llmctl error: an unknown LLM, job or book is 404 (`not_found`
+    is its code), any other bad value 400, a broken file 500 (its path named), nothing
+    fitting the request 422, nothing usable right now (cooldown) 503."""
+    message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+    if isinstance(exc, UnknownNameError) and exc.kind in ("LLM", "job", "book"):
+        return Problem(404, "invalid_request_error", not_found, message)
+    if isinstance(exc, UsageError):
+        return Problem(400, "invalid_request_error", None, message, getattr(exc, "param", None))
+    if isinstance(exc, FileError):
+        return Problem(500, "server_error", "file_error", message)
+    if isinstance(exc, NoMatchError):
+        if exc.runtime:
+            return Problem(503, "upstream_error", "unavailable", message)
+        return Problem(422, "invalid_request_error", "no_llm_fits", message)
+    return Problem(500, "server_error", None, message)
+
+
+def payload_of(exc: LlmctlError) -> dict[str, Any]:
+    """What an error's response carries beside the error object: when nothing fits, the
+    picker's partial decision (as `pick --json` prints it)."""
+    decision = getattr(exc, "decision", None)
+    return decision.to_dict() if isinstance(exc, NoMatchError) and decision is not None else {}
