@@ -114,6 +114,11 @@ class NoMatchError(LlmctlError):
         self.exit_code = 1 if runtime else 4
 
 
+class OverBudget(NoMatchError):
+    """Nothing was sent because budgets or --max-cost let no LLM of the chain be paid for
+    (exit 4, like any request that fits no LLM)."""
+
+
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """Return up to `n` names from `known` that look like `name`, best first."""
     import difflib

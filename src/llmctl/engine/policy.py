@@ -24,8 +24,8 @@ from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
     ContextTooLong,
-    NoMatchError,
     NotConfigured,
+    OverBudget,
     ProviderError,
     StreamInterrupted,
 )
@@ -482,7 +482,7 @@ class ChainRun:
             # Nothing was sent, and a budget or --max-cost stood in the way of every LLM that
             # was not skipped for its setup: the request does not fit the spending rules
             # (exit 4). An LLM held back by cooldown or a rate limit makes it a failure (1).
-            raise NoMatchError(
+            raise OverBudget(
                 f"no LLM of the chain may be paid for: {spend[0].error}",
                 hint="raise the budget (`llmctl budget show`), or pick a cheaper or local LLM",
                 more=[a.line() for a in attempts],

@@ -134,10 +134,8 @@ def error_response(exc: LlmctlError, *, openai: bool = False) -> Response:
     """The error object with the status of the error (OpenAI's mapping on /v1)."""
     if isinstance(exc, BodyTooLarge):
         problem = Problem(413, "invalid_request_error", "request_too_large", exc.message)
-    elif openai:
-        problem = gateway.chain_problem(exc)
     else:
-        problem = problem_of(exc)
+        problem = problem_of(exc, not_found=gateway.MODEL_NOT_FOUND if openai else "not_found")
     return JSONResponse(problem.body(**payload_of(exc)), status_code=problem.status)
 
 

@@ -21,10 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from llmctl.errors import (
-    AllFailedError,
     LlmctlError,
-    NoMatchError,
-    RateLimited,
 )
 from llmctl.server.state import BadBody, Live, Problem, problem_of
 
@@ -64,6 +61,7 @@ _IGNORED = ("user", "seed", "store", "metadata", "service_tier", "stream_options
 _KNOWN = ("model", "messages", "stream", "temperature", "max_tokens", "max_completion_tokens", "top_p")
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "length": "length"}
 _END, _GONE = object(), object()
+MODEL_NOT_FOUND = "model_not_found"
 
 
 # --- reading the request ---------------------------------------------------------------------
@@ -179,23 +177,6 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None, **
     return JSONResponse(problem.body(**more), status_code=problem.status, headers=headers)
 
 
-def chain_problem(exc: LlmctlError) -> Problem:
-    """The status of a send that did not answer: 402 when only budgets or --max-cost stood in
-    the way, 429 when every LLM tried was rate limited, 502 when every LLM failed."""
-    if isinstance(exc, NoMatchError) and not exc.runtime:
-        return Problem(402, "insufficient_quota", "over_budget", exc.message)
-    if isinstance(exc, AllFailedError):
-        tried = [a for a in exc.attempts if a.tries or a.limited]
-        if tried and all(a.limited or (a.failure and issubclass(a.failure, RateLimited)) for a in tried):
-            return Problem(429, "rate_limit_error", "rate_limited", exc.message)
-        return Problem(502, "upstream_error", "all_failed", _with_attempts(exc))
-    return problem_of(exc, not_found="model_not_found")
-
-
-def _with_attempts(exc: AllFailedError) -> str:
-    return exc.message + ": " + "; ".join(exc.more) if exc.more else exc.message
-
-
 def attempts_header(attempts: list[Attempt]) -> str:
     """`acme/a:429,acme/b:ok`: each LLM tried or skipped, in order, and what came of it."""
     return ",".join(f"{a.llm}:{_label(a)}" for a in attempts)
@@ -273,7 +254,7 @@ class ChatAnswer:
             if not isinstance(exc, LlmctlError):
                 raise exc
             attempts = getattr(exc, "attempts", [])
-            problem = chain_problem(exc)
+            problem = problem_of(exc, not_found=MODEL_NOT_FOUND)
             await _send_json(send, problem.status, problem.body(), headers_of(None, attempts))
             return
         result = task.result()
@@ -294,10 +275,11 @@ class ChatAnswer:
             if task.cancelled():
                 return
             result = task.result()
-            self.started = (result.llm, result.attempts)
-        entry, attempts = self.started
-        labelled = [*attempts[:-1], _ok(attempts[-1])] if attempts else attempts
-        await _start_sse(send, headers_of(entry, labelled))
+            entry, attempts = result.llm, result.attempts
+        else:  # the attempt streaming now is labelled ok
+            entry, attempts = self.started
+            attempts = [*attempts[:-1], _ok(attempts[-1])]
+        await _start_sse(send, headers_of(entry, attempts))
         await _send_sse(send, self.chunk(entry, role=True))
         item: Any = first
         while item is not _END:

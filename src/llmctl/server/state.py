@@ -19,9 +19,12 @@ from llmctl.catalog.load import Catalog, base_catalog_path, load_catalog
 from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.sender import Sender
 from llmctl.errors import (
+    AllFailedError,
     FileError,
     LlmctlError,
     NoMatchError,
+    OverBudget,
+    RateLimited,
     UnknownNameError,
     UsageError,
 )
@@ -116,7 +119,9 @@ class BadBody(UsageError):
 def problem_of(exc: LlmctlError, *, not_found: str = "not_found") -> Problem:
     """The HTTP form of an llmctl error: an unknown LLM, job or book is 404 (`not_found`
     is its code), any other bad value 400, a broken file 500 (its path named), nothing
-    fitting the request 422, nothing usable right now (cooldown) 503."""
+    fitting the request 422. A send that did not answer: 402 when only budgets or
+    --max-cost stood in the way, 429 when every LLM tried was rate limited, 502 when every
+    LLM failed, 503 when every LLM is cooling down."""
     message = exc.message + (f" ({exc.hint})" if exc.hint else "")
     if isinstance(exc, UnknownNameError) and exc.kind in ("LLM", "job", "book"):
         return Problem(404, "invalid_request_error", not_found, message)
@@ -124,11 +129,23 @@ def problem_of(exc: LlmctlError, *, not_found: str = "not_found") -> Problem:
         return Problem(400, "invalid_request_error", None, message, getattr(exc, "param", None))
     if isinstance(exc, FileError):
         return Problem(500, "server_error", "file_error", message)
+    if isinstance(exc, OverBudget):
+        return Problem(402, "insufficient_quota", "over_budget", message)
     if isinstance(exc, NoMatchError):
         if exc.runtime:
             return Problem(503, "upstream_error", "unavailable", message)
         return Problem(422, "invalid_request_error", "no_llm_fits", message)
+    if isinstance(exc, AllFailedError):
+        return _failed(exc)
     return Problem(500, "server_error", None, message)
+
+
+def _failed(exc: AllFailedError) -> Problem:
+    tried = [a for a in exc.attempts if a.tries or a.limited]
+    if tried and all(a.limited or (a.failure and issubclass(a.failure, RateLimited)) for a in tried):
+        return Problem(429, "rate_limit_error", "rate_limited", exc.message)
+    message = exc.message + (": " + "; ".join(exc.more) if exc.more else "")
+    return Problem(502, "upstream_error", "all_failed", message)
 
 
 def payload_of(exc: LlmctlError) -> dict[str, Any]:
