@@ -153,8 +153,10 @@ def test_httpx_is_imported_by_the_engines_http_modules_only():
     assert users == {"llmctl.engine.http", "llmctl.engine.simulate"}
 
 
-def test_commands_that_need_no_network_load_no_http_client():
+def test_commands_that_need_no_network_load_no_http_client_and_no_server():
     modules = [
+        "llmctl",
+        "llmctl.cli",
         "llmctl.cli.pick_cmd",
         "llmctl.cli.llms_cmd",
         "llmctl.cli.books_cmd",
@@ -164,6 +166,6 @@ def test_commands_that_need_no_network_load_no_http_client():
         "llmctl.catalog.query",
         "llmctl.catalog.refresh",
     ]
-    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint(sorted(k for k in sys.modules if k.split('.')[0] in ('httpx', 'httpcore')))"
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint(sorted(k for k in sys.modules if k.split('.')[0] in ('httpx', 'httpcore', 'starlette', 'uvicorn', 'openai')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -225,5 +225,11 @@ def serve(
     print(
         f"llmctl serve: {url} ({guard}); OpenAI base_url {url}/v1; Ctrl-C stops", file=sys.stderr, flush=True
     )
-    uvicorn.Server(config).run(sockets=[sock])
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()  # a graceful stop exits 0, not killed by the signal
+
+    Server(config).run(sockets=[sock])
     print("llmctl serve: stopped", file=sys.stderr, flush=True)

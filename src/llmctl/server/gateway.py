@@ -207,8 +207,10 @@ class ChatAnswer:
     """The ASGI response of one chat completion: sends the planned request down its chain
     and answers with a completion, an SSE stream of chunks, or the error."""
 
-    def __init__(self, sender: Sender, plan: Plan, req: ChatRequest, stream: bool, usage_chunk: bool) -> None:
-        self.sender, self.plan, self.req = sender, plan, req
+    def __init__(
+        self, live: Live, sender: Sender, plan: Plan, req: ChatRequest, stream: bool, usage_chunk: bool
+    ) -> None:
+        self.live, self.sender, self.plan, self.req = live, sender, plan, req
         self.stream, self.usage_chunk = stream, usage_chunk
         self.id = "chatcmpl-" + uuid.uuid4().hex
         self.created = int(time.time())
@@ -228,6 +230,8 @@ class ChatAnswer:
                 on_start=on_start,
             )
         )
+        self.live.sending.add(task)
+        task.add_done_callback(self.live.sending.discard)
         task.add_done_callback(lambda _t: queue.put_nowait(_END))
         watcher = asyncio.ensure_future(_watch(receive, task, queue))
         try:
@@ -392,7 +396,7 @@ def plan_chat(live: Live, body: Any) -> ChatAnswer:
     model, req, stream, usage_chunk = chat_request(body)
     sender = live.sender()
     plan = sender.plan(selection_for(live, model), req)
-    return ChatAnswer(sender, plan, req, stream, usage_chunk)
+    return ChatAnswer(live, sender, plan, req, stream, usage_chunk)
 
 
 async def embeddings(live: Live, body: Any) -> tuple[dict[str, Any], Result]:

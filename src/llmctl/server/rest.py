@@ -20,7 +20,7 @@ Query = Mapping[str, list[str]]
 
 _LIST_PARAMS = ("group", "tier", "provider", "company", "capability", "min_context", "search")
 _LIST_FLAGS = ("available", "all")
-_PICK_PARAMS = ("book", "job", "group", "tier", "llm", "strategy", "scope", "provider", "max_attempts")
+_PICK_PARAMS = ("book", "job", "group", "tier", "llm", "strategy", "scope", "max_attempts")
 _PICK_FLAGS = ("allow_upgrade", "assume_available")
 _USAGE_PARAMS = ("since", "until", "by", "book", "job", "llm", "prices")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -191,8 +191,10 @@ def pick(live: Live, path: Mapping[str, str], query: Query, body: Any) -> Any:
         assume_available=_flag(query, "assume_available"),
         source="query",
     )
-    decision, warnings = decide(selection, catalog=live.catalog(), home=live.home, explain=True, env=live.env)
-    return {**decision.to_dict(), "warnings": warnings}
+    decision, _warnings = decide(
+        selection, catalog=live.catalog(), home=live.home, explain=True, env=live.env
+    )
+    return decision.to_dict()
 
 
 def usage(live: Live, path: Mapping[str, str], query: Query, body: Any) -> Any:

@@ -43,6 +43,7 @@ class Live:
         self._key: tuple[Any, ...] | None = None
         self._catalog: Catalog | None = None
         self._sender: Sender | None = None
+        self.sending: set[Any] = set()  # the sends in flight (asyncio tasks)
 
     def _files_key(self) -> tuple[Any, ...]:
         """The identity of every file the catalog is made of (a changed one is read again)."""
@@ -85,7 +86,14 @@ class Live:
             return self._sender
 
     async def aclose(self) -> None:
-        """Close the pools and the usage store (at shutdown, in the server's loop)."""
+        """At shutdown, in the server's loop: sends still in flight (past the grace period)
+        are cancelled and recorded as interrupted; then the pools and the store close."""
+        import asyncio
+
+        for task in self.sending:
+            task.cancel()
+        if self.sending:
+            await asyncio.wait(self.sending, timeout=5)
         if self._sender is not None:
             if self._sender.apool is not None:
                 await self._sender.apool.aclose()
