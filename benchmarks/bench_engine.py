@@ -42,14 +42,21 @@ SERVER = textwrap.dedent(
     from aiohttp import web
     ANSWER = json.dumps({"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
                          "usage": {"prompt_tokens": 5, "completion_tokens": 1}, "model": "m"})
+    STREAM = "".join("data: " + json.dumps(c) + "\\n\\n" for c in (
+        {"choices": [{"index": 0, "delta": {"content": "o"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "k"}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 1}})) + "data: [DONE]\\n\\n"
     LATENCY = float(sys.argv[2])
+    def answer(raw):
+        if b'"stream"' in raw:  # an SSE answer for streamed requests
+            return web.Response(text=STREAM, content_type="text/event-stream")
+        return web.Response(text=ANSWER, content_type="application/json")
     async def slow(request):
-        await request.read()
+        raw = await request.read()
         await asyncio.sleep(LATENCY)
-        return web.Response(text=ANSWER, content_type="application/json")
+        return answer(raw)
     async def fast(request):
-        await request.read()
-        return web.Response(text=ANSWER, content_type="application/json")
+        return answer(await request.read())
     app = web.Application()
     app.router.add_post("/slow/v1/chat/completions", slow)
     app.router.add_post("/fast/v1/chat/completions", fast)

@@ -1,0 +1,172 @@
+"""`llmctl serve` against calling the upstream directly, both measured in the same run.
+
+    python benchmarks/bench_serve.py [--requests 1000] [--concurrency 32] [--latency 0.02]
+
+Starts a local aiohttp upstream (its own process, as in bench_engine) and `llmctl serve`
+as a real process over a catalog of LLMs on it, then prints:
+- start-up: from launching `llmctl serve` until it answers `GET /v1/models`;
+- overhead per request at concurrency 1 (an upstream that answers at once): median
+  latency through the server minus median latency direct (target under 2 ms);
+- N requests at concurrency C to an upstream answering in 20 ms, direct and through the
+  server: mean latency per request (the difference is the overhead per request, target
+  under 2 ms) and the wall time of the run;
+- the same N requests streamed (`stream: true`): time to the first chunk and in total;
+- the server's peak memory (VmHWM) after all of it.
+The client is aiohttp in this process for both paths, so only the server differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import BODY, KEY, catalog_for, start_server  # noqa: E402
+from common import bench_env, llmctl_cmd  # noqa: E402
+
+
+def start_serve(work: Path, catalog: Path) -> tuple[subprocess.Popen, str, float]:
+    """`llmctl serve --port 0` as a process; returns it, its URL and the seconds until it answered."""
+    import httpx
+
+    env = bench_env(LLMCTL_HOME=str(work / "home"), LLMCTL_CATALOG=str(catalog), OPENAI_API_KEY=KEY)
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [*llmctl_cmd(), "serve", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    banner = proc.stderr.readline()
+    found = re.search(r"http://127\.0\.0\.1:\d+", banner)
+    if found is None:
+        raise SystemExit(f"llmctl serve did not start: {banner}{proc.stderr.read()}")
+    url = found.group()
+    while True:
+        try:
+            if httpx.get(url + "/v1/models", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.005)
+    return proc, url, time.perf_counter() - started
+
+
+async def timed_requests(url: str, body: dict, n: int, c: int, stream: bool = False) -> dict[str, float]:
+    """N POSTs at concurrency C; mean and median latency (ms), mean time to the first
+    chunk when streamed, and the wall time (s)."""
+    import aiohttp
+
+    gate = asyncio.Semaphore(c)
+    latencies: list[float] = []
+    firsts: list[float] = []
+    body = {**body, "stream": True} if stream else body
+    connector = aiohttp.TCPConnector(limit=c)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            async with gate:
+                start = time.perf_counter()
+                async with session.post(url, json=body, headers={"authorization": f"Bearer {KEY}"}) as r:
+                    if r.status != 200:
+                        raise SystemExit(f"{url} answered {r.status}: {await r.text()}")
+                    if stream:
+                        async for _line in r.content:
+                            if not firsts or len(firsts) < len(latencies) + 1:
+                                firsts.append(time.perf_counter() - start)
+                                break
+                        await r.read()
+                    else:
+                        await r.json()
+                latencies.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(one() for _ in range(min(c, 32))))  # warm the pools
+        latencies.clear()
+        firsts.clear()
+        wall = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(n)))
+        wall = time.perf_counter() - wall
+    return {
+        "mean_ms": statistics.fmean(latencies) * 1000,
+        "median_ms": statistics.median(latencies) * 1000,
+        "first_ms": statistics.fmean(firsts) * 1000 if firsts else 0.0,
+        "wall_s": wall,
+    }
+
+
+def peak_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.02)
+    args = parser.parse_args()
+    n, c = args.requests, args.concurrency
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        upstream, up_url = start_server(work, args.latency)
+        catalog = catalog_for(work, up_url)
+        serve, url, startup = start_serve(work, catalog)
+        try:
+            print(f"start-up: llmctl serve answered GET /v1/models after {startup * 1000:.0f} ms")
+            gateway = url + "/v1/chat/completions"
+            for label, model, path, conc in (
+                ("concurrency 1, upstream answering at once", "local/fast", "fast", 1),
+                (
+                    f"concurrency {c}, upstream answering in {args.latency * 1000:.0f} ms",
+                    "local/slow",
+                    "slow",
+                    c,
+                ),
+            ):
+                count = min(n, 300) if conc == 1 else n
+                direct = asyncio.run(
+                    timed_requests(f"{up_url}/{path}/v1/chat/completions", BODY, count, conc)
+                )
+                served = asyncio.run(timed_requests(gateway, {**BODY, "model": model}, count, conc))
+                print(
+                    f"{label}, {count} requests: direct mean {direct['mean_ms']:.2f} ms (median "
+                    f"{direct['median_ms']:.2f}), through serve mean {served['mean_ms']:.2f} ms (median "
+                    f"{served['median_ms']:.2f}): overhead {served['mean_ms'] - direct['mean_ms']:+.2f} ms "
+                    f"per request (median {served['median_ms'] - direct['median_ms']:+.2f}); wall "
+                    f"{direct['wall_s']:.2f} s vs {served['wall_s']:.2f} s "
+                    f"({served['wall_s'] / direct['wall_s']:.2f}x)"
+                )
+            streamed = asyncio.run(
+                timed_requests(gateway, {**BODY, "model": "local/slow"}, n, c, stream=True)
+            )
+            print(
+                f"streamed through serve, {n} at {c}: first chunk after {streamed['first_ms']:.2f} ms, "
+                f"mean {streamed['mean_ms']:.2f} ms, wall {streamed['wall_s']:.2f} s"
+            )
+            print(f"server peak memory: {peak_mib(serve.pid):.1f} MiB")
+            rows = subprocess.run(
+                [*llmctl_cmd(), "usage", "--json"],
+                env=bench_env(LLMCTL_HOME=str(work / "home"), LLMCTL_CATALOG=str(catalog)),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            total = json.loads(rows.stdout)["total"]
+            print(f"usage store: {total['requests']} requests recorded ({total['ok']} ok)")
+        finally:
+            serve.terminate()
+            serve.wait(30)
+            upstream.terminate()
+            upstream.wait(10)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
