@@ -11,7 +11,7 @@ as a real process over a catalog of LLMs on it, then prints:
   server: mean latency per request (the difference is the overhead per request, target
   under 2 ms) and the wall time of the run;
 - the same N requests streamed (`stream: true`): time to the first chunk and in total;
-- the server's peak memory (VmHWM) after all of it.
+- the server's CPU time per request (user + system), and its peak memory (VmHWM).
 The client is aiohttp in this process for both paths, so only the server differs.
 """
 
@@ -99,6 +99,12 @@ async def timed_requests(url: str, body: dict, n: int, c: int, stream: bool = Fa
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
@@ -134,14 +140,16 @@ def main() -> None:
                 direct = asyncio.run(
                     timed_requests(f"{up_url}/{path}/v1/chat/completions", BODY, count, conc)
                 )
+                cpu = cpu_seconds(serve.pid)
                 served = asyncio.run(timed_requests(gateway, {**BODY, "model": model}, count, conc))
+                cpu = (cpu_seconds(serve.pid) - cpu) / (count + min(conc, 32)) * 1000
                 print(
                     f"{label}, {count} requests: direct mean {direct['mean_ms']:.2f} ms (median "
                     f"{direct['median_ms']:.2f}), through serve mean {served['mean_ms']:.2f} ms (median "
                     f"{served['median_ms']:.2f}): overhead {served['mean_ms'] - direct['mean_ms']:+.2f} ms "
                     f"per request (median {served['median_ms'] - direct['median_ms']:+.2f}); wall "
                     f"{direct['wall_s']:.2f} s vs {served['wall_s']:.2f} s "
-                    f"({served['wall_s'] / direct['wall_s']:.2f}x)"
+                    f"({served['wall_s'] / direct['wall_s']:.2f}x); server CPU {cpu:.2f} ms per request"
                 )
             streamed = asyncio.run(
                 timed_requests(gateway, {**BODY, "model": "local/slow"}, n, c, stream=True)

@@ -27,6 +27,7 @@ from llmctl.server.state import BadBody, Live, Problem, problem_of
 
 if TYPE_CHECKING:
     from llmctl.catalog.entry import LLM
+    from llmctl.catalog.load import Catalog
     from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.sender import Plan, Sender
     from llmctl.providers.wire import ChatRequest
@@ -149,7 +150,7 @@ def _count(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def selection_for(live: Live, model: str) -> Selection:
+def selection_for(live: Live, model: str, catalog: Catalog | None = None) -> Selection:
     """The picker's selection for a `model`: an LLM id or alias, `job:JOB` or
     `book:BOOK/JOB`. Raises UnknownNameError (404) for an unknown LLM or book."""
     from llmctl.selection.request import Selection
@@ -164,7 +165,7 @@ def selection_for(live: Live, model: str) -> Selection:
 
         _known_book(live, book)
         return Selection(book=book, job=job, source="request")
-    live.catalog().resolve_id(model)  # an unknown id is 404 with the closest ids
+    (catalog or live.catalog()).resolve_id(model)  # an unknown id is 404 with the closest ids
     return Selection(llm=model, source="request")
 
 
@@ -395,7 +396,7 @@ def plan_chat(live: Live, body: Any) -> ChatAnswer:
     what the picker raises (an unknown model, nothing fits)."""
     model, req, stream, usage_chunk = chat_request(body)
     sender = live.sender()
-    plan = sender.plan(selection_for(live, model), req)
+    plan = sender.plan(selection_for(live, model, sender.catalog), req)
     return ChatAnswer(live, sender, plan, req, stream, usage_chunk)
 
 

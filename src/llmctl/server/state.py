@@ -12,7 +12,6 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from llmctl.catalog.load import Catalog, base_catalog_path, load_catalog
@@ -28,7 +27,7 @@ from llmctl.errors import (
     UnknownNameError,
     UsageError,
 )
-from llmctl.paths import Home
+from llmctl.paths import USER_CATALOG_NAMES, Home
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the largest request body read (413 above it)
 
@@ -44,19 +43,20 @@ class Live:
         self._catalog: Catalog | None = None
         self._sender: Sender | None = None
         self.sending: set[Any] = set()  # the sends in flight (asyncio tasks)
+        names = (*USER_CATALOG_NAMES, home.config_file.name)
+        self._user_files = tuple(str(home.config_dir / name) for name in names)
 
     def _files_key(self) -> tuple[Any, ...]:
-        """The identity of every file the catalog is made of (a changed one is read again)."""
-        paths: list[Path | None] = [base_catalog_path(), self.home.user_catalog(), self.home.config_file]
-        key: list[Any] = []
-        for path in paths:
+        """The identity of every file the catalog is made of (a changed one is read again):
+        plain stats, since this runs on every request."""
+        key = []
+        for path in (str(base_catalog_path()), *self._user_files):
             try:
-                st = path.stat() if path is not None else None
+                st = os.stat(path)
             except OSError:
-                st = None
-            key.append(
-                None if st is None else (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            )
+                key.append(None)
+                continue
+            key.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         return tuple(key)
 
     def catalog(self) -> Catalog:
