@@ -297,3 +297,19 @@ def test_a_cached_answer_streams_whole_and_says_so(client, server, home):
         assert r.headers["x-llmctl-attempts"] == "openai/first:cache"
         text = "".join(c.choices[0].delta.content or "" for c in r.parse() if c.choices)
     assert text == "kept answer" and len(server.requests) == 1
+
+
+def test_provider_keys_never_reach_a_client(client, server, home):
+    from conftest import CLIENT_KEY
+
+    echo = Reply(401, {"error": {"message": f"bad key {CLIENT_KEY}"}})
+    server.defaults["/a/v1/chat/completions"] = echo
+    server.defaults["/b/v1/chat/completions"] = echo
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(model="openai/first", messages=HI)
+    response = caught.value.response
+    sent = {k.lower(): v for k, v in server.requests[0]["headers"].items()}
+    assert sent["authorization"] == f"Bearer {CLIENT_KEY}"  # it was sent upstream
+    assert CLIENT_KEY not in response.text and CLIENT_KEY not in str(response.headers)
+    assert "bad key" in response.json()["error"]["message"]
+    assert not [p for p in home.rglob("*") if p.is_file() and CLIENT_KEY.encode() in p.read_bytes()]
