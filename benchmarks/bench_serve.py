@@ -9,7 +9,7 @@ as a real process over a catalog of LLMs on it, then prints:
   latency through the server minus median latency direct (target under 2 ms);
 - N requests at concurrency C to an upstream answering in 20 ms, direct and through the
   server: mean latency per request (the difference is the overhead per request, target
-  under 2 ms) and the wall time of the run;
+  under 2 ms) and the wall time of the run; then 10*C requests to one answering in 200 ms;
 - the same N requests streamed (`stream: true`): time to the first chunk and in total;
 - the server's CPU time per request (user + system), and its peak memory (VmHWM).
 The client is aiohttp in this process for both paths, so only the server differs.
@@ -122,24 +122,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         upstream, up_url = start_server(work, args.latency)
+        (work / "slower").mkdir()
+        slower, slower_url = start_server(work / "slower", 0.2)  # nearer a real LLM's pace
         catalog = catalog_for(work, up_url)
+        data = json.loads(catalog.read_text())
+        data["llms"].append({**data["llms"][1], "id": "local/slower", "api_base": f"{slower_url}/slow/v1"})
+        catalog.write_text(json.dumps(data))
         serve, url, startup = start_serve(work, catalog)
         try:
             print(f"start-up: llmctl serve answered GET /v1/models after {startup * 1000:.0f} ms")
             gateway = url + "/v1/chat/completions"
-            for label, model, path, conc in (
-                ("concurrency 1, upstream answering at once", "local/fast", "fast", 1),
+            for label, model, upstream_url, conc, count in (
+                ("concurrency 1, upstream answering at once", "local/fast", f"{up_url}/fast", 1, min(n, 300)),
                 (
                     f"concurrency {c}, upstream answering in {args.latency * 1000:.0f} ms",
                     "local/slow",
-                    "slow",
+                    f"{up_url}/slow",
                     c,
+                    n,
+                ),
+                (
+                    f"concurrency {c}, upstream answering in 200 ms",
+                    "local/slower",
+                    f"{slower_url}/slow",
+                    c,
+                    10 * c,
                 ),
             ):
-                count = min(n, 300) if conc == 1 else n
-                direct = asyncio.run(
-                    timed_requests(f"{up_url}/{path}/v1/chat/completions", BODY, count, conc)
-                )
+                direct = asyncio.run(timed_requests(f"{upstream_url}/v1/chat/completions", BODY, count, conc))
                 cpu = cpu_seconds(serve.pid)
                 served = asyncio.run(timed_requests(gateway, {**BODY, "model": model}, count, conc))
                 cpu = (cpu_seconds(serve.pid) - cpu) / (count + min(conc, 32)) * 1000
@@ -171,8 +181,9 @@ def main() -> None:
         finally:
             serve.terminate()
             serve.wait(30)
-            upstream.terminate()
-            upstream.wait(10)
+            for process in (upstream, slower):
+                process.terminate()
+                process.wait(10)
     os._exit(0)
 
 

@@ -17,7 +17,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class Cooldown:
     lock_path: Path
     providers: Mapping[str, Provider]
     clock: Callable[[], float] = time.time
+    _memo: tuple[Any, dict[str, dict[str, float]]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def for_home(cls, home: Home, providers: Mapping[str, Provider] | None = None) -> Cooldown:
@@ -51,6 +52,22 @@ class Cooldown:
             home.data_dir / "state" / ".cooldown.lock",
             providers or {},
         )
+
+    def _seen(self) -> dict[str, dict[str, float]]:
+        """The state for reading only (never changed by the caller): the last one read while
+        the file is unchanged, so a long-lived sender (`llmctl serve`) pays one stat a request."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return {}
+        except OSError:
+            return self._read()  # says why it cannot be read
+        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        state = self._read()
+        self._memo = (key, state)
+        return state
 
     def _read(self) -> dict[str, dict[str, float]]:
         """The state; a state file that cannot be read only forgets cooldowns (with a
@@ -89,7 +106,7 @@ class Cooldown:
 
     def reason(self, entry: LLM, state: dict[str, dict[str, float]] | None = None) -> Skip | None:
         """Why `entry` is in cooldown now, or None."""
-        state = self._read() if state is None else state
+        state = self._seen() if state is None else state
         now = self.clock()
         for key in self.keys_for(entry):
             item = state.get(key)
@@ -104,7 +121,7 @@ class Cooldown:
 
     def hook(self) -> Callable[[LLM], Skip | None]:
         """A picker `unavailable` hook that reads the state file once."""
-        state = self._read()
+        state = self._seen()
         return lambda entry: self.reason(entry, state) if state else None
 
     def failed(self, entry: LLM, error: ProviderError) -> None:
@@ -158,8 +175,8 @@ class Cooldown:
 
     def succeeded(self, entry: LLM) -> None:
         keys = self.keys_for(entry)
-        if not self.path.exists():
-            return
+        if not any(key in self._seen() for key in keys):
+            return  # the common case, read without the lock: nothing to forget
         self._update(lambda state: [state.pop(k, None) for k in keys])
 
     def _count(self, state: dict[str, dict[str, float]], key: str, threshold: int, first: float) -> None:

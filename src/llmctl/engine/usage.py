@@ -14,7 +14,7 @@ import sqlite3
 import statistics
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from llmctl.paths import Home
@@ -62,6 +62,11 @@ class AttemptRecord:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     batch_id: str | None = None
     scope: str | None = None
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(AttemptRecord))
+_MARKS = ", ".join("?" * (len(_RECORD_FIELDS) + 1))
+_INSERT = f"INSERT INTO attempts ({', '.join(_RECORD_FIELDS)}, time) VALUES ({_MARKS})"
 
 
 def wal(conn: sqlite3.Connection) -> None:
@@ -116,15 +121,13 @@ class UsageStore:
             self._conn = None
 
     def record(self, rec: AttemptRecord) -> None:
-        row = asdict(rec)
-        row["time"] = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        row = (*(getattr(rec, name) for name in _RECORD_FIELDS), now)
         try:
             with self._lock:
                 conn = self._connect()
                 with conn:
-                    conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({marks})", tuple(row.values()))
+                    conn.execute(_INSERT, row)
         except (sqlite3.Error, OSError) as exc:  # the answer matters more; but say the row is lost
             from llmctl.engine.cooldown import state_problem
 
