@@ -85,14 +85,14 @@ def import_(
 @app.command("export")
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="json or toml.")] = "json",
+    fmt: Annotated[str, typer.Option("--format", help="json, toml or yaml.")] = "json",
 ) -> None:
     """Print the merged catalog (base plus your changes) as one complete catalog file."""
     from llmctl.errors import UnknownNameError
     from llmctl.files.io import dump_text
 
-    if fmt not in ("json", "toml"):
-        raise UnknownNameError("format", fmt, ("json", "toml"))
+    if fmt not in ("json", "toml", "yaml"):
+        raise UnknownNameError("format", fmt, ("json", "toml", "yaml"))
     catalog = state(ctx).catalog()
     data = {"llms": [e.to_catalog_dict() for e in catalog]}
     sys.stdout.write(dump_text(Path(f"catalog.{fmt}"), data))

@@ -31,11 +31,17 @@ def read_text(path: Path) -> str:
         raise FileError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
 def parse_text(path: Path, text: str) -> Any:
-    """Parse JSON or TOML by the file's suffix (.toml is TOML, anything else JSON).
+    """Parse JSON, TOML or YAML by the file's suffix (.toml is TOML, .yaml/.yml YAML,
+    anything else JSON).
 
     Raises FileError with the line of the syntax error.
     """
+    if path.suffix.lower() in YAML_SUFFIXES:
+        return _parse_yaml(path, text)
     if path.suffix.lower() == ".toml":
         import tomllib
 
@@ -53,6 +59,58 @@ def parse_text(path: Path, text: str) -> Any:
         raise FileError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
 
 
+def _parse_yaml(path: Path, text: str) -> Any:
+    """YAML as plain data (PyYAML's safe loader): dates stay strings, a key given twice and
+    anchors or aliases are refused (they make a file mean what it does not show)."""
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader subclass)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise FileError(path, f"invalid YAML: {problem}", line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise FileError(path, f"invalid YAML: {exc}") from None
+
+
+def _yaml_loader() -> type:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                what = (
+                    f"alias *{event.anchor}"
+                    if isinstance(event, yaml.AliasEvent)
+                    else f"anchor &{event.anchor}"
+                )
+                raise yaml.MarkedYAMLError(
+                    problem=f"{what}: anchors and aliases are not accepted; write each value out",
+                    problem_mark=event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.MarkedYAMLError(
+                        problem=f"key {key!r} is given twice", problem_mark=key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    # Dates stay text (`deprecation_date: 2026-01-31` is the string an entry expects).
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
 def load(path: Path) -> tuple[Any, str]:
     """Read and parse a file; return (data, text)."""
     text = read_text(path)
@@ -60,14 +118,19 @@ def load(path: Path) -> tuple[Any, str]:
 
 
 def key_lines(text: str, key: str) -> dict[str, list[int]]:
-    """Map each string value given to `key` in JSON or TOML text to the lines it is set on."""
-    pattern = re.compile(r'["\']?\b' + re.escape(key) + r'["\']?\s*[:=]\s*["\']([^"\'\n]*)["\']')
+    """Map each string value given to `key` in JSON, TOML or YAML text to the lines it is set on
+    (in YAML a value may be bare: `- id: openai/gpt-5`)."""
+    quoted = r'["\']?\b' + re.escape(key) + r'["\']?\s*[:=]\s*["\']([^"\'\n]*)["\']'
+    bare = (
+        r"^[ \t]*(?:-[ \t]+)?" + re.escape(key) + r"[ \t]*:[ \t]+([^\s\"'#][^#\n]*?)[ \t]*(?:#.*)?$"
+    )  # YAML
+    pattern = re.compile(f"{quoted}|{bare}", re.MULTILINE)
     found: dict[str, list[int]] = {}
     line, pos = 1, 0
     for match in pattern.finditer(text):
         line += text.count("\n", pos, match.start())
         pos = match.start()
-        found.setdefault(match.group(1), []).append(line)
+        found.setdefault(match.group(1) or match.group(2), []).append(line)
     return found
 
 
@@ -92,7 +155,11 @@ def line_in_table(text: str, table: str, key: str | None) -> int | None:
 
 
 def dump_text(path: Path, data: Any) -> str:
-    """Serialise `data` as TOML or JSON by the file's suffix."""
+    """Serialise `data` as TOML, YAML or JSON by the file's suffix."""
+    if path.suffix.lower() in YAML_SUFFIXES:
+        import yaml
+
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     if path.suffix.lower() == ".toml":
         import tomli_w
 
