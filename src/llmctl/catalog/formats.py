@@ -52,8 +52,9 @@ def detect_format(data: Any) -> str | None:
     return None
 
 
-def read_import(path: Path, fmt: str | None = None) -> Imported:
-    """Read `path` as `fmt` (detected when None). Raises FileError for a file in another format."""
+def read_import(path: Path, fmt: str | None = None, *, cache_dir: Path | None = None) -> Imported:
+    """Read `path` as `fmt` (detected when None). Raises FileError for a file in another
+    format. An llmctl catalog's validated content is cached in `cache_dir` when given."""
     if fmt is not None and fmt not in FORMATS:
         raise UnknownNameError("format", fmt, FORMATS)
     data, _text = load(path)
@@ -77,7 +78,7 @@ def read_import(path: Path, fmt: str | None = None) -> Imported:
     if fmt in ("litellm", "openrouter"):
         imported = from_litellm(data) if fmt == "litellm" else from_openrouter(path, data)
         return keep_valid(imported)
-    return Imported("llmctl", read_catalog_file(path).entries)
+    return Imported("llmctl", read_catalog_file(path, cache_dir=cache_dir).entries)
 
 
 def keep_valid(imported: Imported) -> Imported:

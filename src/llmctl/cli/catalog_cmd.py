@@ -135,6 +135,37 @@ def init(
         note(f"{len(result.changes)} entries changed in {result.path}")
 
 
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="A catalog file, `bundled` or `merged`.")],
+    new: Annotated[str, typer.Argument(help="A catalog file, `bundled` or `merged`.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what changed between two catalogs: added, removed, prices (with %), limits, deprecations."""
+    from llmctl.catalog.diff import catalog_side, describe_change, diff_catalogs
+
+    st = state(ctx)
+    result = diff_catalogs(
+        catalog_side(old, st.home, st.catalog_arg), catalog_side(new, st.home, st.catalog_arg)
+    )
+    if as_json:
+        emit_json(result)
+        return
+    for word in ("added", "removed"):
+        if result[word]:
+            print(f"{word} ({len(result[word])}): " + ", ".join(result[word]))
+    by_id: dict[str, list[str]] = {}
+    for change in result["changed"]:
+        by_id.setdefault(change["id"], []).append(describe_change(change))
+    if by_id:
+        print(f"changed ({len(by_id)}):")
+        for llm_id, lines in by_id.items():
+            print(f"  {llm_id}: " + "; ".join(lines))
+    if not (result["added"] or result["removed"] or by_id):
+        note("no differences")
+
+
 @app.command("path")
 def path(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Print where llmctl reads and writes its files."""
