@@ -376,6 +376,13 @@ def test_cached_input_and_reasoning_tokens_are_read_where_reported():
     anth = endpoint_for(llm(id="anthropic/c", provider="anthropic"))
     body = {
         "content": [{"type": "text", "text": "x"}],
-        "usage": {"input_tokens": 9, "output_tokens": 2, "cache_read_input_tokens": 7},
+        "usage": {
+            "input_tokens": 9,
+            "output_tokens": 2,
+            "cache_read_input_tokens": 7,
+            "cache_creation_input_tokens": 4,
+        },
     }
-    assert anthropic.parse_chat(body, anth).usage.cached_input_tokens == 7
+    usage = anthropic.parse_chat(body, anth).usage
+    # llmctl's input count is the whole prompt, as OpenAI's is: fresh + read + written
+    assert (usage.input_tokens, usage.cached_input_tokens, usage.output_tokens) == (20, 7, 2)

@@ -11,15 +11,36 @@ DEFAULT_MAX_OUTPUT = 4096
 CHARS_PER_TOKEN = 4
 
 
-def cost_of(entry: LLM, input_tokens: int | None, output_tokens: int | None) -> float | None:
-    """USD at the catalog's prices, or None when a price or a count is unknown."""
+LONG_PROMPT = 200_000  # over this many prompt tokens, the `_above_200k` prices apply
+
+
+def rates(entry: LLM, prompt_tokens: int | None) -> tuple[float, float] | None:
+    """(input, output) USD per million tokens for a request of this size: the entry's
+    prices above 200k tokens when the prompt is longer and the entry has them. None when a
+    price is unknown."""
     if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
         return None
-    if input_tokens is None and output_tokens is None:
+    if (prompt_tokens or 0) > LONG_PROMPT:
+        return (
+            entry.input_cost_per_mtok_above_200k or entry.input_cost_per_mtok,
+            entry.output_cost_per_mtok_above_200k or entry.output_cost_per_mtok,
+        )
+    return entry.input_cost_per_mtok, entry.output_cost_per_mtok
+
+
+def cost_of(
+    entry: LLM, input_tokens: int | None, output_tokens: int | None, cached_tokens: int | None = None
+) -> float | None:
+    """USD at the catalog's prices, or None when a price or a count is unknown. Of the
+    input, `cached_tokens` were read from the provider's prompt cache: they cost the
+    entry's cache-read price (the input price when it has none)."""
+    prices = rates(entry, input_tokens)
+    if prices is None or (input_tokens is None and output_tokens is None):
         return None
-    total = (input_tokens or 0) * entry.input_cost_per_mtok + (
-        output_tokens or 0
-    ) * entry.output_cost_per_mtok
+    per_in, per_out = prices
+    cached = min(cached_tokens or 0, input_tokens or 0)
+    cache_price = per_in if entry.cache_read_cost_per_mtok is None else entry.cache_read_cost_per_mtok
+    total = ((input_tokens or 0) - cached) * per_in + cached * cache_price + (output_tokens or 0) * per_out
     return round(total / 1_000_000, 8)
 
 
@@ -33,8 +54,8 @@ def worst_case_cost(entry: LLM, prompt_tokens: int | None, max_tokens: int | Non
     in_tokens = (
         prompt_tokens if prompt_tokens is not None else max((entry.context_length or 0) - out_tokens, 0)
     )
-    cost = (in_tokens * entry.input_cost_per_mtok + out_tokens * entry.output_cost_per_mtok) / 1_000_000
-    return round(cost, 6)
+    per_in, per_out = rates(entry, in_tokens) or (0.0, 0.0)
+    return round((in_tokens * per_in + out_tokens * per_out) / 1_000_000, 6)
 
 
 def estimate_tokens(texts: Iterable[str]) -> int:
@@ -54,12 +75,10 @@ def max_output(entry: LLM, max_tokens: int | None) -> int:
 
 def request_cost(entry: LLM, input_tokens: int, max_tokens: int | None) -> tuple[float, float] | None:
     """(input cost, largest output cost) of one request in USD; None when a price is unknown."""
-    if entry.input_cost_per_mtok is None or entry.output_cost_per_mtok is None:
+    prices = rates(entry, input_tokens)
+    if prices is None:
         return None
-    return (
-        input_tokens * entry.input_cost_per_mtok / 1_000_000,
-        max_output(entry, max_tokens) * entry.output_cost_per_mtok / 1_000_000,
-    )
+    return (input_tokens * prices[0] / 1_000_000, max_output(entry, max_tokens) * prices[1] / 1_000_000)
 
 
 def estimate(entries: Iterable[LLM], input_tokens: int, max_tokens: int | None) -> dict:

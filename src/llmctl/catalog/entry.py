@@ -64,6 +64,12 @@ class LLM:
     quality_score: Annotated[float, Check(ge=0, le=10, strict=True, allow_inf_nan=False)] | None = None
     input_cost_per_mtok: Cost | None = None
     output_cost_per_mtok: Cost | None = None
+    # Input read from (or written to) the provider's prompt cache, per million tokens.
+    cache_read_cost_per_mtok: Cost | None = None
+    cache_write_cost_per_mtok: Cost | None = None
+    # Prices of a request whose prompt is over 200,000 tokens (the whole request).
+    input_cost_per_mtok_above_200k: Cost | None = None
+    output_cost_per_mtok_above_200k: Cost | None = None
     seconds_per_output_mtok: Cost | None = None
     context_length: PositiveInt | None = None
     max_output_tokens: PositiveInt | None = None
@@ -79,6 +85,9 @@ class LLM:
     aliases: list[Id] = field(default_factory=list)
     # {requests_per_minute = N, tokens_per_minute = M}: this LLM's own window
     rate_limit: dict[str, PositiveInt] = field(default_factory=dict)
+    # Freshness: when the entry's figures were last checked (YYYY-MM-DD), and where from.
+    updated: str | None = None
+    source: Text | None = None
     # Provenance: which catalog file defined the entry, and which fields a user file patched.
     origin: str = field(default="bundled", metadata=DERIVED)
     patched: tuple[str, ...] = field(default=(), metadata=DERIVED)

@@ -82,7 +82,7 @@ class _EntryChecks(VocabularyChecks):
                 )
         return value
 
-    @field_validator("deprecation_date", mode="before", check_fields=False)
+    @field_validator("deprecation_date", "updated", mode="before", check_fields=False)
     @classmethod
     def _iso_date(cls, value: Any) -> Any:
         if value is None:

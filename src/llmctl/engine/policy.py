@@ -328,7 +328,7 @@ class ChainRun:
         entry = send.entry
         usage, estimated = self._counted(answer, vectors)
         out_tokens = usage.output_tokens if vectors is None else 0
-        cost = cost_of(entry, usage.input_tokens, out_tokens)
+        cost = cost_of(entry, usage.input_tokens, out_tokens, usage.cached_input_tokens)
         self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
         if self.cooldown is not None:
             self.cooldown.succeeded(entry)

@@ -56,9 +56,16 @@ def build_chat(
 
 
 def _usage(data: Any) -> Usage:
+    """Anthropic counts cache reads and writes apart from `input_tokens`; llmctl's input
+    count is the whole prompt (as OpenAI's is), of which `cached_input_tokens` were read."""
     if not isinstance(data, dict):
         return Usage()
-    return Usage(data.get("input_tokens"), data.get("output_tokens"), data.get("cache_read_input_tokens"))
+    fresh, read, written = (
+        data.get(k) for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    )
+    counts = [n for n in (fresh, read, written) if isinstance(n, int)]
+    total = sum(counts) if isinstance(fresh, int) else fresh
+    return Usage(total, data.get("output_tokens"), read if isinstance(read, int) and read else None)
 
 
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
