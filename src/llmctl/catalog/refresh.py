@@ -18,12 +18,17 @@ from typing import Any
 from llmctl.catalog.edit import Mutation, Overlay, change_catalog
 from llmctl.catalog.entry import LLM, default_model
 from llmctl.catalog.load import Catalog
+from llmctl.errors import UsageError
 from llmctl.paths import Home
 
 # Fields an import or sync refreshes on an entry that already exists.
 REFRESHED = (
     "input_cost_per_mtok",
     "output_cost_per_mtok",
+    "cache_read_cost_per_mtok",
+    "cache_write_cost_per_mtok",
+    "input_cost_per_mtok_above_200k",
+    "output_cost_per_mtok_above_200k",
     "context_length",
     "max_output_tokens",
     "capabilities",
@@ -31,6 +36,7 @@ REFRESHED = (
     "deprecation_date",
 )
 SERVED_ELSEWHERE = "served by another provider"
+KEPT_NEWER = "kept newer"  # fields whose entry was checked after the source's date
 
 
 @dataclass
@@ -80,12 +86,20 @@ def import_entries(
     *,
     foreign: bool = True,
     stats: dict[str, int] | None = None,
+    as_of: str | None = None,
+    force: bool = False,
 ) -> Mutation:
     """Add new entries and refresh prices, limits and capabilities of existing ones.
 
-    Entries from a foreign format (LiteLLM, OpenRouter) are added enabled with `groups`;
-    entries of an llmctl catalog keep their own groups (`groups` fills in where they have
-    none) and enabled flag. `stats` counts the entries left alone."""
+    Entries from a foreign format (LiteLLM, OpenRouter, models.dev) are added with
+    `groups`; entries of an llmctl catalog or the seeds' records keep their own groups
+    (`groups` fills in where they have none) and enabled flag. A field of an entry whose
+    `updated` is after `as_of` is kept (counted as "kept newer") unless `force`; a
+    refreshed entry gets `updated` = `as_of`. `stats` counts what was left alone."""
+    stats = {} if stats is None else stats
+
+    def count(why: str, n: int = 1) -> None:
+        stats[why] = stats.get(why, 0) + n
 
     def mutate(overlay: Overlay) -> list[str]:
         touched = []
@@ -93,20 +107,21 @@ def import_entries(
         for entry in entries:
             current = matcher.find(entry)
             if current is not None and matcher.elsewhere(current, entry):
-                if stats is not None:
-                    stats[SERVED_ELSEWHERE] = stats.get(SERVED_ELSEWHERE, 0) + 1
+                count(SERVED_ELSEWHERE)
                 continue
             if current is not None:
                 changed = matcher.changes(current, entry)
+                if changed and not force and as_of and current.updated and current.updated > as_of:
+                    count(KEPT_NEWER, len(changed))
+                    changed = {}
                 if changed:
-                    overlay.patch(current.id).update(changed)
+                    stamp = {k: entry[k] for k in ("updated", "source") if entry.get(k)}
+                    overlay.patch(current.id).update({**changed, **stamp})
                 touched.append(current.id)
                 continue
             new = dict(entry)
             if "embeddings" not in new.get("capabilities", ()) and (foreign or not new.get("valid_groups")):
                 new["valid_groups"] = list(groups)
-            if foreign:
-                new.pop("enabled", None)
             overlay.entries[entry["id"]] = new
             touched.append(entry["id"])
         return list(dict.fromkeys(touched))
@@ -123,38 +138,76 @@ def import_file(
     groups: list[str],
     *,
     dry_run: bool = False,
+    as_of: str | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Import `path` into the user catalog (or, with `dry_run`, only count what would change).
 
-    Returns the summary shown by `catalog import`. Raises UnknownNameError for an unknown
-    group or format and FileError for a file in another format.
+    `as_of` (YYYY-MM-DD; default: the file's modification date) is when the file's figures
+    were true: entries checked after it keep their fields unless `force`. Returns the
+    summary shown by `catalog import`. Raises UnknownNameError for an unknown group or
+    format, UsageError for a bad date, FileError for a file in another format.
     """
-    from llmctl.catalog.formats import check_groups, read_import
+    from llmctl.catalog.formats import FOREIGN, check_groups, read_import
+    from llmctl.providers.table import provider_names
 
     check_groups(groups, catalog.config.groups)
-    imported = read_import(path, fmt)
+    as_of = check_date(as_of) if as_of is not None else file_date(path)
+    imported = read_import(path, fmt, sendable=provider_names(catalog.config.providers))
+    foreign = imported.format in FOREIGN
+    for entry in imported.entries:
+        if foreign or "updated" not in entry:
+            entry.setdefault("updated", as_of)
+        if foreign:
+            entry.setdefault("source", f"{imported.format} import")
     summary: dict[str, Any] = {
         "format": imported.format,
+        "as_of": as_of,
         "read": len(imported.entries),
         "skipped": imported.skipped,
+        "fixed": imported.fixed,
     }
+    left_alone: dict[str, int] = {}
+    mutation = import_entries(
+        imported.entries, groups, foreign=foreign, stats=left_alone, as_of=as_of, force=force
+    )
     if dry_run:
         matcher = Matcher(catalog)
         new = sum(1 for e in imported.entries if matcher.find(e) is None)
         summary.update(new=new, existing=len(imported.entries) - new, dry_run=True)
         return summary
-    left_alone: dict[str, int] = {}
-    mutation = import_entries(imported.entries, groups, foreign=imported.format != "llmctl", stats=left_alone)
     result = change_catalog(home, catalog_arg, "import", mutation)
+    kept = left_alone.pop(KEPT_NEWER, 0)
     imported.skipped.update(left_alone)
     added = sum(1 for c in result.changes if c.before is None)
     summary.update(
         added=added,
         updated=len(result.changes) - added,
         unchanged=len(imported.entries) - len(result.changes) - sum(left_alone.values()),
+        kept_newer=kept,
         file=str(result.path),
     )
     return summary
+
+
+def check_date(value: str) -> str:
+    """A YYYY-MM-DD date, or UsageError (exit 2)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"--as-of takes a date written YYYY-MM-DD, not {value!r}") from None
+
+
+def file_date(path: Path) -> str:
+    """The UTC date a file was last modified (when its figures were true, as far as we know)."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date().isoformat()
+    except OSError:
+        return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 # --- sync -----------------------------------------------------------------------------------------

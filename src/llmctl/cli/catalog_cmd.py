@@ -48,10 +48,22 @@ def validate(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="LiteLLM, OpenRouter or llmctl catalog file.")],
+    file: Annotated[
+        Path, typer.Argument(help="LiteLLM, OpenRouter, models.dev, seed or llmctl catalog file.")
+    ],
     fmt: Annotated[
-        str | None, typer.Option("--format", help="litellm, openrouter or llmctl (default: detected).")
+        str | None,
+        typer.Option("--format", help="litellm, openrouter, modelsdev, seed or llmctl (default: detected)."),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="When the file's figures were true (default: its date)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite fields checked after --as-of too.")
+    ] = False,
     group: Annotated[
         list[str] | None, typer.Option("--group", "-g", help="Group for new entries (repeat).")
     ] = None,
@@ -64,22 +76,36 @@ def import_(
     from llmctl.catalog.refresh import import_file
 
     st = state(ctx)
-    summary = import_file(st.home, st.catalog_arg, st.catalog(), file, fmt, group or [], dry_run=dry_run)
+    summary = import_file(
+        st.home,
+        st.catalog_arg,
+        st.catalog(),
+        file,
+        fmt,
+        group or [],
+        dry_run=dry_run,
+        as_of=as_of,
+        force=force,
+    )
     if as_json:
         emit_json(summary)
         return
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(summary["skipped"].items())) or "none"
+    fixed = ", ".join(f"{n} {why}" for why, n in sorted(summary["fixed"].items()))
     if dry_run:
         print(
-            f"would import {summary['read']} {summary['format']} entries: {summary['new']} new, "
-            f"{summary['existing']} already in the catalog; skipped: {skipped}"
+            f"would import {summary['read']} {summary['format']} entries (as of {summary['as_of']}): "
+            f"{summary['new']} new, {summary['existing']} already in the catalog; skipped: {skipped}"
         )
     else:
+        kept = f", {summary['kept_newer']} fields kept newer" if summary["kept_newer"] else ""
         print(
-            f"imported {summary['read']} {summary['format']} entries into {summary['file']}: "
-            f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged; "
-            f"skipped: {skipped}"
+            f"imported {summary['read']} {summary['format']} entries (as of {summary['as_of']}) into "
+            f"{summary['file']}: {summary['added']} added, {summary['updated']} updated, "
+            f"{summary['unchanged']} unchanged{kept}; skipped: {skipped}"
         )
+    if fixed:
+        print(f"corrected on the way: {fixed}")
 
 
 @app.command("export")
