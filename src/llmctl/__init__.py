@@ -18,6 +18,7 @@ _EXPORTS = {
     "LlmctlWarning": "llmctl.errors",
     "select_llm_for_job": "llmctl.api",
     "get_llm": "llmctl.api",
+    "get_llm_by_provider": "llmctl.api",
     "decide": "llmctl.api",
     "Selection": "llmctl.selection.request",
     "Picker": "llmctl.selection.picker",

@@ -147,6 +147,26 @@ def get_llm(
     return _sendable(decision.llm)
 
 
+def get_llm_by_provider(
+    provider: str,
+    *,
+    scope: str = "global",
+    catalog: Catalog | None = None,
+    home: Home | str | os.PathLike[str] | None = None,
+    assume_available: bool = False,
+) -> LLM:
+    """The entry to use from one provider (seed 002): the scope's default when that provider
+    serves it, else the provider's enabled LLM of lowest priority whose key is set.
+    Raises UnknownNameError for an unknown provider, NoMatchError when it has no usable LLM."""
+    home = home if isinstance(home, Home) else Home.resolve(home)
+    selection = Selection(
+        scope=scope, provider=provider, assume_available=assume_available, source="get_llm_by_provider()"
+    )
+    decision, warnings = decide(selection, catalog=catalog, home=home)
+    _warn([w for w in warnings if not w.startswith("scope default")])
+    return _sendable(decision.llm)
+
+
 def _warn(messages: list[str]) -> None:
     """The Python API says when a named LLM was skipped (and why) with an LlmctlWarning."""
     import warnings

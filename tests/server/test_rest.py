@@ -122,6 +122,9 @@ def test_pick_is_the_pick_json_and_nothing_fitting_is_422(api, cli):
     assert nothing.status_code == 422
     assert nothing.json()["error"]["code"] == "no_llm_fits" and nothing.json()["candidates"]
     assert api.get("/api/pick", params={"strategy": "random"}).status_code == 400
+    preferred = api.get("/api/pick", params=[("group", "writer"), ("prefer_provider", "anthropic")])
+    assert preferred.json()["prefer_providers"] == ["anthropic"]
+    assert api.get("/api/pick", params={"group": "writer", "provider": "antropic"}).status_code == 400
     assert api.get("/api/pick", params={"book": "nobook"}).status_code == 404
 
 

@@ -36,6 +36,20 @@ _OPTIONS: list[tuple[str, Any, tuple[str, ...], str, Any]] = [
     ),
     ("scope", str | None, ("--scope",), "Scope whose default LLM applies (default: global).", None),
     ("max_attempts", int | None, ("--max-attempts",), "Length of the fallback chain (default 3).", None),
+    (
+        "provider",
+        str | None,
+        ("--provider",),
+        "Only LLMs served by this provider.",
+        completers.complete_provider,
+    ),
+    (
+        "prefer_provider",
+        list[str] | None,
+        ("--prefer-provider",),
+        "Put this provider's LLMs first (repeat, in order; default: config.toml).",
+        completers.complete_provider,
+    ),
 ]
 _FLAGS = [
     ("allow_upgrade", "--allow-upgrade/--no-allow-upgrade", "Let the chain climb to a dearer tier."),
@@ -85,4 +99,6 @@ def selection_from(options: dict[str, Any]):
         allow_upgrade=options.get("allow_upgrade"),
         max_attempts=options.get("max_attempts"),
         assume_available=bool(options.get("assume_available")),
+        provider=options.get("provider"),
+        prefer_providers=options.get("prefer_provider") or None,
     )

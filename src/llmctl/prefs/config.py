@@ -55,6 +55,8 @@ class Config:
     cache: StrictBool = False
     cache_ttl: Annotated[str, Check(pattern=r"^\d+[smhd]$")] = "7d"
     allow_upgrade: StrictBool = False
+    # Providers whose LLMs come first among equals of the strategy, in this order.
+    prefer_providers: list[str] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)
     tiers: TierThresholds = field(default_factory=TierThresholds)
     providers: dict[str, Provider] = field(default_factory=dict)

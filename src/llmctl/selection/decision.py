@@ -16,6 +16,7 @@ from llmctl.prefs.jobs import Job
 # 4); run-time reasons (cooldown, rate limit) mean "failing right now" (exit 1).
 NOT_IN_GROUP = "group"
 OTHER_TIER = "tier"
+OTHER_PROVIDER = "provider"
 EMBEDDINGS_ONLY = "embeddings"
 DISABLED = "disabled"
 RETIRED = "retired"
@@ -57,8 +58,8 @@ class Skip:
 
     @property
     def outside(self) -> bool:
-        """True when the LLM is outside the group or tier asked for (not a real candidate)."""
-        return self.kind in (NOT_IN_GROUP, OTHER_TIER)
+        """True when the LLM is outside the group, tier or provider asked for (not a real candidate)."""
+        return self.kind in (NOT_IN_GROUP, OTHER_TIER, OTHER_PROVIDER)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,8 @@ class Request:
     allow_upgrade: bool = False
     max_attempts: int = 3
     assume_available: bool = False
+    provider: str | None = None  # only LLMs served by this provider
+    prefer_providers: tuple[str, ...] = ()  # these providers' LLMs first, in this order
     sources: dict[str, str] = field(default_factory=dict)
 
 
@@ -139,6 +142,8 @@ class Decision:
             "book": req.book.name if req.book else None,
             "job": req.job.name if req.job else None,
             "scope": req.scope,
+            "provider": req.provider,
+            "prefer_providers": list(req.prefer_providers),
             "allow_upgrade": req.allow_upgrade,
             "max_attempts": req.max_attempts,
             "chain": [e.id for e in self.chain],

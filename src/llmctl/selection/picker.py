@@ -29,6 +29,7 @@ from llmctl.selection.decision import (
     NO_CAPABILITY,
     NO_KEY,
     NOT_IN_GROUP,
+    OTHER_PROVIDER,
     OTHER_TIER,
     RETIRED,
     Decision,
@@ -66,6 +67,18 @@ def strategy_key(strategy: str, latency: Latency | None = None) -> Callable[[LLM
     return lambda e: (e.priority, e.id)
 
 
+def ranking(
+    strategy: str, latency: Latency | None = None, prefer: tuple[str, ...] = ()
+) -> Callable[[LLM], tuple]:
+    """The order of candidates: the preferred providers' LLMs first (in the order given),
+    each part in the strategy's order."""
+    key = strategy_key(strategy, latency)
+    if not prefer:
+        return key
+    place = {provider: n for n, provider in enumerate(prefer)}
+    return lambda e: (place.get(e.provider, len(place)), *key(e))
+
+
 class Picker:
     """Selection over one catalog. Keeps ranked candidate lists, so repeated picks are cheap."""
 
@@ -84,26 +97,40 @@ class Picker:
 
     # --- candidate pools ---------------------------------------------------------------
 
-    def pool(self, group: str | None, tier: str | None, strategy: str) -> tuple[LLM, ...]:
-        """Enabled, unretired entries of the group (or chat entries when no group) and tier, ranked."""
-        key = ("picker-pool", group, tier, strategy, self.catalog.today)
+    def pool(
+        self,
+        group: str | None,
+        tier: str | None,
+        strategy: str,
+        provider: str | None = None,
+        prefer: tuple[str, ...] = (),
+    ) -> tuple[LLM, ...]:
+        """Enabled, unretired entries of the group (or chat entries when no group), tier and
+        provider, ranked: the preferred providers' first, each part in strategy order."""
+        key = ("picker-pool", group, tier, strategy, self.catalog.today, provider, prefer)
         ranked = None if self.latency else self.catalog.memo.get(key)
         if ranked is None:
             today = self.catalog.today
-            members = [e for e in self.catalog if self._static_reason(e, group, tier, today) is None]
-            ranked = tuple(sorted(members, key=strategy_key(strategy, self.latency)))
+            members = [
+                e for e in self.catalog if self._static_reason(e, group, tier, today, provider) is None
+            ]
+            ranked = tuple(sorted(members, key=ranking(strategy, self.latency, prefer)))
             if not self.latency:
                 self.catalog.memo[key] = ranked
         return ranked
 
     @staticmethod
-    def _static_reason(e: LLM, group: str | None, tier: str | None, today: str) -> Skip | None:
+    def _static_reason(
+        e: LLM, group: str | None, tier: str | None, today: str, provider: str | None = None
+    ) -> Skip | None:
         if group is not None and group not in e.valid_groups:
             return Skip(NOT_IN_GROUP, f"not in group {group}")
         if group is None and not e.valid_groups and "embeddings" in e.capabilities:
             return Skip(EMBEDDINGS_ONLY, "embeddings model")
         if tier is not None and e.tier != tier:
             return Skip(OTHER_TIER, f"tier {e.tier}, not {tier}")
+        if provider is not None and e.provider != provider:
+            return Skip(OTHER_PROVIDER, f"served by {e.provider}, not {provider}")
         return _state_reason(e, today)
 
     def reason(self, e: LLM, req: Request) -> Skip | None:
@@ -111,6 +138,8 @@ class Picker:
         state = _state_reason(e, self.catalog.today)
         if state:
             return state
+        if req.provider is not None and e.provider != req.provider:
+            return Skip(OTHER_PROVIDER, f"served by {e.provider}, not {req.provider}")
         for cap in req.capabilities:
             if cap not in e.capabilities:
                 return Skip(NO_CAPABILITY, f"missing capability {cap}")
@@ -141,8 +170,8 @@ class Picker:
         strategy = req.strategy or self._default_strategy(req)
         chosen = self._pinned(req, named, trace, warnings, passed)
         rule = chosen[1] if chosen else None
-        pool = self.pool(req.group, req.tier, strategy)
-        rank = strategy_key(strategy, self.latency)
+        pool = self.pool(req.group, req.tier, strategy, req.provider, req.prefer_providers)
+        rank = ranking(strategy, self.latency, req.prefer_providers)
         entry = chosen[0] if chosen else None
         if entry is None:
             found = self._from_pool(req, pool, strategy, trace, warnings, passed)
@@ -300,7 +329,7 @@ class Picker:
         today = self.catalog.today
         out = []
         for e in self.catalog:
-            why = self._static_reason(e, req.group, req.tier, today) or self.reason(e, req)
+            why = self._static_reason(e, req.group, req.tier, today, req.provider) or self.reason(e, req)
             out.append((e, why))
         return out
 

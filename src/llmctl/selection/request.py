@@ -14,6 +14,7 @@ from llmctl.paths import Home
 from llmctl.prefs.books import Book, list_books, load_book
 from llmctl.prefs.jobs import ORIGIN_JOBS_FILE, Job, get_job, load_jobs
 from llmctl.prefs.scopes import check_scope
+from llmctl.providers.table import provider_names
 from llmctl.selection.decision import Request
 
 KNOWN_PROPS = ("llm_id", "min_context", "prompt_tokens", "capabilities")
@@ -34,6 +35,8 @@ class Selection:
     allow_upgrade: bool | None = None
     max_attempts: int | None = None
     assume_available: bool = False
+    provider: str | None = None
+    prefer_providers: tuple[str, ...] | list[str] | None = None  # None: config.toml's
     source: str = "command line"
 
 
@@ -80,10 +83,30 @@ def build_request(catalog: Catalog, home: Home, sel: Selection) -> tuple[Request
     req.max_attempts = config.max_attempts if sel.max_attempts is None else sel.max_attempts
     if req.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1 (got {req.max_attempts})")
+    _providers(req, sel, catalog)
     if sel.book is not None:
         req.book = _load_book(home, sel.book, config.extra_groups, warnings)
     req.sources = {k: v for k, v in req.sources.items() if v}
     return req, warnings
+
+
+def _providers(req: Request, sel: Selection, catalog: Catalog) -> None:
+    """`--provider` and `--prefer-provider` (else config.toml's `prefer_providers`), each a
+    provider llmctl knows (exit 2 with the closest names otherwise)."""
+    config = catalog.config
+    known = sorted({*provider_names(config.providers), *(e.provider for e in catalog)})
+    if sel.provider is not None:
+        _check_name("provider", sel.provider, known)
+        req.provider, req.sources["provider"] = sel.provider, sel.source
+    if sel.prefer_providers is not None:
+        prefer, source = tuple(sel.prefer_providers), sel.source
+    else:
+        prefer, source = tuple(config.prefer_providers), f"config.toml ({config.path})"
+    for name in prefer:
+        _check_name("provider", name, known)
+    if prefer:
+        req.prefer_providers = tuple(dict.fromkeys(prefer))
+        req.sources["prefer_providers"] = source
 
 
 def _resolve_job(home: Home, catalog: Catalog, job: Any) -> Job | None:

@@ -20,7 +20,7 @@ Query = Mapping[str, list[str]]
 
 _LIST_PARAMS = ("group", "tier", "provider", "company", "capability", "min_context", "search")
 _LIST_FLAGS = ("available", "all")
-_PICK_PARAMS = ("book", "job", "group", "tier", "llm", "strategy", "scope", "max_attempts")
+_PICK_PARAMS = ("book", "job", "group", "tier", "llm", "strategy", "scope", "provider", "max_attempts")
 _PICK_FLAGS = ("allow_upgrade", "assume_available")
 _USAGE_PARAMS = ("since", "until", "by", "book", "job", "llm", "prices")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -174,7 +174,7 @@ def pick(live: Live, path: Mapping[str, str], query: Query, body: Any) -> Any:
     from llmctl.api import decide
     from llmctl.selection.request import Selection
 
-    _check_params(query, _PICK_PARAMS + _PICK_FLAGS)
+    _check_params(query, (*_PICK_PARAMS, "prefer_provider", *_PICK_FLAGS), repeatable=("prefer_provider",))
     book = _one(query, "book")
     if book is not None:
         _known_book(live, book)
@@ -189,6 +189,8 @@ def pick(live: Live, path: Mapping[str, str], query: Query, body: Any) -> Any:
         allow_upgrade=_flag(query, "allow_upgrade") if "allow_upgrade" in query else None,
         max_attempts=_number(query, "max_attempts"),
         assume_available=_flag(query, "assume_available"),
+        provider=_one(query, "provider"),
+        prefer_providers=query.get("prefer_provider") or None,
         source="query",
     )
     decision, _warnings = decide(
