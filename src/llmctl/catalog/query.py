@@ -123,7 +123,7 @@ def run_query(catalog: Catalog, query: Query, env: Mapping[str, str] | None = No
     configured = catalog.config.providers
 
     def has_key(entry: LLM) -> bool:
-        return resolve.missing_key(entry, configured, env) is None
+        return resolve.why_unusable(entry, configured, env) is None
 
     found = sorted((e for e in catalog if matches(e, query, has_key)), key=sort_key(query.sort))
     if query.include_all:
@@ -136,11 +136,13 @@ def entry_details(catalog: Catalog, entry: LLM, env: Mapping[str, str] | None = 
     """The `show --json` object: the entry with its provenance, the variable holding its
     key, whether it can be used now (`available`, and `missing_key` when not) and its status."""
     configured = catalog.config.providers
-    missing = resolve.missing_key(entry, configured, env)
+    why = resolve.why_unusable(entry, configured, env)
     data = entry.to_dict(provenance=True)
     data["key_env"] = resolve.key_env(entry, configured)
-    data["available"] = missing is None
-    data["missing_key"] = missing
+    data["key_cmd"] = resolve.key_cmd(entry, configured)
+    data["available"] = why is None
+    data["missing_key"] = resolve.missing_key(entry, configured, env)
+    data["unavailable"] = why
     data["status"] = (
         ("retired" if entry.retired(catalog.today) else "deprecated") if entry.deprecated else None
     )

@@ -71,10 +71,14 @@ class _EntryChecks(VocabularyChecks):
     @classmethod
     def _env_references_only(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         for key, ref in (value or {}).items():
+            if key == "api_key_cmd":
+                if not isinstance(ref, str) or not ref.strip():
+                    raise ValueError('auth.api_key_cmd must be a command line (e.g. "pass show openai")')
+                continue
             if not key.endswith("_env"):
                 raise ValueError(
-                    f"auth.{key}: only env-var references are allowed (keys ending in '_env', "
-                    "e.g. api_key_env); keys live in env vars, never in a catalog file"
+                    f"auth.{key}: only env-var references (keys ending in '_env', e.g. api_key_env) "
+                    "and api_key_cmd are allowed; keys live in env vars, never in a catalog file"
                 )
             if ref != "" and not re.fullmatch(ENV_NAME, ref):  # "" says: no key
                 raise ValueError(

@@ -61,11 +61,13 @@ def _usable_successor(catalog: Catalog, llm_id: str, env: Mapping[str, str] | No
     chosen, note, seen = llm_id, "", {llm_id}
     while True:
         entry = catalog.entries[chosen]
-        missing = resolve.missing_key(entry, catalog.config.providers, env)
+        missing = resolve.why_unusable(entry, catalog.config.providers, env)
+        name = resolve.missing_key(entry, catalog.config.providers, env)
         if entry.retired(catalog.today):
             why = f"{chosen} retired {entry.deprecation_date}"
         elif missing:
-            why = f"{chosen} is served through {entry.provider} here, which needs {missing}"
+            needs = f"which needs {name}" if name else f"where {missing}"
+            why = f"{chosen} is served through {entry.provider} here, {needs}"
         else:
             return chosen, note
         if not entry.replacement or entry.replacement in seen or entry.replacement not in catalog.entries:

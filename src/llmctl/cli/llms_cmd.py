@@ -131,7 +131,14 @@ def show(
         return
     pairs: list[tuple[str, Any]] = []
     for key, value in data.items():
-        if key in ("tier_derived", "patched", "available", "missing_key", "status") or value in (
+        if key in (
+            "tier_derived",
+            "patched",
+            "available",
+            "missing_key",
+            "unavailable",
+            "status",
+        ) or value in (
             None,
             [],
             {},
@@ -146,7 +153,7 @@ def show(
         pairs.append((key, value))
     if entry.patched:
         pairs.append(("patched by user catalog", ", ".join(entry.patched)))
-    pairs.append(("available", "yes" if data["available"] else f"no: {data['missing_key']} is not set"))
+    pairs.append(("available", "yes" if data["available"] else f"no: {data['unavailable']}"))
     if data["status"]:
         pairs.append(("status", data["status"] + (f", use {entry.replacement}" if entry.replacement else "")))
     fields(pairs)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
+from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
 from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
 from llmctl.errors import Malformed, ProviderError
 from llmctl.providers import adapter_for
@@ -107,6 +108,7 @@ class Router:
     limiter: RateLimiter | None = None  # rate limits across processes
     cache: ResponseCache | None = None  # the response cache, when asked for
     max_wait: float = 10.0  # rate_limit_wait
+    key_commands: KeyCommands = field(default_factory=lambda: KEY_COMMANDS)  # api_key_cmd
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
 
@@ -119,7 +121,11 @@ class Router:
         req: ChatRequest | None = None,
     ) -> ChainRun:
         def resolve(entry: LLM) -> Endpoint:
-            return resolve_endpoint(entry, self.providers, self.env, require_key=self.require_key)
+            endpoint = resolve_endpoint(
+                entry, self.providers, self.env, require_key=self.require_key, run_key_cmd=self.key_commands
+            )
+            endpoint.known_keys += self.key_commands.keys()
+            return endpoint
 
         return ChainRun(
             chain,

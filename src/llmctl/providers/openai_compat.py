@@ -49,7 +49,7 @@ def _url(endpoint: Endpoint, model: str, path: str) -> tuple[str, dict[str, str]
     if endpoint.provider == "azure":
         # Azure: the model is the deployment name; the version goes in the query string.
         return (
-            f"{endpoint.base_url}/openai/deployments/{model}/{path}",
+            f"{endpoint.base_url}/openai/deployments/{endpoint.deployment or model}/{path}",
             {"api-version": endpoint.api_version or ""},
         )
     return f"{endpoint.base_url}/{path}", {}

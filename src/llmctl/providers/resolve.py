@@ -10,7 +10,8 @@ before a request, and never stored.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ class Endpoint:
     api_key: str | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
     api_version: str | None = None
+    deployment: str | None = None  # Azure: the deployment, when the entry names no model
     # Every key the environment holds for llmctl's providers: an error echoed by a proxy
     # may carry another provider's key too.
     known_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -109,13 +111,57 @@ def key_env(entry: Target, configured: Configured | None = None) -> str | None:
     return f"{entry.provider.upper().replace('-', '_')}_API_KEY"
 
 
+def key_cmd(entry: Target, configured: Configured | None = None) -> str | None:
+    """The command that prints the entry's key when its key variable is unset: its own
+    `auth.api_key_cmd`, else its provider's `api_key_cmd` (config.toml, then built in)."""
+    return entry.auth.get("api_key_cmd") or provider_settings(entry.provider, configured).api_key_cmd
+
+
 def missing_key(
     entry: Target, configured: Configured | None = None, env: Mapping[str, str] | None = None
 ) -> str | None:
-    """The name of the unset key variable the entry needs, or None when it can be used."""
+    """The name of the unset key variable the entry needs, or None when it can be used: its
+    key variable is set, or a key command can be run (its program is on PATH)."""
     env = os.environ if env is None else env
     name = key_env(entry, configured)
-    return None if name is None or env.get(name) else name
+    if name is None or env.get(name):
+        return None
+    command = key_cmd(entry, configured)
+    return None if command and command_program(command, env) else name
+
+
+def why_unusable(
+    entry: Target, configured: Configured | None = None, env: Mapping[str, str] | None = None
+) -> str | None:
+    """Why the entry cannot be sent to from this environment (its key, or a variable its
+    base URL needs), as a sentence; None when it can."""
+    env = os.environ if env is None else env
+    missing = missing_key(entry, configured, env)
+    if missing:
+        command = key_cmd(entry, configured)
+        if command:
+            program = _argv(command)[0] if _argv(command) else command
+            return f"{missing} is not set and {program!r} (its api_key_cmd) is not on PATH"
+        return f"{missing} is not set"
+    unset = url_variables_unset(entry, configured, env)
+    return f"{unset[0]} is not set (the base URL needs it)" if unset else None
+
+
+def command_program(command: str, env: Mapping[str, str]) -> str | None:
+    """Where the program of a key command is (None when it cannot be found)."""
+    import shutil
+
+    argv = _argv(command)
+    return shutil.which(argv[0], path=env.get("PATH")) if argv else None
+
+
+def _argv(command: str) -> list[str]:
+    import shlex
+
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return []
 
 
 def base_url_env(provider: str) -> str:
@@ -130,13 +176,28 @@ def base_url(
     named by `auth.base_url_env`, then `<PROVIDER>_BASE_URL`, then config.toml's provider
     `base_url`, then the built-in one ("" and "none" when none is known)."""
     env = os.environ if env is None else env
+    url, source = _base_url_template(entry, configured, env)
+    if "{" in url:
+        url = _TEMPLATE.sub(lambda m: env.get(m.group(1)) or m.group(0), url)
+    return url, source
+
+
+_TEMPLATE = re.compile(r"\{([A-Z_][A-Z0-9_]*)\}")
+# The seeds' names for a base URL, read after `<PROVIDER>_BASE_URL`.
+_MORE_BASE_URL_ENVS = {"azure": ("AZURE_OPENAI_API_BASE",)}
+
+
+def _base_url_template(
+    entry: Target, configured: Configured | None, env: Mapping[str, str]
+) -> tuple[str, str]:
     named = entry.auth.get("base_url_env")
     configured_url = getattr((configured or {}).get(entry.provider), "base_url", None)
     builtin = BUILTIN_PROVIDERS.get(entry.provider)
+    envs = (base_url_env(entry.provider), *_MORE_BASE_URL_ENVS.get(entry.provider, ()))
     for url, source in (
         (entry.api_base, "api_base"),
         (env.get(named) if named else None, f"env {named}"),
-        (env.get(base_url_env(entry.provider)), f"env {base_url_env(entry.provider)}"),
+        *((env.get(name), f"env {name}") for name in envs),
         (configured_url, "config.toml"),
         (builtin.base_url if builtin else None, "built in"),
     ):
@@ -145,17 +206,28 @@ def base_url(
     return "", "none"
 
 
+def url_variables_unset(
+    entry: Target, configured: Configured | None = None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """The variables the entry's base URL is written with (`{AWS_REGION}`) that are unset."""
+    env = os.environ if env is None else env
+    url, _source = _base_url_template(entry, configured, env)
+    return [name for name in dict.fromkeys(_TEMPLATE.findall(url)) if not env.get(name)]
+
+
 def resolve_endpoint(
     entry: Target,
     configured: Configured | None = None,
     env: Mapping[str, str] | None = None,
     *,
     require_key: bool = True,
+    run_key_cmd: Callable[[str], str] | None = None,
 ) -> Endpoint:
-    """Return where and how to reach the entry's provider, with the key read from `env`.
+    """Return where and how to reach the entry's provider, with the key read from `env`,
+    or (when the key variable is unset and a key command is set up) from `run_key_cmd`.
 
-    Raises NotConfigured when no base URL is known, KeyMissing when the key variable is
-    unset (unless `require_key` is False)."""
+    Raises NotConfigured when no base URL is known or a variable it needs is unset,
+    KeyMissing when no key can be had (unless `require_key` is False)."""
     env = os.environ if env is None else env
     settings = provider_settings(entry.provider, configured)
     url, _source = base_url(entry, configured, env)
@@ -163,13 +235,23 @@ def resolve_endpoint(
         raise NotConfigured(
             f"no base URL for provider {entry.provider}: set {base_url_env(entry.provider)} or api_base"
         )
+    unset = url_variables_unset(entry, configured, env)
+    if unset:
+        raise NotConfigured(f"{unset[0]} is not set (the {entry.provider} base URL needs it)")
     name = key_env(entry, configured)
     api_key = env.get(name) if name else None
-    if name and not api_key and require_key:
+    command = key_cmd(entry, configured) if name and not api_key else None
+    if command and require_key:
+        if run_key_cmd is None:
+            raise KeyMissing(f"{name} is not set (api_key_cmd is run only when sending)")
+        api_key = run_key_cmd(command)  # raises KeyMissing saying why, never what it printed
+    elif name and not api_key and require_key:
         raise KeyMissing(f"{name} is not set")
-    version = None
+    version = deployment = None
     if entry.provider == "azure":
         version = env.get("AZURE_OPENAI_API_VERSION") or settings.api_version or AZURE_API_VERSION
+        if _model_unnamed(entry):
+            deployment = env.get("AZURE_OPENAI_DEPLOYMENT_NAME") or None
     return Endpoint(
         provider=entry.provider,
         kind=settings.kind or OPENAI_COMPAT,
@@ -178,8 +260,15 @@ def resolve_endpoint(
         api_key=api_key,
         headers=dict(settings.headers),
         api_version=version,
+        deployment=deployment,
         known_keys=known_keys(configured, env),
     )
+
+
+def _model_unnamed(entry: Target) -> bool:
+    """The entry names no model of its own: it is the id after the provider's `/`."""
+    llm_id, model = getattr(entry, "id", None), getattr(entry, "model", None)
+    return isinstance(llm_id, str) and model == llm_id.split("/", 1)[-1]
 
 
 def describe(name: str, configured: Configured | None = None, env: Mapping[str, str] | None = None) -> dict:

@@ -33,6 +33,8 @@ class Provider:
     api_key_env: Annotated[str, Check(pattern=NO_KEY_OR_ENV_NAME)] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     api_version: str | None = None
+    # A command printing the key (run without a shell when the key variable is unset).
+    api_key_cmd: Annotated[str, Check(min_length=1)] | None = None
     requests_per_minute: PositiveInt | None = None
     tokens_per_minute: PositiveInt | None = None
     # A server on this machine: no key, tier `local`. Built in only.
@@ -53,6 +55,19 @@ BUILTIN_PROVIDERS: dict[str, Provider] = {
         OPENAI_COMPAT, "https://generativelanguage.googleapis.com/v1beta/openai", "GEMINI_API_KEY"
     ),
     "azure": Provider(OPENAI_COMPAT, None, "AZURE_OPENAI_API_KEY"),
+    # Their OpenAI-compatible endpoints; {NAME} in a URL is the environment variable's value.
+    "bedrock": Provider(
+        OPENAI_COMPAT,
+        "https://bedrock-runtime.{AWS_REGION}.amazonaws.com/openai/v1",
+        "AWS_BEARER_TOKEN_BEDROCK",
+    ),
+    "vertex": Provider(
+        OPENAI_COMPAT,
+        "https://{VERTEX_LOCATION}-aiplatform.googleapis.com/v1beta1/projects/{VERTEX_PROJECT}"
+        "/locations/{VERTEX_LOCATION}/endpoints/openapi",
+        "VERTEX_ACCESS_TOKEN",
+        api_key_cmd="gcloud auth print-access-token",
+    ),
     "ollama": Provider(OLLAMA, "http://localhost:11434", local=True),
     "vllm": Provider(OPENAI_COMPAT, "http://localhost:8000/v1", local=True),
     "lmstudio": Provider(OPENAI_COMPAT, "http://localhost:1234/v1", local=True),

@@ -153,9 +153,9 @@ class Picker:
             if why:
                 return why
         if not req.assume_available:
-            env_name = resolve.missing_key(e, self.catalog.config.providers, self.env)
-            if env_name:
-                return Skip(NO_KEY, f"{env_name} is not set")
+            why = resolve.why_unusable(e, self.catalog.config.providers, self.env)
+            if why:
+                return Skip(NO_KEY, why)
         return None
 
     # --- the decision -------------------------------------------------------------------------
