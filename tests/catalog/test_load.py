@@ -54,7 +54,6 @@ def test_bundled_catalog_has_seed_000_entry_with_its_figures(home):
     assert (haiku.input_cost_per_mtok, haiku.output_cost_per_mtok) == (0.25, 1.25)
     assert haiku.seconds_per_output_mtok == 30
     assert haiku.context_length == 200000
-    assert haiku.quality_score == 8
     assert haiku.name == "Claude 3 Haiku" and haiku.company == "Anthropic"
     assert haiku.valid_groups == ["writer", "editor", "tagger", "thinker", "reviewer"]
 
@@ -65,14 +64,17 @@ def test_bundled_catalog_has_seed_000_entry_with_its_figures(home):
         ("openai/gpt-3.5-turbo", "economy"),
         ("anthropic/claude-3-haiku", "economy"),
         ("meta-llama/llama-3.3-70b-versatile", "economy"),
-        ("openai/gpt-4o-mini", "standard"),
-        ("anthropic/claude-3.5-sonnet", "standard"),
+        ("openai/gpt-4o-mini", "economy"),  # seed 001 says standard; its price says economy
+        ("anthropic/claude-3.5-sonnet", "premium"),  # $15/M out, as Claude Sonnet 4.5
         ("openai/gpt-4o", "premium"),
         ("anthropic/claude-3-opus", "premium"),
     ],
 )
-def test_bundled_catalog_has_seed_001_tier_mapping(home, llm_id, tier):
+def test_bundled_tiers_follow_the_price_rule_and_seed_001_keeps_its_mapping(home, llm_id, tier):
+    from llmctl.catalog.tiermap import TIER_MAP
+
     assert load(home).get(llm_id).tier == tier
+    assert any(llm_id == mapped for rows in TIER_MAP.values() for _tier, mapped in rows)
 
 
 def test_retired_models_are_disabled_with_replacement(home):
