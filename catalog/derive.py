@@ -165,19 +165,11 @@ def intelligence_index(model: dict | None) -> float | None:
 
 
 def new_entry(model: dict) -> dict:
+    from llmctl.catalog.formats import openrouter_capabilities
+
     name = model.get("name") or model["id"]
     company, _, short = name.partition(": ")
-    params = set(model.get("supported_parameters") or [])
-    arch = model.get("architecture") or {}
-    caps = ["streaming"]
-    if "image" in (arch.get("input_modalities") or []):
-        caps.append("vision")
-    if "tools" in params:
-        caps.append("tools")
-    if params & {"response_format", "structured_outputs"}:
-        caps.append("json")
-    if params & {"reasoning", "include_reasoning"}:
-        caps.append("reasoning")
+    caps = openrouter_capabilities(model)
     description = (model.get("description") or "").strip().split("\n")[0]
     entry = {
         "id": model["id"],

@@ -54,6 +54,11 @@ def test_catalog_and_default_families_as_a_process(proc, home, tmp_path):
     path = tmp_path / "team.toml"
     path.write_text(exported.stdout)
     assert proc("catalog", "validate", str(path)).returncode == 0
+    yaml_path = tmp_path / "team.yaml"
+    yaml_path.write_text(proc("catalog", "export", "--format", "yaml").stdout)
+    diffed = proc("catalog", "diff", "bundled", str(yaml_path), "--json")
+    assert diffed.returncode == 0 and "openai/gpt-4o-mini" not in json.loads(diffed.stdout)["added"]
+    assert json.loads(diffed.stdout)["added"]  # the imported LiteLLM models
     assert proc("default", "set", "gpt4o").stdout == "openai/gpt-4o\n"
     audit = json.loads(proc("audit", "--json").stdout)
     assert audit[-1]["target"] == "default:global"

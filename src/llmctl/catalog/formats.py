@@ -343,23 +343,13 @@ def from_openrouter(path: Path, data: dict[str, Any]) -> Imported:
             continue
         if not out.first(model["id"]):
             continue
-        params = set(model.get("supported_parameters") or [])
-        caps = ["streaming"]
-        if "image" in (arch.get("input_modalities") or []):
-            caps.append("vision")
-        if "tools" in params:
-            caps.append("tools")
-        if params & {"response_format", "structured_outputs"}:
-            caps.append("json")
-        if params & {"reasoning", "include_reasoning"}:
-            caps.append("reasoning")
         entry: dict[str, Any] = {
             "id": model["id"],
             "provider": "openrouter",
             "name": model.get("name") or model["id"],
             "input_cost_per_mtok": prompt,
             "output_cost_per_mtok": completion,
-            "capabilities": caps,
+            "capabilities": openrouter_capabilities(model),
         }
         _set_price(entry, "cache_read_cost_per_mtok", per_million(pricing.get("input_cache_read")))
         _set_price(entry, "cache_write_cost_per_mtok", per_million(pricing.get("input_cache_write")))
@@ -384,6 +374,21 @@ def from_openrouter(path: Path, data: dict[str, Any]) -> Imported:
     if not out.entries and not out.skipped:
         raise FileError(path, "the model list is empty")
     return out
+
+
+def openrouter_capabilities(model: dict[str, Any]) -> list[str]:
+    """What an OpenRouter model can do, from its input modalities and supported parameters."""
+    params = set(model.get("supported_parameters") or [])
+    caps = ["streaming"]
+    if "image" in ((model.get("architecture") or {}).get("input_modalities") or []):
+        caps.append("vision")
+    if "tools" in params:
+        caps.append("tools")
+    if params & {"response_format", "structured_outputs"}:
+        caps.append("json")
+    if params & {"reasoning", "include_reasoning"}:
+        caps.append("reasoning")
+    return caps
 
 
 def _openrouter_tiers(entry: dict[str, Any], overrides: Any, out: Imported) -> None:
