@@ -96,3 +96,5 @@ def test_serve_as_a_process_answers_then_stops_gracefully(home, team, server):
     assert rows == {"openai/first": "ok", "openai/second": "interrupted"}
     rest = process.stderr.read()
     assert "stopped" in rest and "tok-123456" not in banner + rest
+    assert re.search(r"llmctl serve: POST /v1/chat/completions 200 openai/first \d+ ms", rest)
+    assert "GET /v1/models 200 - " in rest and "cut" in rest  # the request cut at the end of the grace period

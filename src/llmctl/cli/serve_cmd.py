@@ -22,6 +22,7 @@ def serve(
     grace: Annotated[
         float, typer.Option("--grace", min=0, help="Seconds requests in flight may finish after Ctrl-C.")
     ] = 10.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per request on stderr.")] = False,
 ) -> None:
     """Serve the catalog, books, pick and usage as REST, and /v1 for OpenAI clients."""
     from llmctl.errors import UsageError
@@ -33,4 +34,4 @@ def serve(
             f"llmctl serve needs the serve extra ({exc.name} is not installed)",
             hint="pip install 'llmctl[serve]'",
         ) from None
-    run(host, port, token_env, home=state(ctx).home, grace=grace)
+    run(host, port, token_env, home=state(ctx).home, grace=grace, quiet=quiet)

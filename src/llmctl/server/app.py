@@ -32,6 +32,10 @@ DEFAULT_PORT = 8765
 GRACE_SECONDS = 10.0  # how long requests in flight may finish after SIGINT/SIGTERM
 
 
+def _log_line(line: str) -> None:
+    print(f"llmctl serve: {line}", file=sys.stderr, flush=True)
+
+
 class BodyTooLarge(LlmctlError):
     """A request body over the cap (413)."""
 
@@ -42,9 +46,11 @@ def create_app(
     *,
     token: str | None = None,
     max_body: int = MAX_BODY_BYTES,
+    log: Callable[[str], None] | None = None,
 ) -> Any:
     """The ASGI app over `home`'s files. With `token`, every request needs
-    `Authorization: Bearer <token>` (compared in constant time)."""
+    `Authorization: Bearer <token>` (compared in constant time). With `log`, one line per
+    request goes to it (method, path, status, the LLM that answered, milliseconds)."""
     live = Live(home or Home.resolve(), env)
 
     async def read_json(request: Request) -> Any:
@@ -127,7 +133,8 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
     app.state.live = live
-    return app if token is None else BearerToken(app, token)
+    guarded = app if token is None else BearerToken(app, token)
+    return guarded if log is None else AccessLog(guarded, log)
 
 
 def error_response(exc: LlmctlError, *, openai: bool = False) -> Response:
@@ -156,6 +163,41 @@ class BearerToken:
                 await JSONResponse(problem.body(), status_code=401)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class AccessLog:
+    """One line per HTTP request: `POST /v1/chat/completions 200 openai/gpt-5 812 ms`.
+    The query string and the headers are never logged (a token or a prompt has no place in
+    a log); the line is written when the response ends, or when it is cut off."""
+
+    def __init__(self, app: Any, write: Callable[[str], None]) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+        self.write = write
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        started = time.perf_counter()
+        seen: dict[str, Any] = {"status": None, "llm": "-"}
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                for key, value in message.get("headers", []):
+                    if key == b"x-llmctl-llm":
+                        seen["llm"] = value.decode("latin-1")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            status = seen["status"] or "cut"
+            self.write(f"{scope['method']} {scope['path']} {status} {seen['llm']} {ms:.0f} ms")
 
 
 def is_loopback(host: str) -> bool:
@@ -193,6 +235,7 @@ def serve(
     *,
     home: Home | None = None,
     grace: float = GRACE_SECONDS,
+    quiet: bool = False,
 ) -> None:
     """Run the server until SIGINT or SIGTERM. Raises UsageError (exit 2) as `check_setup`
     says, LlmctlError (exit 1) when the address cannot be listened on."""
@@ -214,7 +257,7 @@ def serve(
         ) from None
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(home, token=token),
+        create_app(home, token=token, log=None if quiet else _log_line),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=grace,
