@@ -313,3 +313,28 @@ def test_provider_keys_never_reach_a_client(client, server, home):
     assert CLIENT_KEY not in response.text and CLIENT_KEY not in str(response.headers)
     assert "bad key" in response.json()["error"]["message"]
     assert not [p for p in home.rglob("*") if p.is_file() and CLIENT_KEY.encode() in p.read_bytes()]
+
+
+def test_llmctl_options_ride_in_the_body(client, server, home, cli):
+    server.defaults["/a/v1/chat/completions"] = openai_chat("a")
+    server.defaults["/b/v1/chat/completions"] = openai_chat("b")
+    answer = client.chat.completions.create(
+        model="openai/second", messages=HI, extra_body={"llmctl": {"scope": "ci", "no_fallback": True}}
+    )
+    assert answer.model == "openai/second" and usage_rows(home)[0]["scope"] == "ci"
+    assert cli("budget", "set", "5").exit_code == 0
+    with pytest.raises(openai.APIStatusError) as capped:
+        client.chat.completions.create(
+            model="openai/first", messages=HI, extra_body={"llmctl": {"max_cost": 0.0000001}}
+        )
+    assert capped.value.status_code == 402 and "--max-cost" in capped.value.body["message"]
+    for bad, words in (
+        ({"colour": 1}, "unknown llmctl option 'colour'"),
+        ({"max_cost": "cheap"}, "'llmctl.max_cost' must be a number"),
+        ({"no_fallback": 1}, "'llmctl.no_fallback' must be true or false"),
+        ({"prefer_providers": "openai"}, "must be an array"),
+        ("scope=ci", "'llmctl' must be an object"),
+    ):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model="openai/first", messages=HI, extra_body={"llmctl": bad})
+        assert words in caught.value.body["message"]

@@ -59,7 +59,20 @@ _NEUTRAL: dict[str, Callable[[Any], bool]] = {
     "prediction": lambda v: v is None,
 }
 _IGNORED = ("user", "seed", "store", "metadata", "service_tier", "stream_options")
-_KNOWN = ("model", "messages", "stream", "temperature", "max_tokens", "max_completion_tokens", "top_p")
+_KNOWN = (
+    "model",
+    "messages",
+    "stream",
+    "temperature",
+    "max_tokens",
+    "max_completion_tokens",
+    "top_p",
+    "llmctl",
+)
+# llmctl's own request options (`extra_body={"llmctl": {...}}` in the OpenAI SDK): the
+# selection options of `llmctl prompt`, and its sending options.
+_SELECTION = {"scope": str, "strategy": str, "tier": str, "provider": str, "max_attempts": int}
+_SENDING = {"max_cost": float, "cache": bool, "no_fallback": bool}
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "length": "length"}
 _END, _GONE = object(), object()
 MODEL_NOT_FOUND = "model_not_found"
@@ -150,13 +163,49 @@ def _count(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def selection_for(live: Live, model: str, catalog: Catalog | None = None) -> Selection:
+def llmctl_options(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(selection options, sending options) of the body's `llmctl` object. Raises BadBody
+    naming a field that is unknown or of the wrong type."""
+    given = body.get("llmctl") if isinstance(body, dict) else None
+    if given is None:
+        return {}, {}
+    if not isinstance(given, dict):
+        raise BadBody("'llmctl' must be an object of llmctl's options", "llmctl")
+    selection: dict[str, Any] = {}
+    sending: dict[str, Any] = {}
+    for name, value in given.items():
+        if name == "prefer_providers":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise BadBody("'llmctl.prefer_providers' must be an array of provider names", "llmctl")
+            selection[name] = value
+            continue
+        kind = _SELECTION.get(name) or _SENDING.get(name)
+        if kind is None:
+            known = ", ".join([*_SELECTION, "prefer_providers", *_SENDING])
+            raise BadBody(f"unknown llmctl option {name!r} (options: {known})", f"llmctl.{name}")
+        wrong = isinstance(value, bool) != (kind is bool) or not isinstance(
+            value, int | float if kind is float else kind
+        )
+        if wrong or (kind is float and value < 0):
+            raise BadBody(f"'llmctl.{name}' must be {_KIND_WORDS[kind]}", f"llmctl.{name}")
+        (selection if name in _SELECTION else sending)[name] = value
+    return selection, sending
+
+
+_KIND_WORDS = {str: "a string", int: "a whole number", float: "a number of 0 or more", bool: "true or false"}
+
+
+def selection_for(
+    live: Live, model: str, catalog: Catalog | None = None, options: dict[str, Any] | None = None
+) -> Selection:
     """The picker's selection for a `model`: an LLM id or alias, `job:JOB` or
-    `book:BOOK/JOB`. Raises UnknownNameError (404) for an unknown LLM or book."""
+    `book:BOOK/JOB`, with llmctl's selection `options`. Raises UnknownNameError (404) for an
+    unknown LLM or book."""
     from llmctl.selection.request import Selection
 
+    options = {"source": "request", **(options or {})}
     if model.startswith("job:"):
-        return Selection(job=model[4:], source="request")
+        return Selection(job=model[4:], **options)
     if model.startswith("book:"):
         book, sep, job = model[5:].partition("/")
         if not sep or not job:
@@ -164,9 +213,9 @@ def selection_for(live: Live, model: str, catalog: Catalog | None = None) -> Sel
         from llmctl.server.rest import _known_book
 
         _known_book(live, book)
-        return Selection(book=book, job=job, source="request")
+        return Selection(book=book, job=job, **options)
     (catalog or live.catalog()).resolve_id(model)  # an unknown id is 404 with the closest ids
-    return Selection(llm=model, source="request")
+    return Selection(llm=model, **options)
 
 
 # --- answering ----------------------------------------------------------------------------------
@@ -209,9 +258,17 @@ class ChatAnswer:
     and answers with a completion, an SSE stream of chunks, or the error."""
 
     def __init__(
-        self, live: Live, sender: Sender, plan: Plan, req: ChatRequest, stream: bool, usage_chunk: bool
+        self,
+        live: Live,
+        sender: Sender,
+        plan: Plan,
+        req: ChatRequest,
+        stream: bool,
+        usage_chunk: bool,
+        sending: dict[str, Any] | None = None,
     ) -> None:
         self.live, self.sender, self.plan, self.req = live, sender, plan, req
+        self.sending = sending or {}  # max_cost, cache
         self.stream, self.usage_chunk = stream, usage_chunk
         self.id = "chatcmpl-" + uuid.uuid4().hex
         self.created = int(time.time())
@@ -229,6 +286,7 @@ class ChatAnswer:
                 self.req,
                 on_text=queue.put_nowait if self.stream else None,
                 on_start=on_start,
+                **self.sending,
             )
         )
         self.live.sending.add(task)
@@ -395,9 +453,11 @@ def plan_chat(live: Live, body: Any) -> ChatAnswer:
     """Read a chat body and plan it (the picker's choice and chain). Raises BadBody and
     what the picker raises (an unknown model, nothing fits)."""
     model, req, stream, usage_chunk = chat_request(body)
+    chosen, sending = llmctl_options(body)
     sender = live.sender()
-    plan = sender.plan(selection_for(live, model, sender.catalog), req)
-    return ChatAnswer(live, sender, plan, req, stream, usage_chunk)
+    selection = selection_for(live, model, sender.catalog, chosen)
+    plan = sender.plan(selection, req, no_fallback=bool(sending.pop("no_fallback", False)))
+    return ChatAnswer(live, sender, plan, req, stream, usage_chunk, sending)
 
 
 async def embeddings(live: Live, body: Any) -> tuple[dict[str, Any], Result]:
