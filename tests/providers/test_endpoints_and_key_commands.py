@@ -182,3 +182,54 @@ def test_a_catalog_entry_may_name_a_key_command_but_not_a_key(cli, tmp_path):
     bad = write_json(tmp_path / "bad.json", {"llms": [entry("acme/a", auth={"api_key": "x"})]})
     result = cli("catalog", "validate", str(bad))
     assert result.exit_code == 3 and "api_key_cmd are allowed" in result.stderr
+
+
+def test_a_failed_key_command_is_remembered_for_a_minute(tmp_path):
+    marker = tmp_path / "runs"
+    command = script(tmp_path, "count", f"open({str(marker)!r}, 'a').write('x'); raise SystemExit(2)")
+    now = [0.0]
+    commands = KeyCommands(clock=lambda: now[0])
+    for _ in range(3):
+        with pytest.raises(KeyMissing, match="exit 2"):
+            commands(command)
+    assert marker.read_text() == "x" and commands.settled(command)
+    now[0] = 61.0
+    assert not commands.settled(command)
+    with pytest.raises(KeyMissing):
+        commands(command)
+    assert marker.read_text() == "xx"
+
+
+def test_the_async_engine_runs_a_key_command_off_the_event_loop(tmp_path, server):
+    import asyncio
+
+    from llmctl.engine.router import Router
+
+    key = "sk-slow-password-manager-0001"
+    command = script(tmp_path, "slow", f"import time; time.sleep(0.4); print({key!r})")
+    server.add("/a/v1/chat/completions", openai_chat("hi"))
+    target = llm(provider="openai", auth={"api_key_cmd": command}, api_base=f"{server.url}/a/v1")
+    router = Router(env={}, key_commands=KeyCommands())
+
+    async def main():
+        ticks = 0
+
+        async def tick():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        from llmctl.providers.wire import ChatRequest, Message
+
+        result = await router.achat([target], ChatRequest([Message("user", "hi")]))
+        ticker.cancel()
+        await router.apool.aclose()
+        return result, ticks
+
+    result, ticks = asyncio.run(main())
+    assert result.text == "hi" and ticks >= 10  # the loop kept running while the command ran
+    assert {k.lower(): v for k, v in server.requests[-1]["headers"].items()}[
+        "authorization"
+    ] == f"Bearer {key}"

@@ -8,29 +8,50 @@ from __future__ import annotations
 import shlex
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 
 from llmctl.errors import KeyMissing
 
 TIMEOUT_SECONDS = 10.0
+FAILURE_MEMORY = 60.0  # a failed command is not run again for this long (a hang costs once)
 
 
 class KeyCommands:
-    """Runs key commands, each once per process while it succeeds."""
+    """Runs key commands, each once per process while it succeeds; a failure is
+    remembered for a minute."""
 
-    def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, timeout: float = TIMEOUT_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout = timeout
+        self.clock = clock
         self._keys: dict[str, str] = {}
+        self._failed: dict[str, tuple[float, KeyMissing]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, command: str) -> str:
         with self._lock:
             known = self._keys.get(command)
+            failed = self._failed.get(command)
         if known is not None:
             return known
-        key = self._run(command)
+        if failed is not None and self.clock() - failed[0] < FAILURE_MEMORY:
+            raise KeyMissing(failed[1].message)
+        try:
+            key = self._run(command)
+        except KeyMissing as exc:
+            with self._lock:
+                self._failed[command] = (self.clock(), exc)
+            raise
         with self._lock:
             self._keys[command] = key
+            self._failed.pop(command, None)
         return key
+
+    def settled(self, command: str) -> bool:
+        """True when asking for `command` now needs no run (its key, or a recent failure, is known)."""
+        with self._lock:
+            failed = self._failed.get(command)
+            return command in self._keys or (failed is not None and self.clock() - failed[0] < FAILURE_MEMORY)
 
     def keys(self) -> tuple[str, ...]:
         """Every key the commands gave (for redaction)."""

@@ -11,6 +11,7 @@ transport and no sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
@@ -250,6 +251,7 @@ class Router:
         on_start: OnStart | None = None,
     ) -> Result:
         """`chat` as a native coroutine, over the async pool."""
+        await self._keys_ready(chain)
         run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
         try:
             while (step := run.next()) is not None:
@@ -276,6 +278,7 @@ class Router:
         """`embed` as a native coroutine."""
         from llmctl.engine.http import asend_json
 
+        await self._keys_ready(chain)
         run = self._run(chain, (), texts)
         try:
             while (step := run.next()) is not None:
@@ -300,6 +303,18 @@ class Router:
             run.abandon()
             raise
         return run.outcome()
+
+    async def _keys_ready(self, chain: Sequence[LLM]) -> None:
+        """Run the chain's key commands in a worker thread first, so the event loop never
+        waits on a password manager (the policy then finds their keys, or failures, known)."""
+        from llmctl.providers.resolve import key_cmd, key_env
+
+        for entry in chain:
+            name = key_env(entry, self.providers)
+            command = key_cmd(entry, self.providers) if name and not self.env.get(name) else None
+            if command and not self.key_commands.settled(command):
+                with contextlib.suppress(ProviderError):
+                    await asyncio.to_thread(self.key_commands, command)
 
     def _async_client(self) -> httpx.AsyncClient:
         if self.apool is None:
