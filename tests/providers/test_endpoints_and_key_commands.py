@@ -116,11 +116,9 @@ def test_a_prompt_gets_its_key_from_the_command_and_it_leaks_nowhere(
     assert data["attempts"][0]["error"] == "api_key_cmd failed: exit 1"
     assert server.requests[-1]["headers"]["authorization"] == f"Bearer {key}"
     assert [r["path"] for r in server.requests] == ["/b/v1/chat/completions"]  # nothing sent without a key
-    everything = result.stdout + result.stderr
-    everything += "".join(
-        p.read_text(errors="replace") for p in home.rglob("*") if p.is_file() and p.suffix != ".sqlite"
-    )
-    assert key not in everything and "sk-leaked" not in everything
+    everything = (result.stdout + result.stderr).encode()
+    everything += b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())  # the stores too
+    assert key.encode() not in everything and b"sk-leaked" not in everything
 
 
 def test_a_provider_key_command_in_config(tmp_path):
@@ -233,3 +231,33 @@ def test_the_async_engine_runs_a_key_command_off_the_event_loop(tmp_path, server
     assert {k.lower(): v for k, v in server.requests[-1]["headers"].items()}[
         "authorization"
     ] == f"Bearer {key}"
+
+
+def test_a_key_with_a_line_break_is_refused_and_shown_nowhere(cli, home, server, monkeypatch, tmp_path):
+    key = "sk-windows-line-ending-0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", key + "\r")
+    path = write_json(tmp_path / "team.json", {"llms": [entry("acme/a", api_base=f"{server.url}/a/v1")]})
+    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
+    result = cli("prompt", "hi", "--llm", "acme/a", "--json")
+    assert result.exit_code != 0 and server.requests == []
+    assert "OPENAI_API_KEY holds a space, a line break or a control character" in result.stdout
+    everything = (result.stdout + result.stderr).encode() + b"".join(
+        p.read_bytes() for p in home.rglob("*") if p.is_file()
+    )
+    assert key.encode() not in everything and repr(key)[1:-1].encode() not in everything
+
+
+def test_a_key_command_gives_its_first_line_and_is_asked_again_when_refused_or_old(tmp_path):
+    marker = tmp_path / "runs"
+    command = script(
+        tmp_path, "pass", f"open({str(marker)!r}, 'a').write('x'); print('sk-first-line-secret\\nlogin: me')"
+    )
+    now = [0.0]
+    commands = KeyCommands(clock=lambda: now[0])
+    assert commands(command) == "sk-first-line-secret" and commands(command) == "sk-first-line-secret"
+    assert marker.read_text() == "x"  # once per process...
+    commands.refused("sk-first-line-secret")  # ...until the provider refuses it (an expired token)
+    assert commands(command) == "sk-first-line-secret" and marker.read_text() == "xx"
+    now[0] = 901.0  # or it is 15 minutes old
+    commands(command)
+    assert marker.read_text() == "xxx"

@@ -19,7 +19,15 @@ from typing import Any
 
 import httpx
 
-from llmctl.errors import ConnectFailed, Malformed, ProviderError, StreamBroken, TimedOut, TooLarge
+from llmctl.errors import (
+    BadRequest,
+    ConnectFailed,
+    Malformed,
+    ProviderError,
+    StreamBroken,
+    TimedOut,
+    TooLarge,
+)
 from llmctl.providers.resolve import Endpoint, base_url_env
 from llmctl.providers.table import is_local
 from llmctl.providers.wire import HttpCall, parse_json, status_error
@@ -170,6 +178,8 @@ async def asend_json(
         raise transport_error(exc, endpoint) from None
     except (aiohttp.ClientError, TimeoutError) as exc:  # what the transport lets through
         raise transport_error(_as_httpx(exc), endpoint) from None
+    except ValueError as exc:  # a header or URL aiohttp refuses to send
+        raise transport_error(exc, endpoint) from None
     return _body(response.status_code, body, response.headers, endpoint)
 
 
@@ -200,6 +210,8 @@ async def astream_lines(
         raise _stream_error(exc, endpoint, started) from None
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise _stream_error(_as_httpx(exc), endpoint, started) from None
+    except ValueError as exc:  # a header or URL aiohttp refuses to send
+        raise transport_error(exc, endpoint) from None
 
 
 def _body(status: int, body: bytes, headers: Any, endpoint: Endpoint) -> Any:
@@ -320,6 +332,8 @@ def transport_error(exc: Exception, endpoint: Endpoint) -> ProviderError:
         return ConnectFailed(f"{where}: cannot connect ({endpoint.redact(str(exc)) or 'refused'})")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.ProxyError):  # the endpoint cannot be reached
         return ConnectFailed(f"{where}: {type(exc).__name__}: {endpoint.redact(str(exc))}")
+    if isinstance(exc, httpx.LocalProtocolError | ValueError):  # a request that cannot be sent
+        return BadRequest(f"{where}: the request cannot be sent: {endpoint.redact(str(exc))}")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.NetworkError):
         return StreamBroken(f"{where}: the connection broke ({endpoint.redact(str(exc)) or 'closed'})")
     # Anything else (a bad encoding, a redirect loop) is this LLM's answer going wrong, not

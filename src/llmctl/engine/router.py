@@ -24,7 +24,7 @@ from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
 from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
 from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
-from llmctl.errors import Malformed, ProviderError
+from llmctl.errors import AuthFailed, Malformed, ProviderError
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
 from llmctl.providers.table import Provider
@@ -177,6 +177,7 @@ class Router:
                 try:
                     answer = self._chat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
+                    self._refused(exc, step)
                     run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
                     continue
                 except BaseException:  # Ctrl-C, a closed pipe: the attempt is still recorded
@@ -205,6 +206,7 @@ class Router:
                     data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
                 except ProviderError as exc:
+                    self._refused(exc, step)
                     run.failed(exc, latency_ms=self._ms(started))
                     continue
                 except BaseException:
@@ -263,6 +265,7 @@ class Router:
                 try:
                     answer = await self._achat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
+                    self._refused(exc, step)
                     run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
                     continue
                 except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
@@ -293,6 +296,7 @@ class Router:
                     )
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
                 except ProviderError as exc:
+                    self._refused(exc, step)
                     run.failed(exc, latency_ms=self._ms(started))
                     continue
                 except BaseException:
@@ -303,6 +307,11 @@ class Router:
             run.abandon()
             raise
         return run.outcome()
+
+    def _refused(self, exc: ProviderError, step: Send) -> None:
+        """A key the provider refuses is asked for again next time (a token may have expired)."""
+        if isinstance(exc, AuthFailed) and step.endpoint.api_key:
+            self.key_commands.refused(step.endpoint.api_key)
 
     async def _keys_ready(self, chain: Sequence[LLM]) -> None:
         """Run the chain's key commands in a worker thread first, so the event loop never

@@ -52,7 +52,9 @@ def redact(text: str, key: str) -> str:
     """`text` with `key` replaced by `***`: wherever it stands when it is long enough to be a
     real key, else only where it stands alone."""
     if len(key) >= 12:
-        return text.replace(key, "***")
+        text = text.replace(key, "***")
+        escaped = repr(key)[1:-1]  # how a key shows inside a repr() or an escaped message
+        return text.replace(escaped, "***") if escaped != key else text
     import re
 
     return re.sub(r"(?<![A-Za-z0-9_-])" + re.escape(key) + r"(?![A-Za-z0-9_-])", "***", text)
@@ -247,6 +249,11 @@ def resolve_endpoint(
         api_key = run_key_cmd(command)  # raises KeyMissing saying why, never what it printed
     elif name and not api_key and require_key:
         raise KeyMissing(f"{name} is not set")
+    if api_key and not _sendable_key(api_key):
+        # A key with a line break or a space cannot go in a header, and the HTTP library's
+        # error would show it: refused here, naming where it came from, never the value.
+        where = "the output of api_key_cmd" if command else name
+        raise KeyMissing(f"{where} holds a space, a line break or a control character, not just a key")
     version = deployment = None
     if entry.provider == "azure":
         version = env.get("AZURE_OPENAI_API_VERSION") or settings.api_version or AZURE_API_VERSION
@@ -263,6 +270,11 @@ def resolve_endpoint(
         deployment=deployment,
         known_keys=known_keys(configured, env),
     )
+
+
+def _sendable_key(key: str) -> bool:
+    """A key is printable characters without spaces (what an HTTP header can carry)."""
+    return key.isprintable() and not any(c.isspace() for c in key)
 
 
 def _model_unnamed(entry: Target) -> bool:
