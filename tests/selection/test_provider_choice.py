@@ -86,7 +86,8 @@ def test_an_unknown_provider_in_config_is_named(cli, mixed, home):
     home.mkdir(exist_ok=True)
     (home / "config.toml").write_text('prefer_providers = ["opnai"]\n')
     result = cli("pick", "--group", "writer")
-    assert result.exit_code == 2 and "did you mean 'openai'" in result.stderr
+    assert result.exit_code == 3 and "did you mean 'openai'" in result.stderr
+    assert f"{home / 'config.toml'}:1: field 'prefer_providers': unknown provider 'opnai'" in result.stderr
 
 
 def test_get_llm_by_provider(home, mixed):

@@ -338,3 +338,38 @@ def test_llmctl_options_ride_in_the_body(client, server, home, cli):
         with pytest.raises(openai.BadRequestError) as caught:
             client.chat.completions.create(model="openai/first", messages=HI, extra_body={"llmctl": bad})
         assert words in caught.value.body["message"]
+
+
+def test_odd_bodies_get_json_errors_never_a_traceback(gw, server):
+    deep = b'{"model": "openai/first", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = httpx.post(gw.url + "/v1/chat/completions", content=deep, timeout=10)
+    assert response.status_code == 400 and "nested too deeply" in response.json()["error"]["message"]
+    nan = b'{"model": "openai/first", "messages": [{"role": "user", "content": "hi"}], "llmctl": {"max_cost": NaN}}'
+    response = httpx.post(gw.url + "/v1/chat/completions", content=nan, timeout=10)
+    assert response.status_code == 400 and "llmctl.max_cost" in response.json()["error"]["message"]
+    assert server.requests == []
+
+
+def test_a_disabled_embedding_model_is_refused(client, cli):
+    assert cli("disable", "openai/emb").exit_code == 0
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.embeddings.create(model="openai/emb", input="a")
+    assert "openai/emb is disabled" in caught.value.body["message"]
+
+
+def test_serve_reads_the_catalog_given_with_catalog(serve, home, tmp_path):
+    from conftest import entry, write_json
+
+    team = write_json(tmp_path / "team.yaml.json", {"llms": [entry("acme/only-here")]})
+    running = serve(catalog=str(team))
+    ids = [m["id"] for m in httpx.get(running.url + "/v1/models").json()["data"]]
+    assert "acme/only-here" in ids and "openai/gpt-4o" not in ids
+
+
+def test_the_access_log_is_one_line_per_request_whatever_the_path(serve, team):
+    lines: list[str] = []
+    running = serve(log=lines.append)
+    httpx.get(running.url + "/api/llms/x%0AGET%20/forged%20200", timeout=10)
+    httpx.get(running.url + "/v1/models?secret=abc", timeout=10)
+    assert len(lines) == 2 and "\n" not in lines[0] and "/x\\nGET /forged 200 404" in lines[0]
+    assert lines[1].startswith("GET /v1/models 200 - ") and "secret" not in lines[1]

@@ -34,4 +34,5 @@ def serve(
             f"llmctl serve needs the serve extra ({exc.name} is not installed)",
             hint="pip install 'llmctl[serve]'",
         ) from None
-    run(host, port, token_env, home=state(ctx).home, grace=grace, quiet=quiet)
+    st = state(ctx)
+    run(host, port, token_env, home=st.home, grace=grace, quiet=quiet, catalog=st.catalog_arg)

@@ -100,13 +100,32 @@ def _providers(req: Request, sel: Selection, catalog: Catalog) -> None:
         req.provider, req.sources["provider"] = sel.provider, sel.source
     if sel.prefer_providers is not None:
         prefer, source = tuple(sel.prefer_providers), sel.source
+        for name in prefer:
+            _check_name("provider", name, known)
     else:
         prefer, source = tuple(config.prefer_providers), f"config.toml ({config.path})"
-    for name in prefer:
-        _check_name("provider", name, known)
+        _check_config_providers(config, prefer, known)
     if prefer:
         req.prefer_providers = tuple(dict.fromkeys(prefer))
         req.sources["prefer_providers"] = source
+
+
+def _check_config_providers(config: Any, names: tuple[str, ...], known: list[str]) -> None:
+    """config.toml's `prefer_providers` names known providers; else FileError (exit 3)
+    naming the file and line, with the closest names."""
+    from llmctl.errors import FileError
+    from llmctl.files.io import line_of_key, read_text
+
+    for name in names:
+        if name not in known:
+            line = line_of_key(read_text(config.path), "prefer_providers") if config.path else None
+            raise FileError(
+                config.path or "config.toml",
+                f"unknown provider {name!r}{did_you_mean(name, known)}",
+                line=line,
+                field="prefer_providers",
+                hint=f"providers: {', '.join(known)}",
+            )
 
 
 def _resolve_job(home: Home, catalog: Catalog, job: Any) -> Job | None:

@@ -47,11 +47,12 @@ def create_app(
     token: str | None = None,
     max_body: int = MAX_BODY_BYTES,
     log: Callable[[str], None] | None = None,
+    catalog: str | None = None,
 ) -> Any:
     """The ASGI app over `home`'s files. With `token`, every request needs
     `Authorization: Bearer <token>` (compared in constant time). With `log`, one line per
     request goes to it (method, path, status, the LLM that answered, milliseconds)."""
-    live = Live(home or Home.resolve(), env)
+    live = Live(home or Home.resolve(), env, catalog)
 
     async def read_json(request: Request) -> Any:
         declared = request.headers.get("content-length")
@@ -73,6 +74,8 @@ def create_app(
         except ValueError as exc:
             where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
             raise BadBody(f"the body is not valid JSON{where}: {getattr(exc, 'msg', exc)}") from None
+        except RecursionError:
+            raise BadBody("the body is nested too deeply") from None
 
     def rest_route(path: str, work: Callable[..., Any], method: str = "GET") -> Route:
         async def endpoint(request: Request) -> Response:
@@ -131,7 +134,14 @@ def create_app(
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/models", models, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        problem = Problem(500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}")
+        return JSONResponse(problem.body(), status_code=500)
+
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found, Exception: unexpected}
+    )
     app.state.live = live
     guarded = app if token is None else BearerToken(app, token)
     return guarded if log is None else AccessLog(guarded, log)
@@ -197,7 +207,8 @@ class AccessLog:
         finally:
             ms = (time.perf_counter() - started) * 1000
             status = seen["status"] or "cut"
-            self.write(f"{scope['method']} {scope['path']} {status} {seen['llm']} {ms:.0f} ms")
+            path = scope["path"].encode("unicode_escape").decode("ascii")  # one line, whatever it holds
+            self.write(f"{scope['method']} {path} {status} {seen['llm']} {ms:.0f} ms")
 
 
 def is_loopback(host: str) -> bool:
@@ -236,6 +247,7 @@ def serve(
     home: Home | None = None,
     grace: float = GRACE_SECONDS,
     quiet: bool = False,
+    catalog: str | None = None,
 ) -> None:
     """Run the server until SIGINT or SIGTERM. Raises UsageError (exit 2) as `check_setup`
     says, LlmctlError (exit 1) when the address cannot be listened on."""
@@ -257,7 +269,7 @@ def serve(
         ) from None
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(home, token=token, log=None if quiet else _log_line),
+        create_app(home, token=token, log=None if quiet else _log_line, catalog=catalog),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=grace,

@@ -186,7 +186,7 @@ def llmctl_options(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         wrong = isinstance(value, bool) != (kind is bool) or not isinstance(
             value, int | float if kind is float else kind
         )
-        if wrong or (kind is float and value < 0):
+        if wrong or (kind is float and not 0 <= value < float("inf")):
             raise BadBody(f"'llmctl.{name}' must be {_KIND_WORDS[kind]}", f"llmctl.{name}")
         (selection if name in _SELECTION else sending)[name] = value
     return selection, sending
@@ -314,10 +314,12 @@ class ChatAnswer:
         request, or a stream of an empty or cached answer)."""
         exc = task.exception()
         if exc is not None:
-            if not isinstance(exc, LlmctlError):
-                raise exc
             attempts = getattr(exc, "attempts", [])
-            problem = problem_of(exc, not_found=MODEL_NOT_FOUND)
+            problem = (
+                problem_of(exc, not_found=MODEL_NOT_FOUND)
+                if isinstance(exc, LlmctlError)
+                else Problem(500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}")
+            )
             await _send_json(send, problem.status, problem.body(), headers_of(None, attempts))
             return
         result = task.result()
@@ -500,7 +502,9 @@ def _embedding_llm(live: Live, sender: Sender, model: str) -> LLM:
     if model.startswith(("job:", "book:")):
         decision, _warnings = sender.decide(selection_for(live, model))
         return decision.llm
-    return live.catalog().get(model)
+    from llmctl.api import get_llm
+
+    return get_llm(model, catalog=sender.catalog, home=live.home)  # refuses disabled and retired ones
 
 
 def _encoded(vector: list[float], encoding: str) -> Any:

@@ -35,8 +35,11 @@ MAX_BODY_BYTES = 16 * 1024 * 1024  # the largest request body read (413 above it
 class Live:
     """The catalog as the files say now, and the sender built on it."""
 
-    def __init__(self, home: Home, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, home: Home, env: Mapping[str, str] | None = None, catalog_arg: str | None = None
+    ) -> None:
         self.home = home
+        self.catalog_arg = catalog_arg  # --catalog: the base catalog instead of the bundled one
         self.env = os.environ if env is None else env
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
@@ -50,7 +53,7 @@ class Live:
         """The identity of every file the catalog is made of (a changed one is read again):
         plain stats, since this runs on every request."""
         key = []
-        for path in (str(base_catalog_path()), *self._user_files):
+        for path in (str(base_catalog_path(self.catalog_arg)), *self._user_files):
             try:
                 st = os.stat(path)
             except OSError:
@@ -64,7 +67,7 @@ class Live:
         key = self._files_key()
         with self._lock:
             if self._catalog is None or key != self._key:
-                self._catalog = load_catalog(self.home)
+                self._catalog = load_catalog(self.home, self.catalog_arg)
                 self._key = key
             return self._catalog
 
