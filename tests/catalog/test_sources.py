@@ -282,3 +282,28 @@ def test_the_real_files_import_into_a_catalog_that_validates(cli, home):
     assert cli("catalog", "validate").exit_code == 0
     economy = cli("pick", "--tier", "economy", "--assume-available").stdout.strip()
     assert economy and not economy.startswith("openrouter/")
+
+
+def test_seed_records_spelling_a_field_two_ways_and_seed_002_defaults(tmp_path):
+    records = [
+        {"router": "openrouter", "provider": "anthropic", "model": "claude-x"},
+        {"router": "openai", "provider": "openai", "model_name": "gpt-y", "is_default": True, "scope": "ci"},
+    ]
+    imported = read_import(write_json(tmp_path / "seed.json", records))
+    assert [e["id"] for e in imported.entries] == ["openai/gpt-y"]
+    assert imported.skipped == {"both router and provider disagree": 1}
+    assert imported.fixed == {
+        "is_default left out (use `llmctl default set`)": 1,
+        "scope left out (use `llmctl default set`)": 1,
+    }
+
+
+def test_litellm_bedrock_rows_other_than_openai_models_come_in_disabled():
+    data = {
+        "bedrock/anthropic.claude-3-haiku": {"litellm_provider": "bedrock", "mode": "chat"},
+        "bedrock/openai.gpt-oss-120b-1:0": {"litellm_provider": "bedrock", "mode": "chat"},
+    }
+    got = by_id(keep_valid(from_litellm(data)))
+    assert got["bedrock/anthropic.claude-3-haiku"]["enabled"] is False
+    assert "serves openai.* models only" in got["bedrock/anthropic.claude-3-haiku"]["description"]
+    assert "enabled" not in got["bedrock/openai.gpt-oss-120b-1:0"]

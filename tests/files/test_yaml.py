@@ -47,6 +47,7 @@ def test_a_yaml_catalog_reads_like_json(tmp_path):
         ),
         ("defaults: &d {provider: openai}\n", 1, "anchor &d"),
         ("llms:\n  - id: a/b\n    id: a/c\n", 3, "key 'id' is given twice"),
+        ("? [a, b]\n: 1\n", 1, "a key must be a name"),
         ("llms: [\n", 2, "invalid YAML"),
         ("---\nllms: []\n---\nllms: []\n", 3, "expected a single document"),
     ],

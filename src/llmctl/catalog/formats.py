@@ -214,10 +214,12 @@ def deprecate(entry: dict[str, Any], date: Any, out: Imported) -> None:
     entry["deprecation_date"] = date[:10]
 
 
-def unsendable(entry: dict[str, Any], provider: str, source: str, out: Imported) -> None:
+def unsendable(
+    entry: dict[str, Any], provider: str, source: str, out: Imported, reason: str | None = None
+) -> None:
     """A provider llmctl cannot send to: imported disabled, saying why (no invented key)."""
     entry["enabled"] = False
-    reason = (
+    reason = reason or (
         f"llmctl cannot send to provider {provider!r} (from {source}); declare "
         f"[providers.{provider}] in config.toml, then enable this entry"
     )
@@ -306,6 +308,11 @@ def from_litellm(data: dict[str, Any], sendable: Iterable[str] | None = None) ->
         deprecate(entry, spec.get("deprecation_date"), out)
         if ours not in sendable:
             unsendable(entry, ours, "LiteLLM", out)
+        elif ours == "bedrock" and not model.startswith("openai."):
+            # Bedrock's OpenAI-compatible endpoint (the one llmctl sends to) serves OpenAI's
+            # open-weight models only; its other models need Bedrock's own API.
+            why = "Bedrock's OpenAI-compatible endpoint, which llmctl sends to, serves openai.* models only"
+            unsendable(entry, ours, "LiteLLM", out, why)
         out.entries.append(entry)
     return out
 
@@ -586,17 +593,33 @@ def from_seed(path: Path, data: Any) -> Imported:
         if entry is None:
             out.skip("no id (and no provider and model to make one)")
             continue
+        if "_conflict" in entry:
+            out.skip(f"{entry['_conflict']} disagree")
+            continue
         if out.first(entry["id"]):
             out.entries.append(entry)
     return out
+
+
+# Fields the seeds spell two ways: (seed's name, llmctl's name).
+_SEED_SYNONYMS = (("router", "provider"), ("model_name", "model"), ("llm_name", "name"))
 
 
 def _seed_entry(record: dict[str, Any], out: Imported) -> dict[str, Any] | None:
     rec = dict(record)
     if rec.pop("api_key", None) is not None:
         out.fix("api_key left out (keys live in environment variables)")
-    provider = rec.pop("router", None) or rec.pop("provider", None)
-    model = rec.pop("model_name", None) or rec.pop("model", None)
+    for seed_name, name in _SEED_SYNONYMS:
+        if seed_name in rec:
+            value = rec.pop(seed_name)
+            if name in rec and rec[name] != value:
+                return {"id": "", "_conflict": f"both {seed_name} and {name}"}
+            rec[name] = value
+    for name in ("is_default", "scope"):  # seed 002's default LLM: `llmctl default set` says it
+        if rec.pop(name, None) is not None:
+            out.fix(f"{name} left out (use `llmctl default set`)")
+    provider = rec.pop("provider", None)
+    model = rec.pop("model", None)
     llm_id = rec.pop("id", None)
     if not isinstance(llm_id, str):
         if not (isinstance(provider, str) and isinstance(model, str)):
@@ -607,7 +630,7 @@ def _seed_entry(record: dict[str, Any], out: Imported) -> dict[str, Any] | None:
         entry["provider"] = provider
     if model is not None and (not isinstance(provider, str) or default_model(llm_id, provider) != model):
         entry["model"] = model
-    name = rec.pop("llm_name", None) or rec.pop("name", None)
+    name = rec.pop("name", None)
     if name is not None:
         entry["name"] = name
     if "is_active" in rec:

@@ -96,6 +96,11 @@ def _yaml_loader() -> type:
             seen = set()
             for key_node, _value in node.value:
                 key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str | int | float | bool) and key is not None:
+                    raise yaml.MarkedYAMLError(
+                        problem="a key must be a name, not a list or a mapping",
+                        problem_mark=key_node.start_mark,
+                    )
                 if key in seen:
                     raise yaml.MarkedYAMLError(
                         problem=f"key {key!r} is given twice", problem_mark=key_node.start_mark
