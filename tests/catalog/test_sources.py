@@ -307,3 +307,26 @@ def test_litellm_bedrock_rows_other_than_openai_models_come_in_disabled():
     assert got["bedrock/anthropic.claude-3-haiku"]["enabled"] is False
     assert "serves openai.* models only" in got["bedrock/anthropic.claude-3-haiku"]["description"]
     assert "enabled" not in got["bedrock/openai.gpt-oss-120b-1:0"]
+
+
+def test_a_latest_alias_moves_to_the_newer_model_on_the_next_import(cli, home, tmp_path):
+    def model(model_id, created):
+        return {
+            "id": model_id,
+            "name": model_id,
+            "created": created,
+            "pricing": {"prompt": "0.000001", "completion": "0.000002"},
+        }
+
+    first = write_json(
+        tmp_path / "v1.json", {"data": [model("acme/opus-4", 1), model("~acme/opus-latest", 0)]}
+    )
+    assert cli("catalog", "import", str(first), "--group", "writer").exit_code == 0
+    assert json.loads(cli("show", "~acme/opus-latest", "--json").stdout)["id"] == "acme/opus-4"
+    later = [model("acme/opus-4", 1), model("acme/opus-5", 2), model("~acme/opus-latest", 0)]
+    result = cli("catalog", "import", str(write_json(tmp_path / "v2.json", {"data": later})), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["fixed"]["alias moved to the model it names now"] == 1
+    assert json.loads(cli("show", "~acme/opus-latest", "--json").stdout)["id"] == "acme/opus-5"
+    assert json.loads(cli("show", "acme/opus-4", "--json").stdout)["aliases"] == []
+    assert cli("catalog", "validate").exit_code == 0

@@ -37,6 +37,7 @@ REFRESHED = (
 )
 SERVED_ELSEWHERE = "served by another provider"
 KEPT_NEWER = "kept newer"  # fields whose entry was checked after the source's date
+ALIAS_MOVED = "alias moved to the model it names now"
 
 
 @dataclass
@@ -109,6 +110,10 @@ def import_entries(
             if current is not None and matcher.elsewhere(current, entry):
                 count(SERVED_ELSEWHERE)
                 continue
+            moved = _take_aliases(overlay, current.id if current else entry["id"], entry.get("aliases", []))
+            touched += moved
+            if moved:
+                count(ALIAS_MOVED, len(moved))
             if current is not None:
                 changed = matcher.changes(current, entry)
                 if changed and not force and as_of and current.updated and current.updated > as_of:
@@ -127,6 +132,26 @@ def import_entries(
         return list(dict.fromkeys(touched))
 
     return mutate
+
+
+def _take_aliases(overlay: Overlay, target: str, aliases: list[str]) -> list[str]:
+    """Give `target` the `aliases` a source names for it (`~vendor/model-latest` moves to the
+    newest model): an alias another entry holds is taken from it. Returns those entries' ids."""
+    losers = []
+    for alias in aliases:
+        owner = overlay.catalog.aliases.get(alias)
+        if owner is None or owner == target:
+            continue
+        held = overlay.entries.get(owner, {}).get("aliases") or overlay.catalog.entries[owner].aliases
+        overlay.patch(owner)["aliases"] = [a for a in held if a != alias]
+        losers.append(owner)
+    current = overlay.catalog.entries.get(target)
+    if current is not None and aliases:
+        have = overlay.entries.get(target, {}).get("aliases") or current.aliases
+        wanted = [*have, *(a for a in aliases if a not in have)]
+        if wanted != list(have):
+            overlay.patch(target)["aliases"] = wanted
+    return losers
 
 
 def import_file(
@@ -178,6 +203,9 @@ def import_file(
         return summary
     result = change_catalog(home, catalog_arg, "import", mutation)
     kept = left_alone.pop(KEPT_NEWER, 0)
+    moved = left_alone.pop(ALIAS_MOVED, 0)
+    if moved:
+        imported.fixed[ALIAS_MOVED] = moved
     imported.skipped.update(left_alone)
     added = sum(1 for c in result.changes if c.before is None)
     summary.update(
