@@ -34,3 +34,11 @@ def test_a_prompt_over_200k_tokens_is_priced_at_the_long_context_prices():
 def test_unknown_prices_stay_unknown():
     assert cost_of(LLM("acme/m", "openai", "m"), 10, 10) is None
     assert cost_of(priced(), None, None) is None
+
+
+def test_input_written_to_the_cache_costs_the_cache_write_price():
+    entry = priced(cache_read_cost_per_mtok=0.5, cache_write_cost_per_mtok=2.5)
+    # 100k in: 20k read, 30k written, 50k fresh; 1k out
+    expected = (50_000 * 2 + 20_000 * 0.5 + 30_000 * 2.5 + 1_000 * 10) / 1e6
+    assert cost_of(entry, 100_000, 1_000, 20_000, 30_000) == round(expected, 8)
+    assert cost_of(priced(), 100_000, 1_000, 20_000, 30_000) == cost_of(priced(), 100_000, 1_000)

@@ -386,3 +386,4 @@ def test_cached_input_and_reasoning_tokens_are_read_where_reported():
     usage = anthropic.parse_chat(body, anth).usage
     # llmctl's input count is the whole prompt, as OpenAI's is: fresh + read + written
     assert (usage.input_tokens, usage.cached_input_tokens, usage.output_tokens) == (20, 7, 2)
+    assert usage.cache_write_tokens == 4

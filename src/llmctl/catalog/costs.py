@@ -29,18 +29,27 @@ def rates(entry: LLM, prompt_tokens: int | None) -> tuple[float, float] | None:
 
 
 def cost_of(
-    entry: LLM, input_tokens: int | None, output_tokens: int | None, cached_tokens: int | None = None
+    entry: LLM,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cached_tokens: int | None = None,
+    written_tokens: int | None = None,
 ) -> float | None:
     """USD at the catalog's prices, or None when a price or a count is unknown. Of the
-    input, `cached_tokens` were read from the provider's prompt cache: they cost the
-    entry's cache-read price (the input price when it has none)."""
+    input, `cached_tokens` were read from the provider's prompt cache and `written_tokens`
+    written to it: they cost the entry's cache-read and cache-write prices (the input
+    price where it has none)."""
     prices = rates(entry, input_tokens)
     if prices is None or (input_tokens is None and output_tokens is None):
         return None
     per_in, per_out = prices
-    cached = min(cached_tokens or 0, input_tokens or 0)
-    cache_price = per_in if entry.cache_read_cost_per_mtok is None else entry.cache_read_cost_per_mtok
-    total = ((input_tokens or 0) - cached) * per_in + cached * cache_price + (output_tokens or 0) * per_out
+    total_in = input_tokens or 0
+    cached = min(cached_tokens or 0, total_in)
+    written = min(written_tokens or 0, total_in - cached)
+    read_price = per_in if entry.cache_read_cost_per_mtok is None else entry.cache_read_cost_per_mtok
+    write_price = per_in if entry.cache_write_cost_per_mtok is None else entry.cache_write_cost_per_mtok
+    fresh = total_in - cached - written
+    total = fresh * per_in + cached * read_price + written * write_price + (output_tokens or 0) * per_out
     return round(total / 1_000_000, 8)
 
 

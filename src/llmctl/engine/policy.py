@@ -328,7 +328,9 @@ class ChainRun:
         entry = send.entry
         usage, estimated = self._counted(answer, vectors)
         out_tokens = usage.output_tokens if vectors is None else 0
-        cost = cost_of(entry, usage.input_tokens, out_tokens, usage.cached_input_tokens)
+        cost = cost_of(
+            entry, usage.input_tokens, out_tokens, usage.cached_input_tokens, usage.cache_write_tokens
+        )
         self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
         if self.cooldown is not None:
             self.cooldown.succeeded(entry)
@@ -356,7 +358,9 @@ class ChainRun:
 
         tokens_in = usage.input_tokens if usage.input_tokens is not None else self.prompt_tokens
         tokens_out = estimate_tokens([answer.text]) if needs_out else usage.output_tokens
-        return Usage(tokens_in, tokens_out, usage.cached_input_tokens, usage.reasoning_tokens), True
+        counted = Usage(tokens_in, tokens_out, usage.cached_input_tokens, usage.reasoning_tokens)
+        counted.cache_write_tokens = usage.cache_write_tokens
+        return counted, True
 
     def failed(self, error: ProviderError, *, latency_ms: float, streamed: bool = False) -> None:
         """The current send failed with `error`; `streamed` when part of the answer was

@@ -65,7 +65,13 @@ def _usage(data: Any) -> Usage:
     )
     counts = [n for n in (fresh, read, written) if isinstance(n, int)]
     total = sum(counts) if isinstance(fresh, int) else fresh
-    return Usage(total, data.get("output_tokens"), read if isinstance(read, int) and read else None)
+    return Usage(
+        total,
+        data.get("output_tokens"),
+        read if isinstance(read, int) and read else None,
+        None,
+        written if isinstance(written, int) and written else None,
+    )
 
 
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
@@ -115,13 +121,17 @@ class AnthropicStream(StreamParser):
             # repeats them here, possibly as 0: the first count stands unless this one is larger).
             counts = obj.get("usage") or {}
             out = counts.get("output_tokens")
-            later_in = counts.get("input_tokens")
-            first_in = self.usage.input_tokens
-            input_tokens = later_in if later_in and (first_in is None or later_in > first_in) else first_in
+            first, later = self.usage, _usage(counts)
+            newer = later.input_tokens and (
+                first.input_tokens is None or later.input_tokens > first.input_tokens
+            )
+            base = later if newer else first
             self.usage = Usage(
-                input_tokens,
-                out if out is not None else self.usage.output_tokens,
-                self.usage.cached_input_tokens,
+                base.input_tokens,
+                out if out is not None else first.output_tokens,
+                base.cached_input_tokens,
+                None,
+                base.cache_write_tokens,
             )
             return [Chunk(usage=self.usage, finish_reason=(obj.get("delta") or {}).get("stop_reason"))]
         elif kind == "message_stop":

@@ -73,6 +73,7 @@ class Usage:
     output_tokens: int | None = None
     cached_input_tokens: int | None = None  # input read from the provider's prompt cache
     reasoning_tokens: int | None = None  # output spent on reasoning
+    cache_write_tokens: int | None = None  # input written to the provider's prompt cache
 
     def to_dict(self) -> dict[str, int | None]:
         return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
