@@ -63,7 +63,22 @@ def test_quality_comes_from_the_intelligence_index_wherever_one_exists():
     assert indexed >= 45
 
 
-def test_prices_and_limits_equal_their_source():
+FIGURES = (
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+    "cache_read_cost_per_mtok",
+    "cache_write_cost_per_mtok",
+    "input_cost_per_mtok_above_200k",
+    "output_cost_per_mtok_above_200k",
+    "context_length",
+    "max_output_tokens",
+)
+
+
+def test_every_figure_equals_its_source():
+    """Prices (per token in OpenRouter's list, per million in models.dev's), cache and
+    long-context prices, context and max output: exactly what the source says, or absent
+    where it says nothing."""
     listed = {m["id"]: m for m in json.loads(sample("openrouter_models.json").read_text())["data"]}
     rows = json.loads(sample("modelsdev_models.json").read_text())["models"]
     direct = {f"{r['provider']}/{r['id']}": r for r in rows}
@@ -71,16 +86,34 @@ def test_prices_and_limits_equal_their_source():
     for e in BUNDLED:
         kind, _, ref = e["source"].partition(" ")
         if kind == "openrouter":
-            pricing = listed[ref]["pricing"]
-            source = (float(pricing["prompt"]) * 1e6, float(pricing["completion"]) * 1e6)
-            assert listed[ref]["context_length"] == e["context_length"], e["id"]
+            model = listed[ref]
+            pricing = model["pricing"]
+            tier = next((o for o in pricing.get("overrides", []) if o.get("min_prompt_tokens") == 200000), {})
+            source = {
+                "input_cost_per_mtok": pricing.get("prompt"),
+                "output_cost_per_mtok": pricing.get("completion"),
+                "cache_read_cost_per_mtok": pricing.get("input_cache_read"),
+                "cache_write_cost_per_mtok": pricing.get("input_cache_write"),
+                "input_cost_per_mtok_above_200k": tier.get("prompt"),
+                "output_cost_per_mtok_above_200k": tier.get("completion"),
+            }
+            source = {k: None if v is None else round(float(v) * 1e6, 6) for k, v in source.items()}
+            source["context_length"] = model["context_length"]
+            source["max_output_tokens"] = (model.get("top_provider") or {}).get("max_completion_tokens")
         elif kind == "models.dev":
             row = direct[ref]
-            source = (row["cost_input_per_million"], row["cost_output_per_million"])
+            source = {
+                "input_cost_per_mtok": row["cost_input_per_million"],
+                "output_cost_per_mtok": row["cost_output_per_million"],
+                "cache_read_cost_per_mtok": row["cost_cache_read_per_million"],
+                "cache_write_cost_per_mtok": row["cost_cache_write_per_million"],
+                "context_length": row["limit_context"],
+                "max_output_tokens": None if "embeddings" in e["capabilities"] else row["limit_output"],
+            }
         else:
             continue
-        ours = (e["input_cost_per_mtok"], e["output_cost_per_mtok"])
-        assert all(abs(a - b) <= 0.01 * max(b, 1e-9) for a, b in zip(ours, source, strict=True)), e["id"]
+        for name, value in source.items():
+            assert e.get(name) == value, (e["id"], name, e.get(name), value)
         checked += 1
     assert checked == sum(1 for e in BUNDLED if e["provider"] != "ollama")
 
