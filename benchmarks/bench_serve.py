@@ -34,20 +34,24 @@ from bench_engine import BODY, KEY, catalog_for, start_server  # noqa: E402
 from common import bench_env, llmctl_cmd  # noqa: E402
 
 
-def start_serve(work: Path, catalog: Path) -> tuple[subprocess.Popen, str, float]:
+def start_serve(work: Path, catalog: Path, *options: str) -> tuple[subprocess.Popen, str, float]:
     """`llmctl serve --port 0` as a process; returns it, its URL and the seconds until it answered."""
     import httpx
 
     env = bench_env(LLMCTL_HOME=str(work / "home"), LLMCTL_CATALOG=str(catalog), OPENAI_API_KEY=KEY)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*llmctl_cmd(), "serve", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True
+        [*llmctl_cmd(), "serve", "--port", "0", *options], env=env, stderr=subprocess.PIPE, text=True
     )
     banner = proc.stderr.readline()
     found = re.search(r"http://127\.0\.0\.1:\d+", banner)
     if found is None:
         raise SystemExit(f"llmctl serve did not start: {banner}{proc.stderr.read()}")
     url = found.group()
+    import threading
+
+    # Drain the access log (one line a request): a full pipe would stall the server.
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
     while True:
         try:
             if httpx.get(url + "/v1/models", timeout=5).status_code == 200:
@@ -117,6 +121,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--quiet", action="store_true", help="run the server without its access log")
     args = parser.parse_args()
     n, c = args.requests, args.concurrency
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,7 +133,7 @@ def main() -> None:
         data = json.loads(catalog.read_text())
         data["llms"].append({**data["llms"][1], "id": "local/slower", "api_base": f"{slower_url}/slow/v1"})
         catalog.write_text(json.dumps(data))
-        serve, url, startup = start_serve(work, catalog)
+        serve, url, startup = start_serve(work, catalog, *(["--quiet"] if args.quiet else []))
         try:
             print(f"start-up: llmctl serve answered GET /v1/models after {startup * 1000:.0f} ms")
             gateway = url + "/v1/chat/completions"
