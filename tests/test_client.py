@@ -58,7 +58,7 @@ def test_async_calls_are_native_and_share_one_pool(team, server):
     answers, pieces, vectors, pool = asyncio.run(main())
     assert {a.content for a in answers} == {"pooled"} and "".join(pieces) == "pooled"
     assert vectors == [[0.5, 0.25]]
-    assert pool._client is None  # closed by `async with`
+    assert pool._session is None  # closed by `async with`
     # 21 chat requests at once over a pool: far fewer connections than requests.
     assert len({r["client_port"] for r in server.requests if r["path"].endswith("completions")}) < 21
 

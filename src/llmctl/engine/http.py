@@ -2,11 +2,13 @@
 statuses into the project's error classes (httpx errors never leave this module).
 
 Sync calls go through one `httpx.Client` per owner (the process, or an `LLMClient`), so
-no request pays for a new SSL context or connection. Async calls go through an
-`httpx.AsyncClient` over the `httpx-aiohttp` transport: measured at 1,000 requests and
-concurrency 32 against a 20 ms server, httpx's own async pool took about 5x as long as
-aiohttp, and the aiohttp transport matched aiohttp (see benchmarks/bench_engine.py).
-An async client belongs to the event loop it was first used in.
+no request pays for a new SSL context or connection. Async calls go through one aiohttp
+session per event loop: measured at 1,000 requests and concurrency 32 against a 20 ms
+server, httpx's own async pool took about 5x as long as aiohttp (see
+benchmarks/bench_engine.py), and httpx's layer over aiohttp cost a quarter of a busy
+`llmctl serve`'s CPU. aiohttp's errors are mapped to the httpx kinds they stand for, so
+both paths fail the same way. An `httpx.AsyncClient` given by a caller (a test seam, the
+simulator) is used as is.
 """
 
 from __future__ import annotations
@@ -60,13 +62,14 @@ def shared_client() -> httpx.Client:
     return _shared
 
 
-def make_async_client() -> httpx.AsyncClient:
-    """A new async client over aiohttp's connection pool (the caller closes it)."""
-    from httpx_aiohttp import AiohttpTransport
+def make_async_session() -> Any:
+    """A new aiohttp session: the engine's own async pool (the caller closes it). No cookies
+    are kept between requests. (Proxy variables are not read for each request: that cost
+    more than the rest of aiohttp's work.)"""
+    import aiohttp
 
-    return httpx.AsyncClient(
-        headers=_headers(), follow_redirects=False, transport=AiohttpTransport(limits=LIMITS)
-    )
+    connector = aiohttp.TCPConnector(limit=LIMITS.max_connections, keepalive_timeout=LIMITS.keepalive_expiry)
+    return aiohttp.ClientSession(connector=connector, headers=_headers(), cookie_jar=aiohttp.DummyCookieJar())
 
 
 def split_clients(client: Any) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
@@ -81,38 +84,39 @@ def split_clients(client: Any) -> tuple[httpx.Client | None, httpx.AsyncClient |
 
 
 class AsyncPool:
-    """An async client for whichever event loop is running: one per loop, reused by every
-    call in it. A client left by an earlier loop (an earlier `asyncio.run`) is let go."""
+    """The async client for whichever event loop is running: one aiohttp session per loop,
+    reused by every call in it (a session left by an earlier loop, an earlier
+    `asyncio.run`, is let go). An `httpx.AsyncClient` given by the caller is used as is."""
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self.given = client
-        self._client: httpx.AsyncClient | None = None
+        self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def get(self) -> httpx.AsyncClient:
+    def get(self) -> Any:
+        """The given httpx client, or this loop's aiohttp session."""
         if self.given is not None:
             return self.given
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop or self._client.is_closed:
-            if self._client is not None and self._loop is not loop:
-                _let_go(self._client)
-            self._client, self._loop = make_async_client(), loop
-        return self._client
+        if self._session is None or self._loop is not loop or self._session.closed:
+            if self._session is not None and self._loop is not loop:
+                _let_go(self._session)
+            self._session, self._loop = make_async_session(), loop
+        return self._session
 
     async def aclose(self) -> None:
-        """Close the pool's own client (one given to it stays open)."""
-        if self._client is not None and self._loop is asyncio.get_running_loop():
-            await self._client.aclose()
-        elif self._client is not None:
-            _let_go(self._client)
-        self._client = self._loop = None
+        """Close the pool's own session (a client given to it stays open)."""
+        if self._session is not None and self._loop is asyncio.get_running_loop():
+            await self._session.close()
+        elif self._session is not None:
+            _let_go(self._session)
+        self._session = self._loop = None
 
 
-def _let_go(client: httpx.AsyncClient) -> None:
-    """Drop a client whose event loop has ended, without a warning about an unclosed session."""
-    session = getattr(getattr(client, "_transport", None), "client", None)
+def _let_go(session: Any) -> None:
+    """Drop a session whose event loop has ended, without a warning about an unclosed session."""
     with contextlib.suppress(Exception):
-        connector = session.detach() if hasattr(session, "detach") else None  # marks it closed
+        connector = session.detach()  # marks it closed
         if connector is not None:
             connector._close()
 
@@ -161,15 +165,18 @@ def stream_lines(
 
 
 async def asend_json(
-    client: httpx.AsyncClient,
+    client: Any,
     call: HttpCall,
     endpoint: Endpoint,
     timeout: float | None,
     max_bytes: int | None = None,
 ) -> Any:
-    """`send_json` for the async engine."""
-    import aiohttp  # loaded already by the transport
+    """`send_json` for the async engine, over the pool's aiohttp session (or a given httpx
+    client)."""
+    import aiohttp
 
+    if not isinstance(client, httpx.AsyncClient):
+        return await _aio_send_json(client, call, endpoint, timeout, max_bytes)
     try:
         async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             cap = _Cap(max_bytes, endpoint)
@@ -184,15 +191,20 @@ async def asend_json(
 
 
 async def astream_lines(
-    client: httpx.AsyncClient,
+    client: Any,
     call: HttpCall,
     endpoint: Endpoint,
     timeout: float | None,
     max_bytes: int | None = None,
 ) -> AsyncIterator[str]:
-    """`stream_lines` for the async engine."""
+    """`stream_lines` for the async engine, over the pool's aiohttp session (or a given
+    httpx client)."""
     import aiohttp
 
+    if not isinstance(client, httpx.AsyncClient):
+        async for line in _aio_stream_lines(client, call, endpoint, timeout, max_bytes):
+            yield line
+        return
     started = False
     try:
         async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
@@ -212,6 +224,73 @@ async def astream_lines(
         raise _stream_error(_as_httpx(exc), endpoint, started) from None
     except ValueError as exc:  # a header or URL aiohttp refuses to send
         raise transport_error(exc, endpoint) from None
+
+
+# --- the engine's own async pool: aiohttp, without httpx's layer (a quarter of the CPU a
+# request costs a busy `llmctl serve`, measured with py-spy) -----------------------------
+
+
+async def _aio_send_json(
+    session: Any, call: HttpCall, endpoint: Endpoint, timeout: float | None, max_bytes: int | None
+) -> Any:
+    import aiohttp
+
+    try:
+        async with session.request(call.method, call.url, **_aio_options(call, timeout)) as response:
+            cap = _Cap(max_bytes, endpoint)
+            body = b"".join([cap.take(chunk) async for chunk in response.content.iter_any()])
+            status, headers = response.status, response.headers
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise transport_error(_as_httpx(exc), endpoint) from None
+    except ValueError as exc:  # a header or URL aiohttp refuses to send
+        raise transport_error(exc, endpoint) from None
+    return _body(status, body, headers, endpoint)
+
+
+async def _aio_stream_lines(
+    session: Any, call: HttpCall, endpoint: Endpoint, timeout: float | None, max_bytes: int | None
+) -> AsyncIterator[str]:
+    import aiohttp
+
+    started = False
+    try:
+        async with session.request(call.method, call.url, **_aio_options(call, timeout)) as response:
+            if response.status >= 400:
+                body = await _aerror_body(response.content.iter_any())
+                raise status_error(response.status, body, response.headers, endpoint)
+            lines = _Lines(_Cap(max_bytes, endpoint))
+            async for chunk in response.content.iter_any():
+                for line in lines.feed(chunk):
+                    started = True
+                    yield line
+            for line in lines.close():
+                yield line
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _stream_error(_as_httpx(exc), endpoint, started) from None
+    except ValueError as exc:
+        raise transport_error(exc, endpoint) from None
+
+
+def _aio_options(call: HttpCall, timeout: float | None) -> dict[str, Any]:
+    """The request options, as httpx would send them: JSON without NaN, no redirects."""
+    import json
+
+    import aiohttp
+
+    read = 600.0 if timeout is None else timeout
+    options: dict[str, Any] = {
+        "headers": call.headers,
+        "params": call.params or None,
+        "allow_redirects": False,
+        "timeout": aiohttp.ClientTimeout(total=None, sock_connect=min(read, 10.0), sock_read=read),
+    }
+    if call.json is not None:
+        options["data"] = json.dumps(
+            call.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
+        if not any(k.lower() == "content-type" for k in call.headers):
+            options["headers"] = {**call.headers, "content-type": "application/json"}
+    return options
 
 
 def _body(status: int, body: bytes, headers: Any, endpoint: Endpoint) -> Any:
