@@ -63,18 +63,6 @@ def test_quality_comes_from_the_intelligence_index_wherever_one_exists():
     assert indexed >= 45
 
 
-FIGURES = (
-    "input_cost_per_mtok",
-    "output_cost_per_mtok",
-    "cache_read_cost_per_mtok",
-    "cache_write_cost_per_mtok",
-    "input_cost_per_mtok_above_200k",
-    "output_cost_per_mtok_above_200k",
-    "context_length",
-    "max_output_tokens",
-)
-
-
 def test_every_figure_equals_its_source():
     """Prices (per token in OpenRouter's list, per million in models.dev's), cache and
     long-context prices, context and max output: exactly what the source says, or absent
