@@ -99,7 +99,9 @@ def test_async_429_honours_retry_after_under_concurrency(server):
     async def go(router):
         return await asyncio.gather(*(router.achat([a], REQ) for _ in range(10)))
 
-    results, waits = run(go)
+    # Which request meets which 429 depends on timing (one may meet all three): enough
+    # retries that every request gets through either way.
+    results, waits = run(go, retries=3)
     assert all(r.text == "ok" for r in results)
     assert waits.count(2.0) == 3  # each 429 waited its Retry-After, asked of the (fake) clock
     assert sum(r.attempts[0].tries for r in results) == 13
