@@ -168,3 +168,26 @@ def test_a_base_url_without_a_scheme_is_an_endpoint_that_cannot_be_reached():
     ep = Endpoint("ollama", "ollama", "localhost:11434", None)
     error = transport_error(httpx.UnsupportedProtocol("Request URL is missing an 'http://' protocol."), ep)
     assert isinstance(error, ConnectFailed) and not error.retryable
+
+
+def test_the_aiohttp_pool_fails_like_the_sync_client(server, caplog, capfd):
+    from llmctl.engine.http import asend_json, send_json, shared_client
+
+    bad = Endpoint("ollama", "ollama", "localhost:11434", None)  # no scheme: cannot be reached
+    call = HttpCall("POST", "localhost:11434/api/chat", {}, {"model": "m"})
+    pool = AsyncPool()
+
+    async def send(n: int):
+        try:
+            await asend_json(pool.get(), call, bad, 1.0)
+        finally:
+            if n:
+                await pool.aclose()
+
+    with pytest.raises(ConnectFailed):
+        asyncio.run(send(0))  # the pool's session outlives this loop...
+    with pytest.raises(ConnectFailed):
+        send_json(shared_client(), call, bad, 1.0)
+    with pytest.raises(ConnectFailed):
+        asyncio.run(send(1))  # ...and is let go, sockets closed, when the next loop asks
+    assert "Unclosed" not in caplog.text + "".join(capfd.readouterr())

@@ -240,7 +240,7 @@ def test_a_key_with_a_line_break_is_refused_and_shown_nowhere(cli, home, server,
     monkeypatch.setenv("LLMCTL_CATALOG", str(path))
     result = cli("prompt", "hi", "--llm", "acme/a", "--json")
     assert result.exit_code != 0 and server.requests == []
-    assert "OPENAI_API_KEY holds a space, a line break or a control character" in result.stdout
+    assert "OPENAI_API_KEY holds a space, a line break or another character a key has not" in result.stdout
     everything = (result.stdout + result.stderr).encode() + b"".join(
         p.read_bytes() for p in home.rglob("*") if p.is_file()
     )
@@ -261,3 +261,9 @@ def test_a_key_command_gives_its_first_line_and_is_asked_again_when_refused_or_o
     now[0] = 901.0  # or it is 15 minutes old
     commands(command)
     assert marker.read_text() == "xxx"
+
+
+def test_a_key_with_a_character_no_key_has_is_refused(server):
+    for odd in ("\u201csk-smart-quoted-0123456789\u201d", "sk-with space-0123456789"):
+        with pytest.raises(KeyMissing, match="OPENAI_API_KEY holds"):
+            resolve_endpoint(llm(provider="openai"), {}, {"OPENAI_API_KEY": odd})

@@ -68,8 +68,21 @@ def make_async_session() -> Any:
     more than the rest of aiohttp's work.)"""
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=LIMITS.max_connections, keepalive_timeout=LIMITS.keepalive_expiry)
+    connector = aiohttp.TCPConnector(
+        limit=LIMITS.max_connections, keepalive_timeout=LIMITS.keepalive_expiry, ssl=_ssl_context()
+    )
     return aiohttp.ClientSession(connector=connector, headers=_headers(), cookie_jar=aiohttp.DummyCookieJar())
+
+
+_ssl: Any = None
+
+
+def _ssl_context() -> Any:
+    """The certificates the sync client trusts (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once."""
+    global _ssl
+    if _ssl is None:
+        _ssl = httpx.create_ssl_context()
+    return _ssl
 
 
 def split_clients(client: Any) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
@@ -114,9 +127,11 @@ class AsyncPool:
 
 
 def _let_go(session: Any) -> None:
-    """Drop a session whose event loop has ended, without a warning about an unclosed session."""
+    """Drop a session whose event loop has ended, without a warning about an unclosed session
+    or connector: its sockets are closed now."""
     with contextlib.suppress(Exception):
-        connector = session.detach()  # marks it closed
+        connector = session.connector
+        session.detach()  # marks it closed
         if connector is not None:
             connector._close()
 
@@ -134,7 +149,7 @@ def send_json(
         with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             cap = _Cap(max_bytes, endpoint)
             body = b"".join(cap.take(chunk) for chunk in response.iter_bytes())
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError: a header or body that cannot be sent
         raise transport_error(exc, endpoint) from None
     return _body(response.status_code, body, response.headers, endpoint)
 
@@ -162,6 +177,8 @@ def stream_lines(
             yield from lines.close()
     except httpx.HTTPError as exc:
         raise _stream_error(exc, endpoint, started) from None
+    except ValueError as exc:  # a header or body that cannot be sent
+        raise transport_error(exc, endpoint) from None
 
 
 async def asend_json(
@@ -202,8 +219,12 @@ async def astream_lines(
     import aiohttp
 
     if not isinstance(client, httpx.AsyncClient):
-        async for line in _aio_stream_lines(client, call, endpoint, timeout, max_bytes):
-            yield line
+        # closed with this generator: a stream ended early frees its connection at once
+        async with contextlib.aclosing(
+            _aio_stream_lines(client, call, endpoint, timeout, max_bytes)
+        ) as inner:
+            async for line in inner:
+                yield line
         return
     started = False
     try:
@@ -282,7 +303,10 @@ def _aio_options(call: HttpCall, timeout: float | None) -> dict[str, Any]:
         "headers": call.headers,
         "params": call.params or None,
         "allow_redirects": False,
-        "timeout": aiohttp.ClientTimeout(total=None, sock_connect=min(read, 10.0), sock_read=read),
+        # connect: DNS and waiting for a free connection too (httpx's pool timeout)
+        "timeout": aiohttp.ClientTimeout(
+            total=None, connect=read, sock_connect=min(read, 10.0), sock_read=read
+        ),
     }
     if call.json is not None:
         options["data"] = json.dumps(
@@ -431,6 +455,9 @@ _AIOHTTP = {
     "ServerDisconnectedError": httpx.RemoteProtocolError,
     "ClientPayloadError": httpx.ReadError,
     "ClientOSError": httpx.ReadError,
+    "InvalidURL": httpx.UnsupportedProtocol,  # a base URL that is not one
+    "NonHttpUrlClientError": httpx.UnsupportedProtocol,  # without http:// or https://
+    "ClientProxyConnectionError": httpx.ProxyError,
 }
 
 

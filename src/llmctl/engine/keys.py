@@ -59,12 +59,14 @@ class KeyCommands:
             failed is not None and now - failed[0] < FAILURE_MEMORY
         )
 
-    def refused(self, key: str) -> None:
-        """The provider refused `key` (401/403): the next request asks its command again."""
+    def refused(self, key: str) -> bool:
+        """The provider refused `key` (401/403): the next request asks its command again.
+        True when the key came from a command."""
         with self._lock:
-            for command, (_when, known) in list(self._keys.items()):
-                if known == key:
-                    del self._keys[command]
+            commands = [command for command, (_when, known) in self._keys.items() if known == key]
+            for command in commands:
+                del self._keys[command]
+        return bool(commands)
 
     def keys(self) -> tuple[str, ...]:
         """Every key the commands gave (for redaction)."""

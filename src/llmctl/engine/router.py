@@ -265,7 +265,8 @@ class Router:
                 try:
                     answer = await self._achat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
-                    self._refused(exc, step)
+                    if self._refused(exc, step):
+                        await self._keys_ready(chain)  # asked again off the loop, not inline
                     run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
                     continue
                 except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
@@ -296,7 +297,8 @@ class Router:
                     )
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
                 except ProviderError as exc:
-                    self._refused(exc, step)
+                    if self._refused(exc, step):
+                        await self._keys_ready(chain)
                     run.failed(exc, latency_ms=self._ms(started))
                     continue
                 except BaseException:
@@ -308,10 +310,12 @@ class Router:
             raise
         return run.outcome()
 
-    def _refused(self, exc: ProviderError, step: Send) -> None:
-        """A key the provider refuses is asked for again next time (a token may have expired)."""
+    def _refused(self, exc: ProviderError, step: Send) -> bool:
+        """A key the provider refuses is asked for again next time (a token may have
+        expired). True when a key was forgotten."""
         if isinstance(exc, AuthFailed) and step.endpoint.api_key:
-            self.key_commands.refused(step.endpoint.api_key)
+            return self.key_commands.refused(step.endpoint.api_key)
+        return False
 
     async def _keys_ready(self, chain: Sequence[LLM]) -> None:
         """Run the chain's key commands in a worker thread first, so the event loop never

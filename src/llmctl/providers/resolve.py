@@ -253,7 +253,7 @@ def resolve_endpoint(
         # A key with a line break or a space cannot go in a header, and the HTTP library's
         # error would show it: refused here, naming where it came from, never the value.
         where = "the output of api_key_cmd" if command else name
-        raise KeyMissing(f"{where} holds a space, a line break or a control character, not just a key")
+        raise KeyMissing(f"{where} holds a space, a line break or another character a key has not")
     version = deployment = None
     if entry.provider == "azure":
         version = env.get("AZURE_OPENAI_API_VERSION") or settings.api_version or AZURE_API_VERSION
@@ -273,8 +273,9 @@ def resolve_endpoint(
 
 
 def _sendable_key(key: str) -> bool:
-    """A key is printable characters without spaces (what an HTTP header can carry)."""
-    return key.isprintable() and not any(c.isspace() for c in key)
+    """A key is visible ASCII, no spaces (what an HTTP header carries unchanged; a smart
+    quote pasted from a document is not part of a key)."""
+    return all("!" <= c <= "~" for c in key)
 
 
 def _model_unnamed(entry: Target) -> bool:

@@ -136,6 +136,11 @@ def create_app(
     ]
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        import logging
+
+        logging.getLogger("llmctl.serve").error(
+            "%s %s failed", request.method, request.url.path, exc_info=exc
+        )
         problem = Problem(500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}")
         return JSONResponse(problem.body(), status_code=500)
 

@@ -315,11 +315,15 @@ class ChatAnswer:
         exc = task.exception()
         if exc is not None:
             attempts = getattr(exc, "attempts", [])
-            problem = (
-                problem_of(exc, not_found=MODEL_NOT_FOUND)
-                if isinstance(exc, LlmctlError)
-                else Problem(500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}")
-            )
+            if isinstance(exc, LlmctlError):
+                problem = problem_of(exc, not_found=MODEL_NOT_FOUND)
+            else:  # a bug: the client gets a JSON 500, the server's log the traceback
+                import logging
+
+                logging.getLogger("llmctl.serve").error("a chat completion failed", exc_info=exc)
+                problem = Problem(
+                    500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}"
+                )
             await _send_json(send, problem.status, problem.body(), headers_of(None, attempts))
             return
         result = task.result()
