@@ -116,7 +116,12 @@ def key_env(entry: Target, configured: Configured | None = None) -> str | None:
 def key_cmd(entry: Target, configured: Configured | None = None) -> str | None:
     """The command that prints the entry's key when its key variable is unset: its own
     `auth.api_key_cmd`, else its provider's `api_key_cmd` (config.toml, then built in)."""
-    return entry.auth.get("api_key_cmd") or provider_settings(entry.provider, configured).api_key_cmd
+    own = entry.auth.get("api_key_cmd")
+    if own:
+        return own
+    declared = getattr((configured or {}).get(entry.provider), "api_key_cmd", None)
+    builtin = BUILTIN_PROVIDERS.get(entry.provider)
+    return declared or (builtin.api_key_cmd if builtin else None)
 
 
 def missing_key(
@@ -138,15 +143,25 @@ def why_unusable(
     """Why the entry cannot be sent to from this environment (its key, or a variable its
     base URL needs), as a sentence; None when it can."""
     env = os.environ if env is None else env
-    missing = missing_key(entry, configured, env)
-    if missing:
+    name = key_env(entry, configured)
+    if name is not None and not env.get(name):
         command = key_cmd(entry, configured)
-        if command:
+        if not command:
+            return f"{name} is not set"
+        if not command_program(command, env):
             program = _argv(command)[0] if _argv(command) else command
-            return f"{missing} is not set and {program!r} (its api_key_cmd) is not on PATH"
-        return f"{missing} is not set"
+            return f"{name} is not set and {program!r} (its api_key_cmd) is not on PATH"
+    if not _templated(entry, configured):  # the common case, asked for every candidate of a pick
+        return None
     unset = url_variables_unset(entry, configured, env)
     return f"{unset[0]} is not set (the base URL needs it)" if unset else None
+
+
+def _templated(entry: Target, configured: Configured | None) -> bool:
+    """Whether a base URL the entry may use is written with `{VARIABLE}`s."""
+    builtin = BUILTIN_PROVIDERS.get(entry.provider)
+    configured_url = getattr((configured or {}).get(entry.provider), "base_url", None)
+    return any("{" in url for url in (entry.api_base, configured_url, builtin and builtin.base_url) if url)
 
 
 def command_program(command: str, env: Mapping[str, str]) -> str | None:

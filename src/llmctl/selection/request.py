@@ -94,7 +94,13 @@ def _providers(req: Request, sel: Selection, catalog: Catalog) -> None:
     """`--provider` and `--prefer-provider` (else config.toml's `prefer_providers`), each a
     provider llmctl knows (exit 2 with the closest names otherwise)."""
     config = catalog.config
-    known = sorted({*provider_names(config.providers), *(e.provider for e in catalog)})
+    if sel.provider is None and not sel.prefer_providers and not config.prefer_providers:
+        return  # the common case: nothing to check
+    known = catalog.memo.get("provider-names")
+    if known is None:
+        known = catalog.memo["provider-names"] = sorted(
+            {*provider_names(config.providers), *(e.provider for e in catalog)}
+        )
     if sel.provider is not None:
         _check_name("provider", sel.provider, known)
         req.provider, req.sources["provider"] = sel.provider, sel.source
