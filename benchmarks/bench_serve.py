@@ -103,15 +103,39 @@ async def timed_requests(url: str, body: dict, n: int, c: int, stream: bool = Fa
     }
 
 
+def tree(pid: int) -> list[int]:
+    """The process and its descendants (`--workers` runs the server in child processes)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [pid], [pid]
+    while todo:
+        current = todo.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found += children
+        todo += children
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its descendants so far."""
+    total = 0.0
+    for member in tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def peak_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+    """The peak resident memory of a process and its descendants, summed."""
+    total = 0
+    for member in tree(pid):
+        status = Path(f"/proc/{member}/status").read_text()
+        total += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+    return total / 1024
 
 
 def main() -> None:
@@ -122,6 +146,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--quiet", action="store_true", help="run the server without its access log")
+    parser.add_argument("--workers", type=int, default=1, help="llmctl serve --workers N")
     args = parser.parse_args()
     n, c = args.requests, args.concurrency
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,7 +158,8 @@ def main() -> None:
         data = json.loads(catalog.read_text())
         data["llms"].append({**data["llms"][1], "id": "local/slower", "api_base": f"{slower_url}/slow/v1"})
         catalog.write_text(json.dumps(data))
-        serve, url, startup = start_serve(work, catalog, *(["--quiet"] if args.quiet else []))
+        options = [*(["--quiet"] if args.quiet else []), "--workers", str(args.workers)]
+        serve, url, startup = start_serve(work, catalog, *options)
         try:
             print(f"start-up: llmctl serve answered GET /v1/models after {startup * 1000:.0f} ms")
             gateway = url + "/v1/chat/completions"

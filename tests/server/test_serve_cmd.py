@@ -98,3 +98,39 @@ def test_serve_as_a_process_answers_then_stops_gracefully(home, team, server):
     assert "stopped" in rest and "tok-123456" not in banner + rest
     assert re.search(r"llmctl serve: POST /v1/chat/completions 200 openai/first \d+ ms", rest)
     assert "GET /v1/models 200 - " in rest and "cut" in rest  # the request cut at the end of the grace period
+
+
+def test_worker_processes_share_the_port_and_the_files(home, team, server):
+    server.defaults["/a/v1/chat/completions"] = openai_chat("from a worker")
+    env = dict(os.environ, LLMCTL_HOME=str(home))
+    process = subprocess.Popen(
+        [*llmctl_exe(), "serve", "--port", "0", "--workers", "2", "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        banner = process.stderr.readline()
+        assert "2 worker processes" in banner
+        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group()
+        body = {"model": "openai/first", "messages": [{"role": "user", "content": "hi"}]}
+        deadline = time.monotonic() + 20
+        while True:  # the workers start after the banner
+            try:
+                first = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        answers = [
+            first,
+            *(httpx.post(url + "/v1/chat/completions", json=body, timeout=10) for _ in range(5)),
+        ]
+        assert {a.json()["choices"][0]["message"]["content"] for a in answers} == {"from a worker"}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        process.kill()
+    rows = UsageStore.for_home(Home.resolve(home)).rows()
+    assert len(rows) == 6 and {r["outcome"] for r in rows} == {"ok"}
+    assert "stopped" in process.stderr.read()

@@ -23,6 +23,9 @@ def serve(
         float, typer.Option("--grace", min=0, help="Seconds requests in flight may finish after Ctrl-C.")
     ] = 10.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per request on stderr.")] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes serving the same port (default 1).")
+    ] = 1,
 ) -> None:
     """Serve the catalog, books, pick and usage as REST, and /v1 for OpenAI clients."""
     from llmctl.errors import UsageError
@@ -35,4 +38,14 @@ def serve(
             hint="pip install 'llmctl[serve]'",
         ) from None
     st = state(ctx)
-    run(host, port, token_env, home=st.home, grace=grace, quiet=quiet, catalog=st.catalog_arg)
+    run(
+        host,
+        port,
+        token_env,
+        home=st.home,
+        grace=grace,
+        quiet=quiet,
+        catalog=st.catalog_arg,
+        workers=workers,
+        home_arg=st.home_arg,
+    )

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from llmctl.errors import LlmctlError, UsageError
-from llmctl.paths import Home
+from llmctl.paths import ENV_CATALOG, ENV_HOME, Home
 from llmctl.server import gateway, rest
 from llmctl.server.state import MAX_BODY_BYTES, BadBody, Live, Problem, payload_of, problem_of
 
@@ -253,13 +253,16 @@ def serve(
     grace: float = GRACE_SECONDS,
     quiet: bool = False,
     catalog: str | None = None,
+    workers: int = 1,
+    home_arg: str | None = None,
 ) -> None:
-    """Run the server until SIGINT or SIGTERM. Raises UsageError (exit 2) as `check_setup`
-    says, LlmctlError (exit 1) when the address cannot be listened on."""
+    """Run the server until SIGINT or SIGTERM, in this process or in `workers` processes
+    sharing the listening socket. Raises UsageError (exit 2) as `check_setup` says,
+    LlmctlError (exit 1) when the address cannot be listened on."""
     import uvicorn
 
     token = check_setup(host, token_env, os.environ)
-    home = home or Home.resolve()
+    home = home or Home.resolve(home_arg)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP named: asyncio turns Nagle's algorithm off only on sockets that say TCP, and
     # with it on, every response waits 40 ms for a delayed ACK.
@@ -273,25 +276,57 @@ def serve(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port"
         ) from None
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(home, token=token, log=None if quiet else _log_line, catalog=catalog),
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=grace,
-        server_header=False,
-        lifespan="on",
-    )
+    settings: dict[str, Any] = {
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": grace,
+        "server_header": False,
+        "lifespan": "on",
+    }
     where = f"[{host}]" if ":" in host else host
     guard = f"token from ${token_env}" if token else "no token (loopback only)"
     url = f"http://{where}:{bound}"
-    print(
-        f"llmctl serve: {url} ({guard}); OpenAI base_url {url}/v1; Ctrl-C stops", file=sys.stderr, flush=True
-    )
+    processes = f"; {workers} worker processes" if workers > 1 else ""
+    line = f"llmctl serve: {url} ({guard}){processes}; OpenAI base_url {url}/v1; Ctrl-C stops"
+    print(line, file=sys.stderr, flush=True)
+    if workers > 1:
+        # Each worker builds the app from the environment (a spawned process gets no objects):
+        # the home, the catalog and the token's variable are passed there, never the token.
+        os.environ.update({ENV_HOME: home_arg} if home_arg else {})
+        os.environ.update({ENV_CATALOG: catalog} if catalog else {})
+        os.environ[_TOKEN_VAR] = token_env or ""
+        os.environ[_QUIET_VAR] = "1" if quiet else ""
+        from uvicorn.supervisors import Multiprocess
+
+        config = uvicorn.Config(f"{__name__}:from_environment", factory=True, workers=workers, **settings)
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        config = uvicorn.Config(
+            create_app(home, token=token, log=None if quiet else _log_line, catalog=catalog), **settings
+        )
+        _graceful_server(config).run(sockets=[sock])
+    print("llmctl serve: stopped", file=sys.stderr, flush=True)
+
+
+_TOKEN_VAR = "LLMCTL_SERVE_TOKEN_ENV"  # names the variable holding the token (workers)
+_QUIET_VAR = "LLMCTL_SERVE_QUIET"
+
+
+def from_environment() -> Any:
+    """The app of a worker process, as `serve` set it up in the environment."""
+    token_env = os.environ.get(_TOKEN_VAR) or None
+    token = check_setup(DEFAULT_HOST, token_env, os.environ) if token_env else None
+    quiet = os.environ.get(_QUIET_VAR) == "1"
+    return create_app(Home.resolve(), token=token, log=None if quiet else _log_line)
+
+
+def _graceful_server(config: Any) -> Any:
+    """uvicorn's server, exiting 0 after a graceful stop (not killed again by the signal)."""
+    import uvicorn
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
             super().handle_exit(sig, frame)
-            self._captured_signals.clear()  # a graceful stop exits 0, not killed by the signal
+            self._captured_signals.clear()
 
-    Server(config).run(sockets=[sock])
-    print("llmctl serve: stopped", file=sys.stderr, flush=True)
+    return Server(config)
