@@ -114,3 +114,23 @@ def test_python_api_warns_when_a_named_llm_is_skipped(team):
     with pytest.warns(LlmctlWarning, match="job llm anthropic/nokey skipped: ANTHROPIC_API_KEY is not set"):
         llm = llmctl.select_llm_for_job(Draft, None, {"llm_id": "anthropic/nokey"}, catalog=team)
     assert llm.id == "openai/first"
+
+
+def test_an_async_client_nobody_closes_lets_its_sockets_go_quietly(server, tmp_path):
+    """aiohttp says "Unclosed client session" when a process ends with a session open; a
+    pool nobody closed lets its session go first."""
+    import subprocess
+    import sys
+
+    server.defaults["/a/v1/chat/completions"] = openai_chat("unclosed")
+    script = f"""
+import asyncio
+from llmctl import LLMClient
+from llmctl.catalog.registry import DictRegistry
+entry = DictRegistry([{{"id": "acme/a", "provider": "openai", "api_base": "{server.url}/a/v1"}}]).get_by_id("acme/a")
+print(asyncio.run(LLMClient(entry).acomplete("hi")).content)
+"""
+    env = {"OPENAI_API_KEY": "k", "LLMCTL_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout == "unclosed\n", done.stderr
+    assert "Unclosed" not in done.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -105,6 +106,7 @@ class AsyncPool:
         self.given = client
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._finalizer: weakref.finalize | None = None
 
     def get(self) -> Any:
         """The given httpx client, or this loop's aiohttp session."""
@@ -113,17 +115,29 @@ class AsyncPool:
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             if self._session is not None and self._loop is not loop:
-                _let_go(self._session)
+                self._forget()
             self._session, self._loop = make_async_session(), loop
+            # A pool nobody closes (an `acomplete` outside `async with`) lets its sockets go
+            # when it is collected or the process ends, without aiohttp's "Unclosed" messages.
+            self._finalizer = weakref.finalize(self, _let_go, self._session)
         return self._session
 
     async def aclose(self) -> None:
         """Close the pool's own session (a client given to it stays open)."""
         if self._session is not None and self._loop is asyncio.get_running_loop():
+            if self._finalizer is not None:
+                self._finalizer.detach()
             await self._session.close()
         elif self._session is not None:
+            self._forget()
+        self._session = self._loop = self._finalizer = None
+
+    def _forget(self) -> None:
+        """Let the session of an ended event loop go, now."""
+        if self._finalizer is not None:
+            self._finalizer()  # runs _let_go once
+        else:
             _let_go(self._session)
-        self._session = self._loop = None
 
 
 def _let_go(session: Any) -> None:
