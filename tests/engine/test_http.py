@@ -191,3 +191,35 @@ def test_the_aiohttp_pool_fails_like_the_sync_client(server, caplog, capfd):
     with pytest.raises(ConnectFailed):
         asyncio.run(send(1))  # ...and is let go, sockets closed, when the next loop asks
     assert "Unclosed" not in caplog.text + "".join(capfd.readouterr())
+
+
+def test_the_async_pool_goes_through_the_proxy_the_environment_names(server, monkeypatch):
+    """HTTP_PROXY / NO_PROXY count on the async path as on the sync one (the local server
+    plays the proxy: it gets the request with the whole target URL)."""
+    from fakeserver import openai_chat
+    from llmctl.engine.http import asend_json, send_json
+
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.setenv("NO_PROXY", "direct.invalid")
+    server.add(
+        "http://api.example.invalid/v1/chat/completions", openai_chat("via proxy"), openai_chat("via proxy")
+    )
+    endpoint = Endpoint("openai", "openai_compat", "http://api.example.invalid/v1", None)
+    call = HttpCall("POST", "http://api.example.invalid/v1/chat/completions", {}, {"model": "m"})
+    pool = AsyncPool()
+
+    async def send(target: HttpCall):
+        try:
+            return await asend_json(pool.get(), target, endpoint, 5.0)
+        finally:
+            await pool.aclose()
+
+    assert asyncio.run(send(call))["choices"][0]["message"]["content"] == "via proxy"
+    import httpx as real_httpx
+
+    with real_httpx.Client() as sync:  # the sync client reads the same variables
+        assert send_json(sync, call, endpoint, 5.0)["choices"][0]["message"]["content"] == "via proxy"
+    assert [r["path"] for r in server.requests] == ["http://api.example.invalid/v1/chat/completions"] * 2
+    bypassed = HttpCall("POST", "http://direct.invalid/v1/chat/completions", {}, {"model": "m"})
+    with pytest.raises(ConnectFailed):  # NO_PROXY: sent directly, to a host that does not exist
+        asyncio.run(send(bypassed))

@@ -65,14 +65,43 @@ def shared_client() -> httpx.Client:
 
 def make_async_session() -> Any:
     """A new aiohttp session: the engine's own async pool (the caller closes it). No cookies
-    are kept between requests. (Proxy variables are not read for each request: that cost
-    more than the rest of aiohttp's work.)"""
+    are kept between requests. The proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    NO_PROXY) are read once, when the session is made, and honoured as the sync client
+    honours them (aiohttp's own `trust_env` reads them on every request: that cost more
+    than the rest of its work)."""
     import aiohttp
 
     connector = aiohttp.TCPConnector(
         limit=LIMITS.max_connections, keepalive_timeout=LIMITS.keepalive_expiry, ssl=_ssl_context()
     )
-    return aiohttp.ClientSession(connector=connector, headers=_headers(), cookie_jar=aiohttp.DummyCookieJar())
+    session = aiohttp.ClientSession(
+        connector=connector, headers=_headers(), cookie_jar=aiohttp.DummyCookieJar()
+    )
+    _proxies[session] = _environment_proxies()
+    return session
+
+
+_proxies: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _environment_proxies() -> dict[str, str]:
+    import urllib.request
+
+    return {k: v for k, v in urllib.request.getproxies_environment().items() if v}
+
+
+def _proxy_for(url: str, proxies: dict[str, str] | None) -> str | None:
+    """The proxy a request to `url` goes through (None: direct), by the proxy variables."""
+    if not proxies:
+        return None
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or (parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname, proxies)):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 _ssl: Any = None
@@ -271,7 +300,8 @@ async def _aio_send_json(
     import aiohttp
 
     try:
-        async with session.request(call.method, call.url, **_aio_options(call, timeout)) as response:
+        options = _aio_options(call, timeout, _proxy_for(call.url, _proxies.get(session)))
+        async with session.request(call.method, call.url, **options) as response:
             cap = _Cap(max_bytes, endpoint)
             body = b"".join([cap.take(chunk) async for chunk in response.content.iter_any()])
             status, headers = response.status, response.headers
@@ -289,7 +319,8 @@ async def _aio_stream_lines(
 
     started = False
     try:
-        async with session.request(call.method, call.url, **_aio_options(call, timeout)) as response:
+        options = _aio_options(call, timeout, _proxy_for(call.url, _proxies.get(session)))
+        async with session.request(call.method, call.url, **options) as response:
             if response.status >= 400:
                 body = await _aerror_body(response.content.iter_any())
                 raise status_error(response.status, body, response.headers, endpoint)
@@ -306,7 +337,7 @@ async def _aio_stream_lines(
         raise transport_error(exc, endpoint) from None
 
 
-def _aio_options(call: HttpCall, timeout: float | None) -> dict[str, Any]:
+def _aio_options(call: HttpCall, timeout: float | None, proxy: str | None = None) -> dict[str, Any]:
     """The request options, as httpx would send them: JSON without NaN, no redirects."""
     import json
 
@@ -317,6 +348,7 @@ def _aio_options(call: HttpCall, timeout: float | None) -> dict[str, Any]:
         "headers": call.headers,
         "params": call.params or None,
         "allow_redirects": False,
+        "proxy": proxy,
         # connect: DNS and waiting for a free connection too (httpx's pool timeout)
         "timeout": aiohttp.ClientTimeout(
             total=None, connect=read, sock_connect=min(read, 10.0), sock_read=read
