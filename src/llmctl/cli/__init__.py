@@ -219,4 +219,17 @@ _python_showwarning = None
 
 def main() -> None:
     """Console entry point."""
-    app(prog_name="llmctl")
+    try:
+        app(prog_name="llmctl")
+    finally:
+        _flush_stdout()
+
+
+def _flush_stdout() -> None:
+    """Flush what is left for stdout now: a reader that went away (`llmctl list | head -1`)
+    shows here, as a quiet end, rather than as an error while the interpreter exits."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
