@@ -51,14 +51,12 @@ _LITELLM_PROVIDERS = {
 _MODELSDEV_PROVIDERS = {"google": "gemini", "togetherai": "together", "fireworks-ai": "fireworks"}
 _LITELLM_BUCKET = re.compile(r"^(fireworks-ai|together-ai)-")
 _CHAT_MODES = {"chat", "responses"}
-# The seeds' record fields and where they go (seed 001's LLMEntry, seed 002's config).
-_SEED_ONLY = {
-    "is_active",
-    "cost_per_1k_input",
-    "cost_per_1k_output",
-    "llm_name",
-    "api_endpoint",
-    "model_name",
+# Fields the seeds spell two ways: (seed's name, llmctl's name).
+_SEED_SYNONYMS = (("router", "provider"), ("model_name", "model"), ("llm_name", "name"))
+# Fields only the seeds' records have (seed 001's LLMEntry, seed 002's config); `router` is
+# seed 000's name, which llmctl's own format accepts too.
+_SEED_ONLY = {"is_active", "cost_per_1k_input", "cost_per_1k_output", "api_endpoint"} | {
+    seed for seed, _name in _SEED_SYNONYMS if seed != "router"
 }
 
 
@@ -139,11 +137,6 @@ def read_import(
         raise FileError(path, f"this is not {DESCRIBED[fmt]}{actual}", hint="check --format")
     if fmt == "llmctl":
         return Imported("llmctl", read_catalog_file(path, cache_dir=cache_dir).entries)
-    if sendable is None:
-        from llmctl.providers.table import provider_names
-
-        sendable = provider_names()
-    sendable = set(sendable)
     if fmt == "litellm":
         imported = from_litellm(data, sendable)
     elif fmt == "openrouter":
@@ -239,13 +232,18 @@ def _set_price(entry: dict[str, Any], name: str, value: float | None) -> None:
 # --- LiteLLM ---------------------------------------------------------------------------------------
 
 
-def from_litellm(data: dict[str, Any], sendable: Iterable[str] | None = None) -> Imported:
-    """Convert LiteLLM's `model_prices_and_context_window.json`."""
-    if sendable is None:
+def _sendable(names: Iterable[str] | None) -> set[str]:
+    """The providers llmctl can send to: those given, else the built-in ones."""
+    if names is None:
         from llmctl.providers.table import provider_names
 
-        sendable = provider_names()
-    sendable = set(sendable)
+        names = provider_names()
+    return set(names)
+
+
+def from_litellm(data: dict[str, Any], sendable: Iterable[str] | None = None) -> Imported:
+    """Convert LiteLLM's `model_prices_and_context_window.json`."""
+    sendable = _sendable(sendable)
     out = Imported("litellm", [])
     for key, spec in data.items():
         if key == "sample_spec" or not isinstance(spec, dict):
@@ -440,11 +438,11 @@ def _aliases(out: Imported, latest: list[dict[str, Any]]) -> None:
 # --- models.dev -----------------------------------------------------------------------------------
 
 
-def from_modelsdev(path: Path, data: dict[str, Any], sendable: Iterable[str]) -> Imported:
+def from_modelsdev(path: Path, data: dict[str, Any], sendable: Iterable[str] | None = None) -> Imported:
     """Convert models.dev's `api.json` (an object of providers, or `{"providers": ...}`).
     Prices there are per million tokens already. A provider that is not built into llmctl
     but whose `api` is OpenAI-compatible is sent to at that address with its first `env`."""
-    sendable = set(sendable)
+    sendable = _sendable(sendable)
     out = Imported("modelsdev", [])
     rows = _modelsdev_rows(data)
     if rows is not None:
@@ -599,10 +597,6 @@ def from_seed(path: Path, data: Any) -> Imported:
         if out.first(entry["id"]):
             out.entries.append(entry)
     return out
-
-
-# Fields the seeds spell two ways: (seed's name, llmctl's name).
-_SEED_SYNONYMS = (("router", "provider"), ("model_name", "model"), ("llm_name", "name"))
 
 
 def _seed_entry(record: dict[str, Any], out: Imported) -> dict[str, Any] | None:

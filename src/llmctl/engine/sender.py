@@ -108,6 +108,14 @@ class Sender:
         client, apool = simulation.clients()
         return cls(home, catalog, env, None, client, apool, simulation)
 
+    def renewed(self, catalog: Catalog) -> Sender:
+        """A sender over a changed catalog (or config) that keeps this one's pools and usage
+        store: a long-lived server reads the files afresh without reconnecting."""
+        cooldown = Cooldown.for_home(self.home, catalog.config.providers)
+        sender = Sender(self.home, catalog, self.env, cooldown, self.client, self.apool, _store=self._store)
+        sender._checked = self._checked
+        return sender
+
     @property
     def store(self) -> UsageStore:
         """The usage store, opened on first use and shared by every send of this sender."""

@@ -116,12 +116,7 @@ def key_env(entry: Target, configured: Configured | None = None) -> str | None:
 def key_cmd(entry: Target, configured: Configured | None = None) -> str | None:
     """The command that prints the entry's key when its key variable is unset: its own
     `auth.api_key_cmd`, else its provider's `api_key_cmd` (config.toml, then built in)."""
-    own = entry.auth.get("api_key_cmd")
-    if own:
-        return own
-    declared = getattr((configured or {}).get(entry.provider), "api_key_cmd", None)
-    builtin = BUILTIN_PROVIDERS.get(entry.provider)
-    return declared or (builtin.api_key_cmd if builtin else None)
+    return entry.auth.get("api_key_cmd") or provider_settings(entry.provider, configured).api_key_cmd
 
 
 def missing_key(

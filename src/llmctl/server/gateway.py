@@ -210,21 +210,15 @@ def selection_for(
         book, sep, job = model[5:].partition("/")
         if not sep or not job:
             raise BadBody(f"{model!r}: write book:BOOK/JOB", "model")
-        from llmctl.server.rest import _known_book
+        from llmctl.server.rest import known_book
 
-        _known_book(live, book)
+        known_book(live, book)
         return Selection(book=book, job=job, **options)
     (catalog or live.catalog()).resolve_id(model)  # an unknown id is 404 with the closest ids
     return Selection(llm=model, **options)
 
 
 # --- answering ----------------------------------------------------------------------------------
-
-
-def problem_response(problem: Problem, headers: dict[str, str] | None = None, **more: Any) -> Any:
-    from starlette.responses import JSONResponse
-
-    return JSONResponse(problem.body(**more), status_code=problem.status, headers=headers)
 
 
 def attempts_header(attempts: list[Attempt]) -> str:

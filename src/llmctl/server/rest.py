@@ -108,7 +108,7 @@ def show_book(live: Live, path: Mapping[str, str], query: Query, body: Any) -> A
 
     _check_params(query, ("assume_available",))
     catalog = live.catalog()
-    _known_book(live, path["book"])
+    known_book(live, path["book"])
     report = book_report(
         path["book"], catalog=catalog, home=live.home, assume_available=_flag(query, "assume_available")
     )
@@ -129,7 +129,7 @@ def clear_default(live: Live, path: Mapping[str, str], query: Query, body: Any) 
     from llmctl.prefs.books import change_book
 
     _check_params(query, ())
-    _known_book(live, path["book"])
+    known_book(live, path["book"])
     catalog = live.catalog()
     return change_book(live.home, catalog, path["book"], "serve", group=path["group"], clear=True).after
 
@@ -148,7 +148,7 @@ def clear_override(live: Live, path: Mapping[str, str], query: Query, body: Any)
     from llmctl.prefs.books import change_book
 
     _check_params(query, ())
-    _known_book(live, path["book"])
+    known_book(live, path["book"])
     return change_book(live.home, live.catalog(), path["book"], "serve", clear=True).after
 
 
@@ -158,7 +158,7 @@ def _llm_of(body: Any) -> str:
     return body["llm"]
 
 
-def _known_book(live: Live, name: str) -> None:
+def known_book(live: Live, name: str) -> None:
     """A book that has no file is unknown here (404, with the closest names)."""
     from llmctl.prefs.books import book_path, list_books
 
@@ -177,7 +177,7 @@ def pick(live: Live, path: Mapping[str, str], query: Query, body: Any) -> Any:
     _check_params(query, (*_PICK_PARAMS, "prefer_provider", *_PICK_FLAGS), repeatable=("prefer_provider",))
     book = _one(query, "book")
     if book is not None:
-        _known_book(live, book)
+        known_book(live, book)
     selection = Selection(
         book=book,
         job=_one(query, "job"),

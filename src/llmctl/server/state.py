@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmctl.catalog.load import Catalog, base_catalog_path, load_catalog
-from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.sender import Sender
 from llmctl.errors import (
     AllFailedError,
@@ -77,15 +76,10 @@ class Live:
         catalog = self.catalog()
         with self._lock:
             old = self._sender
-            if old is None or old.catalog is not catalog:
-                if old is None:
-                    self._sender = Sender.create(self.home, catalog, self.env)
-                else:
-                    cooldown = Cooldown.for_home(self.home, catalog.config.providers)
-                    self._sender = Sender(
-                        self.home, catalog, self.env, cooldown, old.client, old.apool, _store=old._store
-                    )
-                    self._sender._checked = old._checked
+            if old is None:
+                self._sender = Sender.create(self.home, catalog, self.env)
+            elif old.catalog is not catalog:
+                self._sender = old.renewed(catalog)
             return self._sender
 
     async def aclose(self) -> None:
