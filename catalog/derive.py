@@ -16,24 +16,23 @@ import argparse
 import json
 from pathlib import Path
 
+from llmctl.providers.table import is_local
+
 HERE = Path(__file__).resolve().parent
 CATALOG = HERE / "llms.json"
 OPENROUTER_DATE = "2026-08-19"  # the date of the OpenRouter list the figures were checked against
 MODELSDEV_DATE = "2026-08-19"
 
 # The rules (README.md): one each. A test checks the bundled file against them.
-ECONOMY_MAX_OUTPUT, PREMIUM_MIN_OUTPUT = 2.5, 10.0  # config.toml's default tier thresholds
-LOCAL_PROVIDERS = ("ollama", "vllm", "lmstudio", "llamacpp")
 
 
 def tier_of(provider: str, output_cost: float | None) -> str:
-    if provider in LOCAL_PROVIDERS:
-        return "local"
-    if output_cost is None:
-        return "standard"
-    if output_cost <= ECONOMY_MAX_OUTPUT:
-        return "economy"
-    return "premium" if output_cost >= PREMIUM_MIN_OUTPUT else "standard"
+    """The tier rule: llmctl's own derivation from the output price, with config.toml's
+    default thresholds (local providers are `local`)."""
+    from llmctl.catalog.load import derive_tier
+    from llmctl.prefs.config import Config
+
+    return derive_tier(provider, output_cost, Config())
 
 
 def quality_of(intelligence_index: float) -> float:
@@ -109,51 +108,45 @@ COMPANY = {"MoonshotAI": "Moonshot AI", "SpaceXAI": "xAI"}
 CAPABILITY_ORDER = ("vision", "tools", "json", "streaming", "embeddings", "reasoning")
 
 
-def per_million(value) -> float | None:
-    try:
-        price = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if price < 0 else round(price * 1_000_000, 6)
+# The figures an entry takes from its reference.
+FIGURES = (
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+    "cache_read_cost_per_mtok",
+    "cache_write_cost_per_mtok",
+    "input_cost_per_mtok_above_200k",
+    "output_cost_per_mtok_above_200k",
+    "context_length",
+    "max_output_tokens",
+    "deprecated",
+    "deprecation_date",
+)
+
+
+def imported(entry: dict) -> dict:
+    """The reference figures of an entry as `llmctl catalog import` reads them (the same
+    conversion, hygiene and price rules): every figure, None where the source gives none."""
+    return {name: entry.get(name) for name in FIGURES}
 
 
 def openrouter_figures(model: dict) -> dict:
-    pricing = model.get("pricing") or {}
-    out = {
-        "input_cost_per_mtok": per_million(pricing.get("prompt")),
-        "output_cost_per_mtok": per_million(pricing.get("completion")),
-        "cache_read_cost_per_mtok": per_million(pricing.get("input_cache_read")),
-        "cache_write_cost_per_mtok": per_million(pricing.get("input_cache_write")),
-        "context_length": model.get("context_length"),
-        "max_output_tokens": (model.get("top_provider") or {}).get("max_completion_tokens"),
-    }
-    for item in pricing.get("overrides") or []:
-        if isinstance(item, dict) and item.get("min_prompt_tokens") == 200_000:
-            out["input_cost_per_mtok_above_200k"] = per_million(item.get("prompt"))
-            out["output_cost_per_mtok_above_200k"] = per_million(item.get("completion"))
-    expiry = model.get("expiration_date")
-    if isinstance(expiry, str) and expiry[:4] <= "2090":
-        out["deprecated"], out["deprecation_date"] = True, expiry[:10]
-    out["updated"], out["source"] = OPENROUTER_DATE, f"openrouter {model['id']}"
-    return out
+    from llmctl.catalog.formats import from_openrouter
+
+    [entry] = from_openrouter(Path("openrouter_models.json"), {"data": [model]}).entries
+    figures = imported(entry)
+    if not figures["deprecated"]:
+        del figures["deprecated"], figures["deprecation_date"]  # no expiry: leave it as it is
+    return {**figures, "updated": OPENROUTER_DATE, "source": f"openrouter {model['id']}"}
 
 
 def modelsdev_figures(row: dict) -> dict:
-    caps = []
-    if row.get("structured_output") is not True:
-        caps.append(("json", False))
-    out = {
-        "input_cost_per_mtok": row.get("cost_input_per_million"),
-        "output_cost_per_mtok": row.get("cost_output_per_million"),
-        "cache_read_cost_per_mtok": row.get("cost_cache_read_per_million"),
-        "cache_write_cost_per_mtok": row.get("cost_cache_write_per_million"),
-        "context_length": row.get("limit_context"),
-        "max_output_tokens": row.get("limit_output"),
-        "updated": MODELSDEV_DATE,
-        "source": f"models.dev {row['provider']}/{row['id']}",
-        "_capabilities": caps,
-    }
-    return out
+    from llmctl.catalog.formats import from_modelsdev
+
+    [entry] = from_modelsdev(Path("modelsdev_models.json"), {"models": [row]}).entries
+    figures = imported(entry)
+    del figures["deprecated"], figures["deprecation_date"]  # its status says no date
+    figures["_capabilities"] = [("json", "json" in entry["capabilities"])]
+    return {**figures, "updated": MODELSDEV_DATE, "source": f"models.dev {row['provider']}/{row['id']}"}
 
 
 def intelligence_index(model: dict | None) -> float | None:
@@ -214,7 +207,7 @@ def main() -> None:
             figures = openrouter_figures(openrouter[key])
         elif kind == "modelsdev" and key in modelsdev:
             figures = modelsdev_figures(modelsdev[key])
-        elif entry["provider"] in LOCAL_PROVIDERS:
+        elif is_local(entry["provider"]):
             # Local models: free; context and output limits from the Ollama library's model cards.
             figures = {
                 "updated": OPENROUTER_DATE,
