@@ -23,6 +23,7 @@ from typing import Any
 
 from llmctl.catalog.entry import LLM
 from llmctl.errors import COOL_ENDPOINT, COOL_LLM, LlmctlError, LlmctlWarning, ProviderError
+from llmctl.files.cache import identity
 from llmctl.files.io import atomic_write, locked
 from llmctl.paths import Home
 from llmctl.providers import resolve
@@ -56,13 +57,9 @@ class Cooldown:
     def _seen(self) -> dict[str, dict[str, float]]:
         """The state for reading only (never changed by the caller): the last one read while
         the file is unchanged, so a long-lived sender (`llmctl serve`) pays one stat a request."""
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return {}
-        except OSError:
-            return self._read()  # says why it cannot be read
-        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        key = identity(self.path)
+        if key is None:
+            return self._read()  # absent: nothing; unreadable: says why
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         state = self._read()

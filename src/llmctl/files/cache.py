@@ -22,6 +22,17 @@ from llmctl.files.io import atomic_write
 from llmctl.paths import ENV_NO_CACHE
 
 
+def identity(path: str | os.PathLike[str]) -> tuple[int, int, int, int] | None:
+    """What tells a file's content has changed without reading it: size, modification and
+    change times, inode (None when it cannot be stat'ed). A changed file, whatever its size
+    or time stamp, gets a new inode or change time, since llmctl and editors replace files."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 def cached(
     paths: Path | Sequence[Path | None], cache_dir: Path | None, salt: str, build: Callable[[], Any]
 ) -> Any:
@@ -37,11 +48,10 @@ def cached(
         if path is None:
             key.append(None)
             continue
-        try:
-            st = path.stat()
-        except OSError:
+        seen = identity(path)
+        if seen is None:
             return build()
-        key.append([str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+        key.append([str(path), *seen])
     import hashlib
 
     name = hashlib.sha1("\0".join([salt, *map(str, paths)]).encode()).hexdigest()[:20] + ".json"

@@ -26,6 +26,7 @@ from llmctl.errors import (
     UnknownNameError,
     UsageError,
 )
+from llmctl.files.cache import identity
 from llmctl.paths import USER_CATALOG_NAMES, Home
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the largest request body read (413 above it)
@@ -51,15 +52,7 @@ class Live:
     def _files_key(self) -> tuple[Any, ...]:
         """The identity of every file the catalog is made of (a changed one is read again):
         plain stats, since this runs on every request."""
-        key = []
-        for path in (str(base_catalog_path(self.catalog_arg)), *self._user_files):
-            try:
-                st = os.stat(path)
-            except OSError:
-                key.append(None)
-                continue
-            key.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-        return tuple(key)
+        return tuple(identity(path) for path in (str(base_catalog_path(self.catalog_arg)), *self._user_files))
 
     def catalog(self) -> Catalog:
         """The merged catalog, read again when a file changed. Raises FileError."""
