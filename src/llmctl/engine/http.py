@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -339,7 +340,6 @@ async def _aio_stream_lines(
 
 def _aio_options(call: HttpCall, timeout: float | None, proxy: str | None = None) -> dict[str, Any]:
     """The request options, as httpx would send them: JSON without NaN, no redirects."""
-    import json
 
     import aiohttp
 
