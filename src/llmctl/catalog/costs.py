@@ -3,6 +3,7 @@ before sending, and the rough token estimate both use when nothing better is kno
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from llmctl.catalog.entry import LLM
@@ -74,6 +75,23 @@ def estimate_tokens(texts: Iterable[str]) -> int:
 
 
 ESTIMATE_METHOD = "chars/4"
+
+
+def usd(value: float | None) -> str:
+    """An amount of money as shown to people, without the `$`: at least two decimals,
+    and under a cent at least two significant digits (`0.00050`, never `0.00`); `?`
+    for None, `0` for nothing."""
+    if value is None:
+        return "?"
+    if value == 0:
+        return "0"
+    size = abs(value)
+    if size >= 0.01:
+        shown = f"{size:.4f}".rstrip("0")
+        shown += "0" * max(0, 2 - len(shown.split(".")[1]))
+    else:
+        shown = f"{size:.{1 - math.floor(math.log10(size))}f}"
+    return ("-" if value < 0 else "") + shown
 
 
 def max_output(entry: LLM, max_tokens: int | None) -> int:

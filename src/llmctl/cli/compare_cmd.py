@@ -7,7 +7,7 @@ import typer
 
 from llmctl.cli import completers
 from llmctl.cli.input import read_prompt
-from llmctl.cli.output import emit_json, rich_output, warn
+from llmctl.cli.output import emit_json, money, rich_output, warn
 from llmctl.cli.prompt_cmd import SimulateOpt, TimeoutOpt
 from llmctl.cli.state import state
 
@@ -64,7 +64,7 @@ def compare(
 def _title(a: dict[str, Any]) -> str:
     figures = [f"{a['latency_ms']:.0f} ms"]
     if a["cost"] is not None:
-        figures.append(f"${a['cost']:.6f}")
+        figures.append(f"${money(a['cost'])}")
     if a["usage"] and a["usage"].get("output_tokens") is not None:
         figures.append(f"{a['usage']['output_tokens']} tokens out")
     return f"{a['llm']} ({', '.join(figures)})"

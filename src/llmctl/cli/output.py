@@ -107,9 +107,11 @@ def fields(pairs: Sequence[tuple[str, Any]]) -> None:
 
 
 def money(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return f"{value:.4f}".rstrip("0").rstrip(".") if value else "0"
+    """An amount without the `$` (`0.00050`, `4.98`; `?` when unknown): the one rule,
+    `catalog.costs.usd`, which the engine's messages use too."""
+    from llmctl.catalog.costs import usd
+
+    return usd(value)
 
 
 def tokens(value: int | None) -> str:

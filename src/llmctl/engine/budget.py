@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from llmctl.catalog.costs import usd
 from llmctl.catalog.entry import LLM
 from llmctl.engine.usage import UsageStore
 from llmctl.errors import FileError
@@ -83,7 +84,7 @@ class Ledger:
                 if spent + reserved + amount > budget.limit + 1e-12:
                     label = "overall" if target == "overall" else target.replace(":", " ", 1)
                     return None, (
-                        f"over budget: {label} ${spent + reserved:.2f} of ${budget.limit:.2f} "
+                        f"over budget: {label} ${usd(spent + reserved)} of ${usd(budget.limit)} "
                         f"{_WHEN.get(budget.period, '')}".rstrip()
                     )
             cur = conn.execute(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from llmctl.catalog.costs import cost_of, request_cost
+from llmctl.catalog.costs import cost_of, request_cost, usd
 from llmctl.catalog.entry import LLM
 from llmctl.errors import (
     COOL_ENDPOINT,
@@ -281,7 +281,7 @@ class ChainRun:
             return None
         worst = sum(costs)
         if self.max_cost is not None and worst > self.max_cost:
-            return f"worst case ${worst:.4f} is over --max-cost ${self.max_cost:.4f}"
+            return f"worst case ${usd(worst)} is over --max-cost ${usd(self.max_cost)}"
         if self.ledger is not None:
             self._reservation, why = self.ledger.reserve(entry, worst, self.book, self.scope)
             self._renewed = self.ledger.clock()
