@@ -37,6 +37,11 @@ class UsageError(LlmctlError):
     exit_code = 2
 
 
+class TextNotUnicode(UsageError, ValueError):
+    """Prompt text that is not valid Unicode (a lone surrogate): refused before anything is
+    sent (exit 2; 400 on `serve`). A ValueError too, for Python callers."""
+
+
 class UnknownNameError(UsageError):
     """A name (LLM id, group, job, tier...) that does not exist; suggests the closest ones."""
 

@@ -241,9 +241,9 @@ class OneSlot:
     def __init__(self):
         self.used = 0
 
-    def admit(self, e, tokens):
+    def take(self, e, tokens, count=True):
         self.used += 1
-        return (0.0, None) if self.used == 1 else (60.0, "rate limit: x 1 requests/min")
+        return (0.0, None, [1]) if self.used == 1 else (60.0, "rate limit: x 1 requests/min", [])
 
 
 def test_an_llm_given_up_for_a_rate_limit_after_failing_counts_its_failure_once():
@@ -271,7 +271,7 @@ class BrokenLedger:
     def applicable(self, book, scope):
         return [("overall", None)]
 
-    def reserve(self, e, amount, book, scope):
+    def reserve(self, e, amount, book, scope, hold=True):
         return 7, None
 
     def release(self, reservation):

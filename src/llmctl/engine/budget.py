@@ -69,10 +69,11 @@ class Ledger:
         return [(target, self.budgets[target]) for target in wanted if target in self.budgets]
 
     def reserve(
-        self, entry: LLM, amount: float, book: str | None, scope: str | None
+        self, entry: LLM, amount: float, book: str | None, scope: str | None, *, hold: bool = True
     ) -> tuple[int | None, str | None]:
         """Reserve `amount` for an attempt; returns (reservation id, None), or (None, why)
-        when it would take a budget over its limit. Free attempts need no reservation."""
+        when it would take a budget over its limit. Free attempts need no reservation.
+        With `hold` False only the check is made (a dry run): (None, None) when it fits."""
         targets = self.applicable(book, scope)
         if amount <= 0 or not targets:
             return None, None
@@ -87,6 +88,8 @@ class Ledger:
                         f"over budget: {label} ${usd(spent + reserved)} of ${usd(budget.limit)} "
                         f"{_WHEN.get(budget.period, '')}".rstrip()
                     )
+            if not hold:
+                return None, None
             cur = conn.execute(
                 "INSERT INTO reservations (created, expires, llm, book, scope, amount)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

@@ -17,6 +17,7 @@ import asyncio
 import atexit
 import contextlib
 import json
+import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -189,9 +190,9 @@ def send_json(
 ) -> Any:
     """Send `call` and return the parsed JSON body. Raises ProviderError (TooLarge past
     `max_bytes`)."""
+    cap = _Cap(max_bytes, endpoint, timeout)  # counts bytes and time from the start
     try:
         with client.stream(call.method, call.url, **_options(call, timeout)) as response:
-            cap = _Cap(max_bytes, endpoint)
             body = b"".join(cap.take(chunk) for chunk in response.iter_bytes())
     except (httpx.HTTPError, ValueError) as exc:  # ValueError: a header or body that cannot be sent
         raise transport_error(exc, endpoint) from None
@@ -207,13 +208,14 @@ def stream_lines(
 ) -> Iterator[str]:
     """Send `call` and yield the response body line by line. Raises ProviderError; a
     failure after the first line is StreamBroken (or TimedOut)."""
+    cap = _Cap(max_bytes, endpoint, timeout)  # counts bytes and time from the start
     started = False
     try:
         with client.stream(call.method, call.url, **_options(call, timeout)) as response:
             if response.status_code >= 400:
                 body = _error_body(response.iter_bytes())
                 raise status_error(response.status_code, body, response.headers, endpoint)
-            lines = _Lines(_Cap(max_bytes, endpoint))
+            lines = _Lines(cap)
             for chunk in response.iter_bytes():
                 for line in lines.feed(chunk):
                     started = True
@@ -236,11 +238,11 @@ async def asend_json(
     client)."""
     import aiohttp
 
+    cap = _Cap(max_bytes, endpoint, timeout)  # counts bytes and time from the start
     if not isinstance(client, httpx.AsyncClient):
         return await _aio_send_json(client, call, endpoint, timeout, max_bytes)
     try:
         async with client.stream(call.method, call.url, **_options(call, timeout)) as response:
-            cap = _Cap(max_bytes, endpoint)
             body = b"".join([cap.take(chunk) async for chunk in response.aiter_bytes()])
     except httpx.HTTPError as exc:
         raise transport_error(exc, endpoint) from None
@@ -262,6 +264,7 @@ async def astream_lines(
     httpx client)."""
     import aiohttp
 
+    cap = _Cap(max_bytes, endpoint, timeout)  # counts bytes and time from the start
     if not isinstance(client, httpx.AsyncClient):
         # closed with this generator: a stream ended early frees its connection at once
         async with contextlib.aclosing(
@@ -276,7 +279,7 @@ async def astream_lines(
             if response.status_code >= 400:
                 body = await _aerror_body(response.aiter_bytes())
                 raise status_error(response.status_code, body, response.headers, endpoint)
-            lines = _Lines(_Cap(max_bytes, endpoint))
+            lines = _Lines(cap)
             async for chunk in response.aiter_bytes():
                 for line in lines.feed(chunk):
                     started = True
@@ -300,10 +303,10 @@ async def _aio_send_json(
 ) -> Any:
     import aiohttp
 
+    cap = _Cap(max_bytes, endpoint, timeout)  # counts bytes and time from the start
     try:
         options = _aio_options(call, timeout, _proxy_for(call.url, _proxies.get(session)))
         async with session.request(call.method, call.url, **options) as response:
-            cap = _Cap(max_bytes, endpoint)
             body = b"".join([cap.take(chunk) async for chunk in response.content.iter_any()])
             status, headers = response.status, response.headers
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -318,6 +321,7 @@ async def _aio_stream_lines(
 ) -> AsyncIterator[str]:
     import aiohttp
 
+    cap = _Cap(max_bytes, endpoint, timeout)  # counts bytes and time from the start
     started = False
     try:
         options = _aio_options(call, timeout, _proxy_for(call.url, _proxies.get(session)))
@@ -325,7 +329,7 @@ async def _aio_stream_lines(
             if response.status >= 400:
                 body = await _aerror_body(response.content.iter_any())
                 raise status_error(response.status, body, response.headers, endpoint)
-            lines = _Lines(_Cap(max_bytes, endpoint))
+            lines = _Lines(cap)
             async for chunk in response.content.iter_any():
                 for line in lines.feed(chunk):
                     started = True
@@ -372,14 +376,18 @@ def _body(status: int, body: bytes, headers: Any, endpoint: Endpoint) -> Any:
 
 
 class _Cap:
-    """Counts an answer's bytes; past the limit the attempt fails (no out-of-memory crash)."""
+    """Counts an answer's bytes and its time: past `limit` bytes the attempt fails (no
+    out-of-memory crash), and past `timeout` seconds from the start (an endless stream,
+    a trickle of bytes: the time limit is the whole attempt's, not each read's)."""
 
-    __slots__ = ("limit", "seen", "endpoint")
+    __slots__ = ("limit", "seen", "endpoint", "timeout", "deadline")
 
-    def __init__(self, limit: int | None, endpoint: Endpoint) -> None:
+    def __init__(self, limit: int | None, endpoint: Endpoint, timeout: float | None = None) -> None:
         self.limit = limit
         self.seen = 0
         self.endpoint = endpoint
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
 
     def take(self, chunk: bytes) -> bytes:
         self.seen += len(chunk)
@@ -388,7 +396,16 @@ class _Cap:
                 f"{self.endpoint.provider}: the answer is larger than {self.limit} bytes",
                 hint="raise max_response_bytes in config.toml if this is expected",
             )
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise out_of_time(self.endpoint, self.timeout)
         return chunk
+
+
+def out_of_time(endpoint: Endpoint, seconds: float | None) -> TimedOut:
+    """The error of an attempt that ran past its time limit (its whole duration)."""
+    return TimedOut(
+        f"{endpoint.provider} at {endpoint.base_url}: timed out: no complete answer in {seconds:g} s"
+    )
 
 
 class _Lines:

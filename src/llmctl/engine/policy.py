@@ -14,16 +14,19 @@ moves on to a larger context. Nothing falls back after the first byte of an answ
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmctl.catalog.costs import cost_of, request_cost, usd
 from llmctl.catalog.entry import LLM
+from llmctl.engine import counts
 from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
     ContextTooLong,
+    LlmctlWarning,
     NotConfigured,
     OverBudget,
     ProviderError,
@@ -167,6 +170,7 @@ class ChainRun:
     book: str | None = None
     job: str | None = None
     prompt_tokens: int = 0  # the request's estimated size, for answers that report no usage
+    prompt_bound: int | None = None  # no tokenizer counts more (reservations); else prompt_tokens
     max_tokens: int | None = None  # the request's answer cap (worst cases)
     max_cost: float | None = None  # --max-cost: skip LLMs whose worst case is dearer
     ledger: Ledger | None = None  # budgets: a reservation before each LLM is sent to
@@ -188,6 +192,7 @@ class ChainRun:
     _reservation: int | None = None
     _waited: float = 0.0
     _renewed: float = 0.0  # when the reservation was last made or renewed (ledger clock)
+    _hits: list[int] = field(default_factory=list, repr=False)  # the current try's rate-limit hits
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
@@ -241,7 +246,7 @@ class ChainRun:
         frees soon enough, or None when the LLM is given up (skipped: a run-time reason)."""
         if self.limiter is None:
             return send
-        wait, why = self.limiter.admit(send.entry, self.prompt_tokens)
+        wait, why, self._hits = self.limiter.take(send.entry, self.prompt_tokens)
         if wait <= 0:
             return send
         if self._waited + wait <= self.max_wait:
@@ -265,9 +270,11 @@ class ChainRun:
         result.cached = True
         self._result = result
 
-    def _spend_check(self, entry: LLM) -> str | None:
+    def _spend_check(self, entry: LLM, *, hold: bool = True) -> str | None:
         """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
-        reserves it against the budgets when it may."""
+        reserves it against the budgets when it may (unless `hold` is False: a dry run).
+        The reservation takes the prompt at its upper bound, so that no script (CJK, emoji)
+        can take a budget past its limit; --max-cost the contract's worst case."""
         costs = request_cost(entry, self.prompt_tokens, self.max_tokens)
         if costs is None:
             # An unknown price cannot be held to a limit: it is not taken for free (unless
@@ -283,8 +290,11 @@ class ChainRun:
         if self.max_cost is not None and worst > self.max_cost:
             return f"worst case ${usd(worst)} is over --max-cost ${usd(self.max_cost)}"
         if self.ledger is not None:
-            self._reservation, why = self.ledger.reserve(entry, worst, self.book, self.scope)
-            self._renewed = self.ledger.clock()
+            bound = self.prompt_tokens if self.prompt_bound is None else self.prompt_bound
+            held = sum(request_cost(entry, max(bound, self.prompt_tokens), self.max_tokens) or costs)
+            reservation, why = self.ledger.reserve(entry, held, self.book, self.scope, hold=hold)
+            if hold:
+                self._reservation, self._renewed = reservation, self.ledger.clock()
             return why
         return None
 
@@ -293,10 +303,21 @@ class ChainRun:
         a minute), so an answer longer than the reservation's 10 minutes keeps its hold."""
         if self.ledger is None or self._reservation is None:
             return
-        now = self.ledger.clock()
-        if now - self._renewed >= RENEW_EVERY:
-            self.ledger.extend(self._reservation)
-            self._renewed = now
+        if self.ledger.clock() - self._renewed >= RENEW_EVERY:
+            self.renew()
+
+    def renew(self) -> None:
+        """Hold the current attempt's reservation another 10 minutes (the drivers call this
+        every RENEW_EVERY seconds while an attempt runs, streamed or not)."""
+        reservation = self._reservation
+        if self.ledger is None or reservation is None:
+            return
+        self.ledger.extend(reservation)
+        self._renewed = self.ledger.clock()
+
+    def holds(self) -> bool:
+        """Whether the current attempt holds a budget reservation (to be kept alive)."""
+        return self._reservation is not None
 
     def _settle(self) -> None:
         """The LLM's run is over: its reservation gives way to the recorded cost."""
@@ -326,12 +347,13 @@ class ChainRun:
         """The current send answered."""
         send = self._take()
         entry = send.entry
-        usage, estimated = self._counted(answer, vectors)
+        usage, estimated = self._counted(entry, answer, vectors)
         out_tokens = usage.output_tokens if vectors is None else 0
         cost = cost_of(
             entry, usage.input_tokens, out_tokens, usage.cached_input_tokens, usage.cache_write_tokens
         )
         self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
+        self._charge_window(usage)
         if self.cooldown is not None:
             self.cooldown.succeeded(entry)
         attempt = self.attempts[-1]
@@ -347,36 +369,49 @@ class ChainRun:
         if self.cache_put is not None and vectors is None:
             self.cache_put(send, ChatResult(answer.text, usage, answer.model, answer.finish_reason))
 
-    def _counted(self, answer: ChatResult, vectors: list | None) -> tuple[Usage, bool]:
-        """The answer's token counts; those the provider did not report are estimated (and
-        said to be), so that no cost is silently missing."""
-        usage = answer.usage
-        needs_out = vectors is None and usage.output_tokens is None
-        if usage.input_tokens is not None and not needs_out:
-            return usage, False
-        from llmctl.catalog.costs import estimate_tokens
+    def _counted(self, entry: LLM, answer: ChatResult, vectors: list | None) -> tuple[Usage, bool]:
+        """The answer's token counts; those the provider did not report, or reported
+        wrongly (negative, not a number, absurd: with a warning), are estimated and said
+        to be, so that no cost is silently missing and none is negative."""
+        usage, problems = counts.checked(answer.usage)
+        if problems:
+            warnings.warn(
+                LlmctlWarning(
+                    f"{entry.id}: the provider reported token counts that cannot be right "
+                    f"({', '.join(problems)}); they are estimated instead"
+                ),
+                stacklevel=2,
+            )
+        embedding = vectors is not None
+        usage, estimated = counts.counted(usage, answer.text, self.prompt_tokens, embedding=embedding)
+        return usage, estimated or bool(problems)
 
-        tokens_in = usage.input_tokens if usage.input_tokens is not None else self.prompt_tokens
-        tokens_out = estimate_tokens([answer.text]) if needs_out else usage.output_tokens
-        counted = Usage(tokens_in, tokens_out, usage.cached_input_tokens, usage.reasoning_tokens)
-        counted.cache_write_tokens = usage.cache_write_tokens
-        return counted, True
+    def _charge_window(self, usage: Usage) -> None:
+        """The try's rate-limit hits count its prompt and its answer, as providers count."""
+        if self.limiter is not None and self._hits:
+            self.limiter.charge(self._hits, (usage.input_tokens or 0) + (usage.output_tokens or 0))
+        self._hits = []
 
-    def failed(self, error: ProviderError, *, latency_ms: float, streamed: bool = False) -> None:
-        """The current send failed with `error`; `streamed` when part of the answer was
-        already passed on (nothing may then fall back)."""
+    def failed(
+        self, error: ProviderError, *, latency_ms: float, streamed: bool = False, received: str = ""
+    ) -> None:
+        """The current send failed with `error`; `streamed` when part of the answer
+        (`received`) was already passed on: nothing may then fall back, and the attempt
+        costs its estimate (the provider bills a broken stream too)."""
         send = self._take()
         entry = send.entry
         message = send.endpoint.redact(error.message)  # adapters redact too; this is the safety net
         attempt = self.attempts[-1]
         attempt.tries, attempt.status, attempt.error = send.tries, error.status, message
         attempt.failure, attempt.latency_ms, attempt.hint = type(error), round(latency_ms, 1), error.hint
-        self._log(entry, "error", error.status, message, latency_ms, None, Usage())
         if streamed:
+            self._cut_short(send, "error", error.status, message, latency_ms, received)
             self._cool(entry, error)
             self._settle()
             self._interrupted = StreamInterrupted(f"{entry.id} broke off mid-answer: {message}")
             return
+        self._log(entry, "error", error.status, message, latency_ms, None, Usage())
+        self._hits = []
         delay = self._delay(send.tries, error)
         if delay is not None:
             self._current, self._wait = Send(entry, send.endpoint, send.tries + 1), delay
@@ -390,15 +425,29 @@ class ChainRun:
         if error.cools == COOL_ENDPOINT:
             self._dead.add(send.endpoint.base_url)
 
-    def interrupted(self, *, latency_ms: float) -> None:
-        """The current send was cut short (Ctrl-C, a closed pipe): record it as such."""
+    def interrupted(self, *, latency_ms: float, received: str = "") -> None:
+        """The current send was cut short (Ctrl-C, SIGTERM, cancellation, a closed pipe):
+        recorded as such, at its estimated cost (the prompt and the text `received`), and
+        charged to its budgets."""
         if self._current is None:
             return
         send = self._take()
         attempt = self.attempts[-1]
         attempt.outcome, attempt.tries, attempt.latency_ms = "interrupted", send.tries, round(latency_ms, 1)
-        self._log(send.entry, "interrupted", None, "interrupted", latency_ms, None, Usage())
-        self._settle()
+        try:
+            self._cut_short(send, "interrupted", None, "interrupted", latency_ms, received)
+        finally:
+            self._settle()
+
+    def _cut_short(
+        self, send: Send, outcome: str, status: int | None, error: str, latency_ms: float, received: str
+    ) -> None:
+        """Record an attempt that ended before its answer did, never as free: the provider
+        bills what it read and wrote."""
+        usage = counts.cut_short(self.prompt_tokens, received)
+        cost = cost_of(send.entry, usage.input_tokens, usage.output_tokens)
+        self._log(send.entry, outcome, status, error, latency_ms, None, usage, cost, estimated=True)
+        self._charge_window(usage)
 
     def abandon(self) -> None:
         """The run stops early (Ctrl-C or cancellation while waiting, an unexpected error):

@@ -64,12 +64,18 @@ class RateLimiter:
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def admit(self, entry: LLM, tokens: int) -> tuple[float, str | None]:
-        """(0, None) when the attempt may go now (and is counted); else (seconds until a
-        slot may free, the limit's description)."""
+    def admit(self, entry: LLM, tokens: int, *, count: bool = True) -> tuple[float, str | None]:
+        """(0, None) when the attempt may go now (and is counted, unless `count` is False:
+        a dry run); else (seconds until a slot may free, the limit's description)."""
+        wait, why, _ = self.take(entry, tokens, count=count)
+        return wait, why
+
+    def take(self, entry: LLM, tokens: int, *, count: bool = True) -> tuple[float, str | None, list[int]]:
+        """`admit`, with the hits that count the attempt (for `charge` once its answer's
+        size is known; none when it was not counted)."""
         limits = limits_for(entry, self.providers)
         if not limits:
-            return 0.0, None
+            return 0.0, None, []
         now = self.clock()
         try:
             with self._lock:
@@ -81,21 +87,37 @@ class RateLimiter:
                         wait = self._wait(conn, limit, tokens, now)
                         if wait > 0:
                             conn.execute("COMMIT")
-                            return wait, describe(limit)
-                    conn.executemany(
-                        "INSERT INTO hits (key, time, tokens) VALUES (?, ?, ?)",
-                        [(limit.key, now, tokens) for limit in limits],
-                    )
+                            return wait, describe(limit), []
+                    hits = []
+                    for limit in limits if count else ():
+                        cur = conn.execute(
+                            "INSERT INTO hits (key, time, tokens) VALUES (?, ?, ?)", (limit.key, now, tokens)
+                        )
+                        hits.append(cur.lastrowid)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
         except (sqlite3.Error, OSError) as exc:
-            state_problem(
-                f"the rate-limit state {self.path} cannot be used ({exc}): limits are not enforced now"
-            )
-            return 0.0, None
-        return 0.0, None
+            self._unusable(exc)
+            return 0.0, None, []
+        return 0.0, None, hits
+
+    def charge(self, hits: list[int], tokens: int) -> None:
+        """An attempt's hits count `tokens` from now on: its prompt and its answer, as
+        providers count them (it was admitted on its prompt's estimate alone)."""
+        if not hits:
+            return
+        marks = ", ".join("?" * len(hits))
+        try:
+            with self._lock:
+                conn = self._connect()
+                conn.execute(f"UPDATE hits SET tokens = ? WHERE rowid IN ({marks})", (tokens, *hits))
+        except (sqlite3.Error, OSError) as exc:
+            self._unusable(exc)
+
+    def _unusable(self, exc: Exception) -> None:
+        state_problem(f"the rate-limit state {self.path} cannot be used ({exc}): limits are not enforced now")
 
     @staticmethod
     def _wait(conn: sqlite3.Connection, limit: Limit, tokens: int, now: float) -> float:

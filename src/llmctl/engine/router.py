@@ -14,17 +14,20 @@ import asyncio
 import contextlib
 import os
 import random
+import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Number
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
+from llmctl.engine import policy
+from llmctl.engine.counts import token_bound
 from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
 from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
-from llmctl.errors import AuthFailed, Malformed, ProviderError
+from llmctl.errors import AuthFailed, Malformed, ProviderError, TextNotUnicode, UsageError
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
 from llmctl.providers.table import Provider
@@ -42,7 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_RETRIES", "Attempt", "Result", "Router"]
 
+T = TypeVar("T")
 OnText = Callable[[str], None]
+LONGEST_TIMEOUT = 86_400.0  # a day: longer is a typing slip, not a time limit
+MOST_RETRIES = 100
 # Told, just before an LLM's first streamed text goes out, which LLM it is and every attempt
 # so far (the answering one last): a server can name both in its response headers.
 OnStart = Callable[[LLM, list[Attempt]], None]
@@ -66,6 +72,11 @@ class _Tap:
         self.start = start  # told once, before the first piece goes out
         self.first: float | None = None
         self.parts: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """The text passed on so far."""
+        return "".join(self.parts)
 
     def __call__(self, text: str) -> None:
         if not text:
@@ -113,6 +124,10 @@ class Router:
     # Extra headers on every request (the simulator reads which LLM a request is for).
     tag: Callable[[LLM], dict[str, str]] | None = None
 
+    def __post_init__(self) -> None:
+        self.timeout = time_limit(self.timeout)
+        self.retries = retry_count(self.retries)
+
     def _run(
         self,
         chain: Sequence[LLM],
@@ -139,6 +154,7 @@ class Router:
             book=self.book,
             job=self.job,
             prompt_tokens=estimate_tokens(texts) if texts else 0,
+            prompt_bound=token_bound(texts) if texts else None,
             max_tokens=max_tokens,
             max_cost=self.max_cost,
             ledger=self.ledger,
@@ -165,8 +181,10 @@ class Router:
         skips) head the attempts of the result or error.
 
         Raises AllFailedError when every one fails, StreamInterrupted when an answer breaks
-        off after its first byte."""
-        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
+        off after its first byte, TextNotUnicode (nothing sent) for text that is not valid
+        Unicode."""
+        texts = checked_texts(req)
+        run = self._run(chain, passed_over, texts, req.max_tokens, req)
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
@@ -175,13 +193,16 @@ class Router:
                 started = self.clock()
                 tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
-                    answer = self._chat_once(step, req, tap if on_text is not None else None)
+                    with _kept(run):
+                        answer = self._chat_once(step, req, tap if on_text is not None else None)
                 except ProviderError as exc:
                     self._refused(exc, step)
-                    run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
+                    run.failed(
+                        exc, latency_ms=self._ms(started), streamed=tap.first is not None, received=tap.text
+                    )
                     continue
-                except BaseException:  # Ctrl-C, a closed pipe: the attempt is still recorded
-                    run.interrupted(latency_ms=self._ms(started))
+                except BaseException:  # Ctrl-C, SIGTERM, a closed pipe: the attempt is still recorded
+                    run.interrupted(latency_ms=self._ms(started), received=tap.text)
                     raise
                 run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
         except BaseException:  # interrupted while waiting, or an unexpected error
@@ -194,7 +215,7 @@ class Router:
         `Result.vectors`). Raises AllFailedError."""
         from llmctl.engine.http import send_json
 
-        run = self._run(chain, (), texts)
+        run = self._run(chain, (), _checked(texts))
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
@@ -203,7 +224,10 @@ class Router:
                 started = self.clock()
                 adapter, call = self._embed_call(step, texts)
                 try:
-                    data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
+                    with _kept(run):
+                        data = send_json(
+                            self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes
+                        )
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
                 except ProviderError as exc:
                     self._refused(exc, step)
@@ -252,9 +276,11 @@ class Router:
         passed_over: Sequence[Attempt] = (),
         on_start: OnStart | None = None,
     ) -> Result:
-        """`chat` as a native coroutine, over the async pool."""
+        """`chat` as a native coroutine, over the async pool. A cancelled task (a client
+        leaving `serve`) records its attempt as interrupted, at its estimated cost."""
+        texts = checked_texts(req)
         await self._keys_ready(chain)
-        run = self._run(chain, passed_over, [m.content for m in req.messages], req.max_tokens, req)
+        run = self._run(chain, passed_over, texts, req.max_tokens, req)
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
@@ -263,14 +289,18 @@ class Router:
                 started = self.clock()
                 tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
-                    answer = await self._achat_once(step, req, tap if on_text is not None else None)
+                    async with _akept(run):
+                        work = self._achat_once(step, req, tap if on_text is not None else None)
+                        answer = await self._bounded(work, step)
                 except ProviderError as exc:
                     if self._refused(exc, step):
                         await self._keys_ready(chain)  # asked again off the loop, not inline
-                    run.failed(exc, latency_ms=self._ms(started), streamed=tap.first is not None)
+                    run.failed(
+                        exc, latency_ms=self._ms(started), streamed=tap.first is not None, received=tap.text
+                    )
                     continue
                 except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
-                    run.interrupted(latency_ms=self._ms(started))
+                    run.interrupted(latency_ms=self._ms(started), received=tap.text)
                     raise
                 run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
         except BaseException:  # interrupted while waiting, or an unexpected error
@@ -282,8 +312,8 @@ class Router:
         """`embed` as a native coroutine."""
         from llmctl.engine.http import asend_json
 
+        run = self._run(chain, (), _checked(texts))
         await self._keys_ready(chain)
-        run = self._run(chain, (), texts)
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
@@ -292,9 +322,11 @@ class Router:
                 started = self.clock()
                 adapter, call = self._embed_call(step, texts)
                 try:
-                    data = await asend_json(
-                        self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
-                    )
+                    async with _akept(run):
+                        work = asend_json(
+                            self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
+                        )
+                        data = await self._bounded(work, step)
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
                 except ProviderError as exc:
                     if self._refused(exc, step):
@@ -309,6 +341,19 @@ class Router:
             run.abandon()
             raise
         return run.outcome()
+
+    async def _bounded(self, work: Awaitable[T], step: Send) -> T:
+        """`work` within the time limit: the whole attempt's, however its bytes come.
+        Raises TimedOut past it."""
+        if self.timeout is None:
+            return await work
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await work
+        except TimeoutError:
+            from llmctl.engine.http import out_of_time
+
+            raise out_of_time(step.endpoint, self.timeout) from None
 
     def _refused(self, exc: ProviderError, step: Send) -> bool:
         """A key the provider refuses is asked for again next time (a token may have
@@ -456,3 +501,88 @@ def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], 
         shown = repr(vectors)[:80]
         raise Malformed(f"{step.entry.provider}: the embeddings answer is not a list of numbers: {shown}")
     return vectors, usage
+
+
+def time_limit(seconds: float | None) -> float | None:
+    """A time limit in seconds as given (None: none). Raises UsageError (exit 2) for one
+    that is not a number of seconds above 0 and at most a day (inf, NaN)."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise UsageError(f"the time limit must be a number of seconds, not {seconds!r}")
+    if not 0 < seconds <= LONGEST_TIMEOUT:  # NaN fails every comparison
+        raise UsageError(
+            f"the time limit must be above 0 and at most {LONGEST_TIMEOUT:g} seconds (a day), not {seconds}"
+        )
+    return float(seconds)
+
+
+def retry_count(retries: int) -> int:
+    """Retries per LLM as given. Raises UsageError (exit 2) for one that is not a whole
+    number from 0 to 100."""
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MOST_RETRIES:
+        raise UsageError(f"retries must be a whole number from 0 to {MOST_RETRIES}, not {retries!r}")
+    return retries
+
+
+def checked_texts(req: ChatRequest) -> list[str]:
+    """The texts of a request's messages. Raises TextNotUnicode when one is not valid
+    Unicode (a lone surrogate): it cannot be sent to any LLM."""
+    return _checked([m.content for m in req.messages if isinstance(m.content, str)])
+
+
+def _checked(texts: Sequence[str]) -> list[str]:
+    for n, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise TextNotUnicode(
+                f"the prompt text is not valid Unicode ({exc.reason}: {text[exc.start]!r} at character "
+                f"{exc.start}" + (f" of text {n + 1}" if len(texts) > 1 else "") + "); nothing was sent",
+                hint="send UTF-8 text",
+            ) from None
+        except AttributeError:
+            raise TextNotUnicode(f"the prompt text must be a string, not {type(text).__name__}") from None
+    return list(texts)
+
+
+@contextlib.contextmanager
+def _kept(run: ChainRun) -> Iterator[None]:
+    """While a sync attempt runs, its budget reservation is renewed every RENEW_EVERY
+    seconds (from a thread: a non-streamed answer gives no other sign of life)."""
+    if not run.holds():
+        yield
+        return
+    stop = threading.Event()
+
+    def keep() -> None:
+        while not stop.wait(policy.RENEW_EVERY):
+            with contextlib.suppress(Exception):  # a renewal that fails leaves the first expiry
+                run.renew()
+
+    thread = threading.Thread(target=keep, name="llmctl-renew", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+@contextlib.asynccontextmanager
+async def _akept(run: ChainRun) -> AsyncIterator[None]:
+    """`_kept` for the async drivers: a task renews the reservation while the attempt runs."""
+    if not run.holds():
+        yield
+        return
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(policy.RENEW_EVERY)
+            with contextlib.suppress(Exception):
+                run.renew()
+
+    keeper = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        keeper.cancel()
