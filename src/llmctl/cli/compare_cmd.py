@@ -26,6 +26,8 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Send one prompt to several LLMs at once; show each answer as it arrives (exit 1 when any failed)."""
+    from llmctl.cli.signals import terminable
+    from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.providers.wire import ChatRequest, messages_for
 
@@ -33,6 +35,7 @@ def compare(
     sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
     entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)
+    checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
     view = _Live(entries) if rich_output() and not as_json else None
     show = view.add if view is not None else (None if as_json else _print_block)
 
@@ -40,11 +43,12 @@ def compare(
         return sender.acompare(entries, req, timeout=timeout, on_answer=show)
 
     try:
-        if view is not None:
-            with view:
+        with terminable():  # SIGTERM: the attempts are recorded, exit 143
+            if view is not None:
+                with view:
+                    answers = sender.run(ask)
+            else:
                 answers = sender.run(ask)
-        else:
-            answers = sender.run(ask)
     finally:
         sender.close()
     if as_json:

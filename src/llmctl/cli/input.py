@@ -52,3 +52,16 @@ def _not_text(why: str) -> UsageError:
     return UsageError(
         f"stdin is not UTF-8 text ({why})", hint="send text; convert other encodings with iconv"
     )
+
+
+def time_limit_option(value: float | None) -> float | None:
+    """--timeout's check (exit 2 for inf, NaN, over a day): the engine's rule
+    (`engine.router.time_limit`), told as a bad option value."""
+    import typer
+
+    from llmctl.engine.router import time_limit
+
+    try:
+        return time_limit(value)
+    except UsageError as exc:
+        raise typer.BadParameter(exc.message) from None

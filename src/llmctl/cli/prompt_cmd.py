@@ -5,16 +5,24 @@ from typing import Annotated, Any
 
 import typer
 
-from llmctl.cli.input import read_prompt
-from llmctl.cli.output import emit_json, note, warn
+from llmctl.cli.input import read_prompt, time_limit_option
+from llmctl.cli.output import emit_json, money, note, warn
 from llmctl.cli.selection_options import selection_from, with_selection_options
 from llmctl.cli.state import state
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object at the end (no streamed text).")]
 TimeoutOpt = Annotated[
-    float | None, typer.Option("--timeout", min=0.1, help="Seconds to wait for an answer.")
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        callback=time_limit_option,
+        help="Seconds an attempt may take in all (at most a day).",
+    ),
 ]
-RetriesOpt = Annotated[int | None, typer.Option("--retries", min=0, help="Retries per LLM (default 2).")]
+RetriesOpt = Annotated[
+    int | None, typer.Option("--retries", min=0, max=100, help="Retries per LLM (default 2).")
+]
 CacheOpt = Annotated[
     bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
 ]
@@ -55,12 +63,15 @@ def prompt(
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
+    from llmctl.cli.signals import terminable
+    from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
-    from llmctl.errors import AllFailedError, NoMatchError, StreamInterrupted
+    from llmctl.errors import NoMatchError
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
+    checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
     sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
     try:
         plan = sender.plan(selection_from(options), req, no_fallback=no_fallback, explain=as_json)
@@ -73,8 +84,23 @@ def prompt(
         warn(message)
     stream = not (no_stream or as_json)
     if dry_run:
-        _print_plan(sender.dry_run(plan, req, stream=stream), as_json)
+        shown, failure = sender.dry_run(plan, req, stream=stream, max_cost=max_cost)
+        _print_plan(shown, as_json)
+        if failure is not None:  # the real run would send nothing: it exits as that run would
+            raise failure
         return
+    sending = {"retries": retries, "timeout": timeout, "max_cost": max_cost, "cache": cache}
+    with terminable():  # SIGTERM: the attempt is recorded, exit 143
+        _send(sender, plan, req, stream=stream, as_json=as_json, verbose=verbose, **sending)
+
+
+def _send(
+    sender: Any, plan: Any, req: Any, *, stream: bool, as_json: bool, verbose: bool, **sending: Any
+) -> None:
+    """Send the planned prompt (`sending`: retries, timeout, max_cost, cache), streaming its
+    answer unless `as_json`; print the result."""
+    from llmctl.errors import AllFailedError, NoMatchError, StreamInterrupted
+
     written: list[str] = []
 
     def out(chunk: str) -> None:
@@ -83,15 +109,7 @@ def prompt(
         sys.stdout.flush()
 
     try:
-        result = sender.execute(
-            plan,
-            req,
-            on_text=out if stream else None,
-            retries=retries,
-            timeout=timeout,
-            max_cost=max_cost,
-            cache=cache,
-        )
+        result = sender.execute(plan, req, on_text=out if stream else None, **sending)
     except StreamInterrupted:
         if written and not written[-1].endswith("\n") and sys.stdout.isatty():
             sys.stdout.write(
@@ -136,27 +154,34 @@ def _verbose(data: dict[str, Any], req: Any) -> None:
     # Counts the provider did not report are estimated, and marked with ~.
     mark = "~" if usage.get("estimated") else ""
     shown_in, shown_out = f"{mark}{usage.get('input_tokens')}", f"{mark}{usage.get('output_tokens')}"
-    tried = len([a for a in data["attempts"] if a["outcome"] != "skipped"])
-    cost = "?" if data["cost"] is None else f"${data['cost']:.6f}"
-    before = [a for a in data["attempts"] if a["outcome"] != "ok"]
-    fell_back = (
-        "; fell back from "
-        + ", ".join(
-            f"{a['llm']} ({a['error'] if a['outcome'] == 'skipped' else a['status'] or a['error']})"
-            for a in before
-        )
-        if before
-        else ""
-    )
-    if data.get("cached"):
-        fell_back += "; answered from the cache (nothing sent, no cost)"
+    tried = [a for a in data["attempts"] if a["tries"]]
     print(
-        f"llmctl: {data['llm']} via {data['provider']}{fell_back}; attempts {tried}; tokens "
-        f"{shown_in} in, {shown_out} out; cost {cost}; "
+        f"llmctl: {data['llm']} via {data['provider']}{_route(data)}; attempts {len(tried)}; tokens "
+        f"{shown_in} in, {shown_out} out; cost ${money(data['cost'])}; "
         f"{data['latency_ms']:.0f} ms"
         + (f" (first token {data['ttft_ms']:.0f} ms)" if data.get("ttft_ms") else ""),
         file=sys.stderr,
     )
+
+
+def _route(data: dict[str, Any]) -> str:
+    """How the answer was reached: the LLMs skipped before sending (with why), those
+    tried that failed ("fell back from"), and whether the cache answered."""
+    attempts = data["attempts"]
+    skipped = [f"{a['llm']} ({a['error']})" for a in attempts if a["outcome"] == "skipped"]
+    failed = [
+        f"{a['llm']} ({a['status'] or a['error'] or a['outcome']})"
+        for a in attempts
+        if a["tries"] and a["outcome"] not in ("ok", "skipped")
+    ]
+    parts = []
+    if skipped:
+        parts.append("skipped " + ", ".join(skipped))
+    if failed:
+        parts.append("fell back from " + ", ".join(failed))
+    if data.get("cached"):
+        parts.append("answered from the cache (nothing sent, no cost)")
+    return "".join(f"; {part}" for part in parts)
 
 
 def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
@@ -165,12 +190,11 @@ def _print_plan(plan: dict[str, Any], as_json: bool) -> None:
         return
     tokens = plan["estimated_prompt_tokens"]
     print(f"would send to {plan['llm']} (rule {plan['rule']}); about {tokens} prompt tokens")
+    for skip in plan.get("passed_over", []):
+        print(f"   skipped before the chain: {skip['llm']} ({skip['reason']})")
     for n, step in enumerate(plan["steps"], start=1):
         cost = step["worst_case_cost"]
-        print(
-            f"{n}. {step['llm']} ({step['provider']}, model {step['model']}); worst case "
-            + ("?" if cost is None else f"${cost:.6f}")
-        )
+        print(f"{n}. {step['llm']} ({step['provider']}, model {step['model']}); worst case ${money(cost)}")
         if "skipped" in step:
             print(f"   skipped: {step['skipped']}")
         if "request" not in step:

@@ -26,6 +26,7 @@ from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
     ContextTooLong,
+    LlmctlError,
     LlmctlWarning,
     NotConfigured,
     OverBudget,
@@ -240,6 +241,39 @@ class ChainRun:
             if step is not None:
                 return step
         return None
+
+    def preview(self) -> tuple[list[Attempt], LlmctlError | None]:
+        """A dry run's walk of the chain, by the rules a real run applies before sending
+        (cooldown, keys, budgets, --max-cost, a rate limit with no room in time), sending,
+        reserving and counting nothing: an attempt per LLM, `skipped` with its reason or
+        `planned`; and the error the real run would end with when every LLM is skipped."""
+        for entry in self.chain:
+            self.attempts.append(self._foreseen(entry))
+        if any(a.outcome == "planned" for a in self.attempts):
+            return self.attempts, None
+        try:
+            self.outcome()
+        except LlmctlError as exc:
+            return self.attempts, exc
+        return self.attempts, None  # pragma: no cover (outcome() raises without a result)
+
+    def _foreseen(self, entry: LLM) -> Attempt:
+        """What a real run would do with `entry` before sending (see `preview`)."""
+        why = self._skip_reason(entry)
+        if why is not None:
+            return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True)
+        try:
+            self.resolve(entry)
+        except NotConfigured as exc:
+            return Attempt(entry.id, entry.provider, "skipped", error=exc.message)
+        why = self._spend_check(entry, hold=False)
+        if why is not None:
+            return Attempt(entry.id, entry.provider, "skipped", error=why, spend=True)
+        if self.limiter is not None:
+            wait, why = self.limiter.admit(entry, self.prompt_tokens, count=False)
+            if wait > self.max_wait:
+                return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True, limited=True)
+        return Attempt(entry.id, entry.provider, "planned")
 
     def _slot(self, send: Send) -> Send | Wait | None:
         """`send` when its rate-limit windows have room (it is counted), a Wait when a slot

@@ -27,7 +27,7 @@ from llmctl.engine import policy
 from llmctl.engine.counts import token_bound
 from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
 from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
-from llmctl.errors import AuthFailed, Malformed, ProviderError, TextNotUnicode, UsageError
+from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, TextNotUnicode, UsageError
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
 from llmctl.providers.table import Provider
@@ -209,6 +209,14 @@ class Router:
             run.abandon()
             raise
         return _replayed(run.outcome(), on_text)
+
+    def preview(
+        self, chain: Sequence[LLM], req: ChatRequest, *, passed_over: Sequence[Attempt] = ()
+    ) -> tuple[list[Attempt], LlmctlError | None]:
+        """What `chat` would do before sending, sending nothing (a dry run): an attempt per
+        LLM of `chain`, skipped (with the reason) or planned, and the error `chat` would
+        raise when every one is skipped. Raises TextNotUnicode as `chat` does."""
+        return self._run(chain, passed_over, checked_texts(req), req.max_tokens).preview()
 
     def embed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
         """Embedding vectors of `texts` from the first LLM of `chain` that answers (in

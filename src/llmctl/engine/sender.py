@@ -20,7 +20,7 @@ from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.hooks import picker_hooks
-from llmctl.errors import NoMatchError, NotConfigured, UsageError
+from llmctl.errors import LlmctlError, NoMatchError, NotConfigured, UsageError
 from llmctl.paths import Home
 from llmctl.providers.resolve import resolve_endpoint
 from llmctl.selection.decide import decide
@@ -345,16 +345,33 @@ class Sender:
             cache=self.use_cache(plan, cache),
         )
 
-    def dry_run(self, plan: Plan, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        """What would be sent to each LLM of the chain, secrets redacted, and its worst-case cost."""
+    def dry_run(
+        self, plan: Plan, req: ChatRequest, *, stream: bool, max_cost: float | None = None
+    ) -> tuple[dict[str, Any], LlmctlError | None]:
+        """What would be sent to each LLM of the chain, secrets redacted, and its worst-case
+        cost; each LLM a real run would skip before sending (cooldown, keys, budgets,
+        `max_cost`, rate limits) carries the reason. Returns that, and the error the real
+        run would end with when it would skip them all (nothing is sent or reserved)."""
         prompt_tokens = estimate_tokens(m.content for m in req.messages)
-        return {
+        router = self.router(book=plan.book, job=plan.job, scope=plan.scope, max_cost=max_cost)
+        foreseen, failure = router.preview(plan.chain, req, passed_over=plan.passed_over)
+        skipped = {a.llm: a.error for a in foreseen if a.outcome == "skipped"}
+        steps = []
+        for entry in plan.chain:
+            step = self._dry_step(entry, req, prompt_tokens, stream)
+            if entry.id in skipped:
+                step["skipped"] = skipped[entry.id]
+            steps.append(step)
+        shown = {
             "llm": plan.decision.llm.id,
             "rule": plan.decision.rule,
             "chain": [e.id for e in plan.chain],
             "estimated_prompt_tokens": prompt_tokens,
-            "steps": [self._dry_step(entry, req, prompt_tokens, stream) for entry in plan.chain],
+            "steps": steps,
+            "passed_over": [{"llm": a.llm, "reason": a.error} for a in plan.passed_over],
+            "error": None if failure is None else failure.message,
         }
+        return shown, failure
 
     def _dry_step(self, entry: LLM, req: ChatRequest, prompt_tokens: int, stream: bool) -> dict[str, Any]:
         step: dict[str, Any] = {
