@@ -134,3 +134,17 @@ print(asyncio.run(LLMClient(entry).acomplete("hi")).content)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0 and done.stdout == "unclosed\n", done.stderr
     assert "Unclosed" not in done.stderr
+
+
+def test_bad_time_limits_and_text_that_is_not_unicode_are_refused_before_sending(team, server):
+    from llmctl.errors import UsageError
+
+    for seconds in (float("inf"), float("nan"), 2 * 86_400.0):
+        with pytest.raises(UsageError, match="time limit"):
+            LLMClient(team.get("openai/first"), catalog=team, timeout=seconds)
+    client = LLMClient(team.get("openai/first"), catalog=team, timeout=5.0)
+    with pytest.raises(ValueError, match="not valid Unicode"):  # a 400 on serve
+        client.complete("caf\udce9")
+    with pytest.raises(ValueError, match="not valid Unicode"):
+        asyncio.run(client.acomplete("\ud800 lone"))
+    assert server.requests == []

@@ -77,6 +77,11 @@ class LLMClient:
         if not self.chain:
             raise NoMatchError("no LLM to send to")
         from llmctl.engine.http import AsyncPool, make_client, split_clients
+        from llmctl.engine.router import retry_count, time_limit
+
+        # a time limit or retries that are not one (inf, NaN, over a day) are refused now (UsageError)
+        timeout = time_limit(timeout)
+        retries = None if retries is None else retry_count(retries)
 
         given_sync, given_async = split_clients(http_client)
         base = sender or Sender.create(home, catalog)
