@@ -374,3 +374,32 @@ def test_a_small_budget_reads_its_figures(store):
         None,
         "over budget: overall $0.00050 of $0.0010 this month",
     )
+
+
+def test_an_anthropic_stream_with_a_count_that_is_text_is_no_traceback(server, store):
+    start = {"type": "message_start", "message": {"usage": {"input_tokens": "7"}}}
+    delta = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {"output_tokens": 2, "input_tokens": 9},
+    }
+    text = {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "Hi"}}
+    server.add(
+        "/v1/messages",
+        Reply(
+            headers={"content-type": "text/event-stream"},
+            chunks=[
+                f"event: message_start\ndata: {json.dumps(start)}\n\n",
+                f"event: content_block_delta\ndata: {json.dumps(text)}\n\n",
+                f"event: message_delta\ndata: {json.dumps(delta)}\n\n",
+                'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+            ],
+        ),
+    )
+    claude = DictRegistry([entry("anthropic/c", provider="anthropic", api_base=server.url)]).get_by_id(
+        "anthropic/c"
+    )
+    router = Router(env={"ANTHROPIC_API_KEY": "sk-ant-edges"}, record=store.record, timeout=5.0)
+    result = router.chat([claude], REQ, on_text=lambda t: None)
+    assert result.text == "Hi" and (result.usage.input_tokens, result.usage.output_tokens) == (9, 2)
+    assert rows(store)[0]["cost"] > 0

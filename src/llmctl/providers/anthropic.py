@@ -122,9 +122,11 @@ class AnthropicStream(StreamParser):
             counts = obj.get("usage") or {}
             out = counts.get("output_tokens")
             first, later = self.usage, _usage(counts)
-            newer = later.input_tokens and (
-                first.input_tokens is None or later.input_tokens > first.input_tokens
-            )
+            newer = (
+                isinstance(later.input_tokens, int)
+                and later.input_tokens
+                and (not isinstance(first.input_tokens, int) or later.input_tokens > first.input_tokens)
+            )  # a count that is not a number is never compared (the engine checks counts)
             base = later if newer else first
             self.usage = Usage(
                 base.input_tokens,
