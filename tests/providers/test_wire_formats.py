@@ -387,3 +387,37 @@ def test_cached_input_and_reasoning_tokens_are_read_where_reported():
     # llmctl's input count is the whole prompt, as OpenAI's is: fresh + read + written
     assert (usage.input_tokens, usage.cached_input_tokens, usage.output_tokens) == (20, 7, 2)
     assert usage.cache_write_tokens == 4
+
+
+LONG_KEY = "sk-proj-Q7vX2mLp9RtZ4wKc8NbH3yJd6FgA1sEu"
+
+
+@pytest.mark.parametrize("straddle", [1, 6, 20, len(LONG_KEY) - 1])
+@pytest.mark.parametrize("known", [True, False])
+def test_error_text_is_redacted_before_it_is_cut(straddle, known):
+    """A key across the 300-character cut of an error body keeps no part of its head, in a
+    status error, an error in a stream and a malformed answer alike, known key or not."""
+    env = {"OPENAI_API_KEY": LONG_KEY if known else KEY}
+    ep = endpoint_for(llm(), env)
+    text = "x" * (299 - straddle) + " " + LONG_KEY + " is not a valid key"
+    messages = [
+        status_error(401, json.dumps({"error": {"message": text}}), {}, ep).message,
+        status_error(500, text, {}, ep).message,
+        malformed(ep, text[150:]).message,
+    ]
+    with pytest.raises(ProviderError) as raised:
+        parser = openai_compat.stream_parser(ep)
+        parser.feed("data: " + json.dumps({"error": {"message": text}}))
+        parser.feed("")
+    messages.append(raised.value.message)
+    for message in messages:
+        assert not any(LONG_KEY[n : n + 6] in message for n in range(len(LONG_KEY) - 5)), message
+        assert "xxx" in message
+
+
+def test_a_cut_drops_a_key_beginning_it_splits():
+    from llmctl.files.secrets import cut
+
+    assert cut("error: sk-ab" + "cd" * 20, 12) == "error: ***"
+    assert cut("error: plain words", 12) == "error: plain"
+    assert cut("short", 12) == "short"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 from llmctl.errors import KeyMissing, NotConfigured
+from llmctl.files.secrets import redact_key_shaped
 from llmctl.providers.table import BUILTIN_PROVIDERS, OPENAI_COMPAT, Provider
 
 AZURE_API_VERSION = "2024-10-21"
@@ -40,12 +41,13 @@ class Endpoint:
     known_keys: tuple[str, ...] = field(default=(), repr=False)
 
     def redact(self, text: str) -> str:
-        """Remove every known key from `text` (for errors and logs): the key's value only,
+        """`text` without any key (for errors and logs): every key llmctl knows of, and any
+        key-shaped part (a proxy may echo a key llmctl never saw). The key's value only,
         never part of another word (a one-letter key must not garble a message)."""
         for key in {self.api_key, *self.known_keys}:
             if key:
                 text = redact(text, key)
-        return text
+        return redact_key_shaped(text)
 
 
 def redact(text: str, key: str) -> str:
