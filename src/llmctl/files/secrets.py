@@ -24,6 +24,7 @@ CREDENTIAL_WORDS = {
     "passwd",
     "cookie",
     "signature",
+    "sig",  # Azure SAS and signed URLs: `?sv=...&sig=...`
     "credential",
     "credentials",
     "bearer",
@@ -145,4 +146,36 @@ def find_key_shaped(value: Any, where: str = "") -> str | None:
                 return found
     elif key_shaped(value):
         return where or "value"
+    return None
+
+
+# Programs that print their arguments: a key command made of one prints a literal key.
+_PRINTERS = {"echo", "printf"}
+_SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish"}
+
+
+def literal_command(command: Any) -> str | None:
+    """Why a key command (`api_key_cmd`) holds its key literally (`echo sk-...`, `printf %s
+    abc`, `sh -c 'echo ...'`), or None: the key would then sit in the file as plainly as
+    a key written there."""
+    import shlex
+    from pathlib import PurePath
+
+    if not isinstance(command, str):
+        return None
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    while argv and (PurePath(argv[0]).name in ("env", "command", "exec") or "=" in argv[0]):
+        argv = argv[1:]  # `env X=1 echo ...` runs echo all the same
+    if not argv:
+        return None
+    program = PurePath(argv[0]).name
+    if program in _SHELLS and "-c" in argv[1:-1]:
+        script = argv[argv.index("-c") + 1]
+        # `sh -c 'echo "$TOKEN"'` prints what the shell computes, not a literal
+        return None if any(c in script for c in "$`") else literal_command(script)
+    if program in _PRINTERS:
+        return f"api_key_cmd runs {program!r}, which prints a key written in the file"
     return None
