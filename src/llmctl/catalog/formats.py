@@ -578,12 +578,14 @@ def from_seed(path: Path, data: Any) -> Imported:
     """Convert the seeds' LLM records: `router` is the provider, `is_active` the enabled
     flag, `cost_per_1k_*` x 1000 the price per million, `max_tokens` and `temperature`
     go to `params`, `api_endpoint` is `api_base`, `llm_name`/`name` the name. A record's
-    `api_key` is left out: keys live in environment variables."""
+    `api_key` is left out: keys live in environment variables. A null value is an absent
+    one (seed 001's `Optional` fields)."""
     out = Imported("seed", [])
     for record in entries_of(path, data):
         if not isinstance(record, dict):
             out.skip("not a record")
             continue
+        record = {key: value for key, value in record.items() if value is not None}
         if "is_active" in record and "enabled" in record:
             out.skip("both is_active and enabled")
             continue
