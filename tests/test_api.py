@@ -7,7 +7,7 @@ import pytest
 import llmctl
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry, LLMRegistry
-from llmctl.errors import NoMatchError, UnknownNameError
+from llmctl.errors import NoMatchError, UnknownNameError, UsageError
 
 
 class DraftChapter:
@@ -144,3 +144,18 @@ def test_a_stand_in_two_tiers_dearer_does_not_fill_the_row(home, monkeypatch, cl
     tiers = json.loads(cli("catalog", "init", "--from-env", "--json").stdout)["tiers"]
     assert tiers[0]["note"] == "skipped: anthropic/claude-big stands in, but it is premium, not economy"
     assert json.loads(cli("show", "anthropic/claude-big", "--json").stdout)["tier"] == "premium"
+
+
+def test_a_job_class_names_one_group_a_list_of_one_included(home):
+    class Several:
+        allowed_llm_group = ["writer", "editor"]
+
+    class One:
+        allowed_llm_group = ("writer",)
+
+    with pytest.raises(UsageError) as raised:
+        llmctl.select_llm_for_job(Several, None, assume_available=True)
+    assert "allowed_llm_group must name one group (got ['writer', 'editor'])" in raised.value.message
+    assert "neither" not in raised.value.message
+    chosen = llmctl.select_llm_for_job(One, None, assume_available=True)
+    assert "writer" in chosen.valid_groups
