@@ -167,6 +167,34 @@ def error_message(body: str) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+_TEXT_PARTS = (None, "text", "output_text")  # part types that carry the answer's text
+
+
+def content_text(content: Any) -> str:
+    """The text of an answer's content, one string whichever way the provider gives it:
+    a string, nothing, or a list of parts (`[{"type": "text", "text": ...}, ...]`, text
+    blocks, plain strings) joined in order, parts that are not text (images, reasoning,
+    tool calls) left out. Raises TypeError for anything else (the caller's malformed)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(content_text(part) for part in content)
+    if isinstance(content, dict):
+        if content.get("type") not in _TEXT_PARTS:
+            return ""
+        text = content.get("text")
+        if isinstance(text, dict):  # `{"text": {"value": ...}}`, as some APIs nest it
+            text = text.get("value")
+        return content_text(text) if text is None or isinstance(text, str) else _unreadable(text)
+    return _unreadable(content)
+
+
+def _unreadable(content: Any) -> str:
+    raise TypeError(f"answer content of type {type(content).__name__}")
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
     value = headers.get("retry-after")
