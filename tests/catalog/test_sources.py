@@ -356,3 +356,18 @@ def test_null_seed_fields_are_absent_fields(tmp_path, cli, home):
         == 0
     )
     assert "null" not in (home / "catalog.toml").read_text()
+
+
+def test_imported_records_of_an_unknown_provider_are_skipped_and_counted(tmp_path, cli, home):
+    records = [
+        {"id": 1, "provider": "opnai", "model": "gpt-x"},
+        {"id": 2, "provider": "openai", "model": "gpt-y"},
+    ]
+    result = cli("catalog", "import", str(write_json(tmp_path / "seed.json", records)), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["skipped"] == {"unknown provider": 1}
+    own = write_json(tmp_path / "own.json", {"llms": [{"id": "opnai/z", "provider": "opnai"}]})
+    assert json.loads(cli("catalog", "import", str(own), "--json").stdout)["skipped"] == {
+        "unknown provider": 1
+    }
+    assert cli("catalog", "validate").exit_code == 0

@@ -136,7 +136,8 @@ def read_import(
         actual = f" (it looks like {DESCRIBED[found]})" if found else ""
         raise FileError(path, f"this is not {DESCRIBED[fmt]}{actual}", hint="check --format")
     if fmt == "llmctl":
-        return Imported("llmctl", read_catalog_file(path, cache_dir=cache_dir).entries)
+        imported = Imported("llmctl", read_catalog_file(path, cache_dir=cache_dir).entries)
+        return known_providers(imported, sendable)
     if fmt == "litellm":
         imported = from_litellm(data, sendable)
     elif fmt == "openrouter":
@@ -144,8 +145,23 @@ def read_import(
     elif fmt == "modelsdev":
         imported = from_modelsdev(path, data, sendable)
     else:
-        imported = from_seed(path, data)
+        imported = known_providers(from_seed(path, data), sendable)
     return keep_valid(imported)
+
+
+def known_providers(imported: Imported, sendable: Iterable[str] | None) -> Imported:
+    """Drop the entries naming a provider llmctl cannot send to (neither built in nor
+    declared in config.toml), counting them: no entry is written that `catalog validate`
+    would refuse."""
+    names = _sendable(sendable)
+    kept = []
+    for entry in imported.entries:
+        if entry.get("provider", entry.get("router")) in (None, *names):
+            kept.append(entry)
+        else:
+            imported.skip("unknown provider")
+    imported.entries = kept
+    return imported
 
 
 def keep_valid(imported: Imported) -> Imported:
