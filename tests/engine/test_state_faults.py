@@ -130,6 +130,8 @@ def test_an_answer_over_the_size_cap_is_an_error_not_a_crash(cli, team, server):
 
 def test_a_short_key_is_redacted_without_garbling_words(cli, home, server, monkeypatch):
     monkeypatch.setenv("PROXY_KEY", "x")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[providers.proxy]\nkind = "openai_compat"\n')
     path = write_json(
         home.parent / "proxy.json",
         {

@@ -13,7 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from llmctl.catalog.entry import CAPABILITIES, GROUPS, LLM, TIERS
-from llmctl.files.secrets import ENV_NAME, SECRET_KEYS, find_key_shaped, find_secret, url_secret
+from llmctl.files.secrets import (
+    ENV_NAME,
+    SECRET_KEYS,
+    find_key_shaped,
+    find_secret,
+    literal_command,
+    url_secret,
+)
 from llmctl.files.validation import check_names, spec_of
 
 
@@ -74,6 +81,11 @@ class _EntryChecks(VocabularyChecks):
             if key == "api_key_cmd":
                 if not isinstance(ref, str) or not ref.strip():
                     raise ValueError('auth.api_key_cmd must be a command line (e.g. "pass show openai")')
+                literal = literal_command(ref)
+                if literal:
+                    raise ValueError(
+                        f"{literal}: keys live in env vars or a password manager, never in a catalog file"
+                    )
                 continue
             if not key.endswith("_env"):
                 raise ValueError(
