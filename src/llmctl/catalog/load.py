@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from llmctl.catalog.entry import LLM, default_model
+from llmctl.catalog.entry import LLM, Deployment, default_model
 from llmctl.catalog.files import CatalogFile, read_catalog_file
 from llmctl.errors import FileError, UnknownNameError, UsageError, did_you_mean
 from llmctl.files.cache import cached
@@ -25,10 +25,13 @@ from llmctl.providers.table import is_local
 ORIGIN_BUNDLED = "bundled catalog"
 ORIGIN_BASE = "catalog file"
 ORIGIN_USER = "user catalog"
-# Field order of a cached merged entry: the LLM record's own, `patched` last.
+# Field order of a cached merged entry: the LLM record's own, `patched` last; its
+# deployments are rows of their own, in the Deployment record's field order.
 _LLM_FIELDS = tuple(f.name for f in fields(LLM))
-# Cached rows are positional: a change of the record's fields must not read old rows.
-_ROW_SHAPE = zlib.crc32(",".join(_LLM_FIELDS).encode())
+_DEPLOYMENT_FIELDS = tuple(f.name for f in fields(Deployment))
+_DEPLOYMENTS = _LLM_FIELDS.index("deployments")
+# Cached rows are positional: a change of the records' fields must not read old rows.
+_ROW_SHAPE = zlib.crc32(",".join(_LLM_FIELDS + _DEPLOYMENT_FIELDS).encode())
 
 
 @dataclass
@@ -128,7 +131,7 @@ def load_catalog(
         orphans: list[str] = []
         entries = _merge_files(home, config, base_path, user_path, orphans)
         return {
-            "rows": [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()],
+            "rows": [_row(e) for e in entries.values()],
             "orphans": orphans,
         }
 
@@ -137,10 +140,25 @@ def load_catalog(
     else:
         salt = f"merged:{sys.version_info[:2]}:{_ROW_SHAPE}"
         data = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
-    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in data["rows"]}
+    entries = {row[0]: _entry(row) for row in data["rows"]}
     return Catalog(
         entries=entries, config=config, base_path=base_path, user_path=user_path, orphans=data["orphans"]
     )
+
+
+def _row(entry: LLM) -> list[Any]:
+    """A merged entry as a cache row: its fields in order, each deployment a row too."""
+    row = [getattr(entry, name) for name in _LLM_FIELDS]
+    row[_DEPLOYMENTS] = [[getattr(d, name) for name in _DEPLOYMENT_FIELDS] for d in entry.deployments]
+    return row
+
+
+def _entry(row: list[Any]) -> LLM:
+    """The entry of a cache row. Only written deployments become objects here (few entries
+    have them); the implicit one is made when asked for (`LLM.routes`)."""
+    if row[_DEPLOYMENTS]:
+        row[_DEPLOYMENTS] = [Deployment(*d) for d in row[_DEPLOYMENTS]]
+    return LLM(*row[:-1], patched=tuple(row[-1]))
 
 
 def _merge_files(
@@ -196,7 +214,9 @@ def build_entry(
 ) -> LLM:
     """Build a runtime entry from merged fields; derive model and tier when absent."""
     llm_id = data["id"]
-    provider = data.get("provider")
+    deployments = [_deployment(llm_id, d) for d in data.get("deployments") or ()]
+    # With deployments, the entry's provider is its first deployment's.
+    provider = deployments[0].provider if deployments else data.get("provider")
     if not provider:
         raise FileError(
             source.path,
@@ -206,11 +226,21 @@ def build_entry(
             field="provider",
         )
     values = {k: v for k, v in data.items() if v is not None}
-    values["model"] = values.get("model") or default_model(llm_id, provider)
+    values["provider"] = provider
+    values["deployments"] = deployments
+    derived = deployments[0].model if deployments else default_model(llm_id, provider)
+    values["model"] = values.get("model") or derived
     tier = values.get("tier")
     values["tier"] = tier or derive_tier(provider, values.get("output_cost_per_mtok"), config)
     values["tier_derived"] = tier is None
     return LLM(origin=origin, patched=patched, **values)
+
+
+def _deployment(llm_id: str, data: dict[str, Any]) -> Deployment:
+    """A written deployment, its provider-side model derived by the entry's rule when absent."""
+    deployment = Deployment(**data)
+    deployment.model = deployment.model or default_model(llm_id, deployment.provider)
+    return deployment
 
 
 def derive_tier(provider: str, output_cost: float | None, config: Config) -> str:
