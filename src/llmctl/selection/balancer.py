@@ -135,25 +135,35 @@ def balance(
     Raises ValueError for an unknown strategy (callers check names first)."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown balance strategy {strategy!r}")
-    routes = llm.routes()
-    options = {d.id: _screen(llm, d, blocked) for d in routes}
-    eligible = [d for d in routes if options[d.id].state == ELIGIBLE]
+    options = [_screen(llm, d, blocked) for d in llm.routes()]
+    if len(options) == 1:  # most entries: one way there, nothing to share (kept fast for `pick`)
+        only = options[0]
+        if only.state != ELIGIBLE:
+            return Balance(llm, strategy, options, [])
+        only.share, only.reason = 1.0, "100%"
+        return Balance(llm, strategy, options, [[only.deployment]])
+    by_id = {o.deployment.id: o for o in options}
+    eligible = [o.deployment for o in options if o.state == ELIGIBLE]
     tiers: list[list[Deployment]] = []
     for n, order in enumerate(sorted({d.order for d in eligible})):
         group = [d for d in eligible if d.order == order]
         live = [d for d in group if d.weight > 0] or group
-        idle = [d for d in group if d.weight == 0 and len(live) < len(group)]
+        idle = [d for d in group if d.weight == 0] if len(live) < len(group) else []
         ranked = _rank(llm, live, strategy, observed or {})
-        for d in group:
-            if n > 0:
-                options[d.id] = Option(d, STANDBY, reason=f"standby (order {order})")
-        for d in idle if n == 0 else ():
-            options[d.id] = Option(d, STANDBY, reason="standby (weight 0)")
         if n == 0:
-            _share_front(options, ranked, llm, strategy, observed or {})
+            _share_front(by_id, ranked, llm, strategy, observed or {})
+            for d in idle:
+                _set(by_id[d.id], STANDBY, "standby (weight 0)")
+        else:
+            for d in group:
+                _set(by_id[d.id], STANDBY, f"standby (order {order})")
         tiers.extend(ranked)
         tiers.extend([d] for d in idle)  # weight 0: one by one, in list order
-    return Balance(llm, strategy, [options[d.id] for d in routes], tiers)
+    return Balance(llm, strategy, options, tiers)
+
+
+def _set(option: Option, state: str, reason: str, share: float = 0.0) -> None:
+    option.state, option.reason, option.share = state, reason, share
 
 
 def _screen(llm: LLM, d: Deployment, blocked: Blocked | None) -> Option:
@@ -217,14 +227,14 @@ def _share_front(
     for d in front:
         share = d.weight / total if total else 1 / len(front)
         note = _front_note(d, strategy, observed)
-        options[d.id] = Option(d, ELIGIBLE, share, _percent(share) + (f" ({note})" if note else ""))
+        _set(options[d.id], ELIGIBLE, _percent(share) + (f" ({note})" if note else ""), share)
     for d in rest:
         if strategy == "cheapest":
             why = f"fallback (${price(llm, d):g}/Mtok in+out)"
         else:
             median = observed[d.id].median
             why = "fallback (p50 unknown)" if median is None else f"fallback (p50 {median * 1000:.0f} ms)"
-        options[d.id] = Option(d, FALLBACK, reason=why)
+        _set(options[d.id], FALLBACK, why)
 
 
 def _front_note(d: Deployment, strategy: str, observed: Mapping[str, Observed]) -> str:
