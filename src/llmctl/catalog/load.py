@@ -132,6 +132,8 @@ def load_catalog(
         entries = _merge_files(home, config, base_path, user_path, orphans)
         return {
             "rows": [_row(e) for e in entries.values()],
+            # The rows with written deployments: the only ones that need more than LLM(*row).
+            "deployed": [n for n, e in enumerate(entries.values()) if e.deployments],
             "orphans": orphans,
         }
 
@@ -140,7 +142,10 @@ def load_catalog(
     else:
         salt = f"merged:{sys.version_info[:2]}:{_ROW_SHAPE}"
         data = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
-    entries = {row[0]: _entry(row) for row in data["rows"]}
+    rows = data["rows"]
+    for n in data["deployed"]:  # few entries write deployments; the implicit one is made on demand
+        rows[n][_DEPLOYMENTS] = [Deployment(*d) for d in rows[n][_DEPLOYMENTS]]
+    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in rows}
     return Catalog(
         entries=entries, config=config, base_path=base_path, user_path=user_path, orphans=data["orphans"]
     )
@@ -151,14 +156,6 @@ def _row(entry: LLM) -> list[Any]:
     row = [getattr(entry, name) for name in _LLM_FIELDS]
     row[_DEPLOYMENTS] = [[getattr(d, name) for name in _DEPLOYMENT_FIELDS] for d in entry.deployments]
     return row
-
-
-def _entry(row: list[Any]) -> LLM:
-    """The entry of a cache row. Only written deployments become objects here (few entries
-    have them); the implicit one is made when asked for (`LLM.routes`)."""
-    if row[_DEPLOYMENTS]:
-        row[_DEPLOYMENTS] = [Deployment(*d) for d in row[_DEPLOYMENTS]]
-    return LLM(*row[:-1], patched=tuple(row[-1]))
 
 
 def _merge_files(
