@@ -177,6 +177,17 @@ def test_a_user_patch_of_other_fields_keeps_the_base_deployments(home, tmp_path)
     assert [d.id for d in gpt.routes()] == ["openai", "openrouter", "azure-eu"]
 
 
+def test_a_user_file_adds_an_entry_with_deployments_and_no_provider(home, tmp_path):
+    home.mkdir(parents=True)
+    (home / "catalog.toml").write_text(
+        '[[llms]]\nid = "acme/new"\n\n[[llms.deployments]]\nid = "groq"\nprovider = "groq"\n'
+    )
+    catalog = load(home)
+    assert catalog.orphans == []
+    new = catalog.get("acme/new")
+    assert (new.provider, new.model, new.origin) == ("groq", "new", "user catalog")
+
+
 def test_deployments_survive_the_validated_content_cache(home, tmp_path, monkeypatch):
     import llmctl.catalog.load as load_module
 

@@ -180,7 +180,8 @@ def merge(
 ) -> dict[str, LLM]:
     """Merge the overlay into the base field by field and build the runtime entries.
 
-    An overlay entry for an id the base does not have, and without a provider, patches
+    An overlay entry for an id the base does not have, and without a provider (or
+    deployments, whose first gives it one), patches
     nothing: with `orphans` given its id is collected there and it is left out (a stale
     patch must not lock the user out); without, it is an error naming file and line.
     """
@@ -192,7 +193,7 @@ def merge(
         if llm_id in merged:
             merged[llm_id].update(patch)
             patched[llm_id] = tuple(k for k in patch if k != "id")
-        elif orphans is not None and not patch.get("provider"):
+        elif orphans is not None and not (patch.get("provider") or patch.get("deployments")):
             orphans.append(llm_id)
         else:
             merged[llm_id] = dict(patch)
