@@ -54,9 +54,21 @@ def parse_text(path: Path, text: str) -> Any:
             problem = _TOML_POSITION.sub("", message).strip()
             raise FileError(path, f"invalid TOML: {problem}", line=line) from None
     try:
-        return json.loads(text)
+        return json_value(text)
     except json.JSONDecodeError as exc:
         raise FileError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except ValueError as exc:
+        raise FileError(path, f"invalid JSON: {exc}") from None
+
+
+def json_value(text: str | bytes) -> Any:
+    """Parse one JSON document. Raises ValueError (JSONDecodeError for a syntax error) also
+    for a value nested too deeply for the parser (`[[[[...` thousands deep), which would
+    otherwise be a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
