@@ -14,10 +14,10 @@ import os
 import sqlite3
 import statistics
 import threading
-import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from llmctl.engine.statefiles import wal
 from llmctl.errors import FileError
 from llmctl.paths import Home
 
@@ -72,19 +72,6 @@ class AttemptRecord:
 _RECORD_FIELDS = tuple(f.name for f in fields(AttemptRecord))
 _MARKS = ", ".join("?" * (len(_RECORD_FIELDS) + 1))
 _INSERT = f"INSERT INTO attempts ({', '.join(_RECORD_FIELDS)}, time) VALUES ({_MARKS})"
-
-
-def wal(conn: sqlite3.Connection) -> None:
-    """Put a store in WAL mode. Switching waits for no busy handler: processes making the
-    same new file at once see "database is locked" for a moment, so it is tried again."""
-    for pause in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 0.0):
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or not pause:
-                raise
-            time.sleep(pause)
 
 
 class NewerStore(sqlite3.DatabaseError):
