@@ -31,6 +31,18 @@ def read_text(path: Path) -> str:
         raise FileError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
+def read_bytes(path: Path) -> bytes:
+    """Return the file's bytes. Raises FileError when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise FileError(path, "is a directory, not a file") from None
+    except OSError as exc:
+        raise FileError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
