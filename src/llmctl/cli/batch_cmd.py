@@ -59,8 +59,7 @@ def batch(
     try:
         check_names(items, sender, source, selection)  # before OUT is opened
         sender.ready()  # a damaged usage store is reported before anything is sent or written
-        run = _Run(sender, items, concurrency)
-        run.options = BatchOptions(
+        options_all = BatchOptions(
             selection,
             max_tokens=max_tokens,
             temperature=temperature,
@@ -70,6 +69,7 @@ def batch(
             max_cost=max_cost,
             cache=cache,
         )
+        run = _Run(sender, items, options_all, concurrency)
         if out is None:
             summary = run.go(sys.stdout, set())
         else:
@@ -89,9 +89,8 @@ def batch(
 class _Run:
     """One batch run: its lines, its options, where its output goes."""
 
-    def __init__(self, sender: Any, items: list, concurrency: int) -> None:
-        self.sender, self.items, self.concurrency = sender, items, concurrency
-        self.options: Any = None  # the BatchOptions every line gets
+    def __init__(self, sender: Any, items: list, options: Any, concurrency: int) -> None:
+        self.sender, self.items, self.options, self.concurrency = sender, items, options, concurrency
 
     def go(self, sink: Any, done: set[str]) -> Any:
         """Run the lines not in `done`, writing each output line to `sink` as it finishes.

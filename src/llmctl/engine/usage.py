@@ -118,9 +118,12 @@ class UsageStore:
         """The one-line error (exit 3) naming a store that cannot be used, and why."""
         if self.path.is_dir():
             return FileError(self.path, "is a directory, not the usage store", hint="move it away")
-        why = str(exc) if isinstance(exc, NewerStore) else f"the usage store cannot be used ({exc})"
+        if isinstance(exc, NewerStore):
+            return FileError(self.path, str(exc), hint="use that llmctl, or move the file away to start anew")
         return FileError(
-            self.path, why, hint="move the file away to start a new store (nothing else is lost)"
+            self.path,
+            f"the usage store cannot be used ({exc})",
+            hint="move the file away to start a new store (nothing else is lost)",
         )
 
     def read(self, sql: str, params: tuple = ()) -> list[tuple]:
