@@ -7,7 +7,7 @@ import pytest
 import llmctl
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry, LLMRegistry
-from llmctl.errors import NoMatchError, UnknownNameError
+from llmctl.errors import NoMatchError, UnknownNameError, UsageError
 
 
 class DraftChapter:
@@ -112,3 +112,50 @@ def test_catalog_init_explains_substitutions(home, monkeypatch, cli):
     economy = next(t for t in tiers if t["tier"] == "economy")
     assert economy["llm"] == "anthropic/claude-haiku-4.5"
     assert "served through openrouter here, which needs OPENROUTER_API_KEY" in economy["note"]
+
+
+def test_from_env_and_catalog_init_map_the_tiers_by_one_rule(home, monkeypatch, cli):
+    """With only an Anthropic key, the registry's economy model is the one `catalog init
+    --from-env` names for economy (Claude 3 Haiku's stand-in), and so for every tier."""
+    import json
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    registry = DictRegistry.from_env()
+    assert registry.get_by_tier("economy").id == "anthropic/claude-haiku-4.5"
+    tiers = json.loads(cli("catalog", "init", "--from-env", "--json").stdout)["tiers"]
+    for row in tiers:
+        assert registry.get_by_id(row["llm"]).tier == row["tier"]
+        assert json.loads(cli("show", row["llm"], "--json").stdout)["tier"] == row["tier"]
+    after = DictRegistry.from_env()
+    assert {e.id: e.tier for e in after} == {e.id: e.tier for e in registry}
+
+
+def test_a_stand_in_two_tiers_dearer_does_not_fill_the_row(home, monkeypatch, cli):
+    import json
+
+    from conftest import entry, write_json
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    old = entry("anthropic/claude-3-haiku", provider="openrouter", tier="economy")
+    new = entry("anthropic/claude-big", provider="anthropic", tier="premium")
+    old["replacement"] = new["id"]
+    monkeypatch.setenv("LLMCTL_CATALOG", str(write_json(home.parent / "team.json", {"llms": [old, new]})))
+    assert DictRegistry.from_env().get_by_tier("economy") is None
+    tiers = json.loads(cli("catalog", "init", "--from-env", "--json").stdout)["tiers"]
+    assert tiers[0]["note"] == "skipped: anthropic/claude-big stands in, but it is premium, not economy"
+    assert json.loads(cli("show", "anthropic/claude-big", "--json").stdout)["tier"] == "premium"
+
+
+def test_a_job_class_names_one_group_a_list_of_one_included(home):
+    class Several:
+        allowed_llm_group = ["writer", "editor"]
+
+    class One:
+        allowed_llm_group = ("writer",)
+
+    with pytest.raises(UsageError) as raised:
+        llmctl.select_llm_for_job(Several, None, assume_available=True)
+    assert "allowed_llm_group must name one group (got ['writer', 'editor'])" in raised.value.message
+    assert "neither" not in raised.value.message
+    chosen = llmctl.select_llm_for_job(One, None, assume_available=True)
+    assert "writer" in chosen.valid_groups

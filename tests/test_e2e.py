@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import sysconfig
@@ -226,6 +227,25 @@ def test_readme_main_command_works_without_keys_or_setup(proc):
     result = proc(*command[1:])
     assert result.returncode == 0, result.stderr
     assert "chosen: " in result.stdout and "OPENAI_API_KEY is not set" in result.stdout
+
+
+def test_readme_first_answer_from_own_server_runs(home, cli, server, monkeypatch):
+    """The README's first screen: add an OpenAI-compatible server's model once, then prompt it."""
+    from fakeserver import openai_stream
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("**A first answer**", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip() and not line.startswith(("#", "export"))]
+    add = next(line for line in lines if line.startswith("llmctl add")).split("#")[0].split()
+    prompt = next(line for line in lines if "llmctl prompt --llm" in line)
+    variable, rest = prompt.split(" ", 1)[0].split("=", 1)[0], prompt.split("llmctl ", 1)[1]
+    assert cli(*add[1:]).exit_code == 0
+    server.add("/v1/chat/completions", openai_stream(["Hel", "lo"]))
+    monkeypatch.setenv(variable, server.url + "/v1")
+    result = cli(*shlex.split(rest))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Hello\n"
+    assert server.requests[0]["json"]["model"] == add[add.index("--model") + 1]
 
 
 def test_readme_python_example_runs(home, cli):

@@ -330,3 +330,44 @@ def test_a_latest_alias_moves_to_the_newer_model_on_the_next_import(cli, home, t
     assert json.loads(cli("show", "~acme/opus-latest", "--json").stdout)["id"] == "acme/opus-5"
     assert json.loads(cli("show", "acme/opus-4", "--json").stdout)["aliases"] == []
     assert cli("catalog", "validate").exit_code == 0
+
+
+def test_null_seed_fields_are_absent_fields(tmp_path, cli, home):
+    """Seed 001's `Optional` fields come as null: each is left out, never a traceback."""
+    fields = ["api_key", "api_endpoint", "name", "tier", "max_tokens", "temperature", "is_active"]
+    fields += ["cost_per_1k_input", "cost_per_1k_output", "llm_name", "params", "description"]
+    record = {"id": 7, "provider": "openai", "model": "gpt-new-seed", **dict.fromkeys(fields)}
+    path = write_json(tmp_path / "seed.json", [record])
+    result = cli("catalog", "import", str(path), "--group", "writer", "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["skipped"] == {}
+    shown = json.loads(cli("show", "openai/gpt-new-seed", "--json").stdout)
+    assert shown["api_base"] is None and shown["enabled"] is True and shown["valid_groups"] == ["writer"]
+    own = write_json(
+        tmp_path / "own.json", {"llms": [{"id": "openai/own", "provider": "openai", "api_base": None}]}
+    )
+    assert cli("catalog", "import", str(own)).exit_code == 0
+    assert (
+        cli(
+            "add",
+            "--from-file",
+            str(write_json(tmp_path / "b.json", [{"id": "openai/b", "provider": "openai", "model": None}])),
+        ).exit_code
+        == 0
+    )
+    assert "null" not in (home / "catalog.toml").read_text()
+
+
+def test_imported_records_of_an_unknown_provider_are_skipped_and_counted(tmp_path, cli, home):
+    records = [
+        {"id": 1, "provider": "opnai", "model": "gpt-x"},
+        {"id": 2, "provider": "openai", "model": "gpt-y"},
+    ]
+    result = cli("catalog", "import", str(write_json(tmp_path / "seed.json", records)), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["skipped"] == {"unknown provider": 1}
+    own = write_json(tmp_path / "own.json", {"llms": [{"id": "opnai/z", "provider": "opnai"}]})
+    assert json.loads(cli("catalog", "import", str(own), "--json").stdout)["skipped"] == {
+        "unknown provider": 1
+    }
+    assert cli("catalog", "validate").exit_code == 0

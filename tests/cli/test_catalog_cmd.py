@@ -245,3 +245,25 @@ def test_import_matches_a_known_model_served_under_another_id(cli, tmp_path):
         json.loads(cli("show", "meta-llama/llama-3.3-70b-versatile", "--json").stdout)["input_cost_per_mtok"]
         == 0.6
     )
+
+
+def test_validate_reports_an_entry_whose_provider_is_unknown(cli, home, monkeypatch):
+    from conftest import entry, write_json
+
+    catalog = write_json(
+        home.parent / "team.json",
+        {"llms": [entry("openai/a"), entry("opnai/b", provider="opnai", api_base="https://x.example/v1")]},
+    )
+    monkeypatch.setenv("LLMCTL_CATALOG", str(catalog))
+    result = cli("catalog", "validate")
+    assert result.exit_code == 3
+    assert "team.json" in result.stdout + result.stderr
+    assert "entry 'opnai/b', field 'provider': unknown provider 'opnai'; did you mean 'openai'?" in (
+        result.stdout + result.stderr
+    )
+    shown = json.loads(cli("show", "opnai/b", "--json").stdout)
+    assert shown["key_env"] is None and shown["available"] is False  # no OPNAI_API_KEY made up
+    assert "unknown provider 'opnai'" in shown["unavailable"]
+    result = cli("prompt", "hi", "--llm", "opnai/b")
+    assert result.exit_code == 4 and "unknown provider 'opnai'" in result.stderr
+    assert "OPNAI_API_KEY" not in result.stderr

@@ -342,7 +342,7 @@ def test_unset_unknown_field_and_unknown_provider(cli):
     result = cli("edit", "gpt4o", "--unset", "prioriy")
     assert result.exit_code == 2 and "did you mean 'priority'" in result.stderr
     result = cli("edit", "gpt4o", "--provider", "opnai")
-    assert result.exit_code == 0 and "not a built-in provider" in result.stderr
+    assert result.exit_code == 2 and "did you mean 'openai'" in result.stderr
 
 
 def test_list_unknown_provider_and_hidden_count(cli):
@@ -421,3 +421,14 @@ def test_edits_keep_the_users_comments(cli, home):
     book.write_text("# Moby: keep it literary\n" + book.read_text())
     assert cli("book", "override", "set", "moby", "opus").exit_code == 0
     assert book.read_text().startswith("# Moby: keep it literary")
+
+
+def test_a_provider_must_be_built_in_or_declared(cli, home):
+    result = cli("add", "opnai/gpt-x", "--provider", "opnai", "--group", "writer")
+    assert result.exit_code == 2 and "did you mean 'openai'" in result.stderr
+    assert "[providers.opnai]" in result.stderr and "OPNAI_API_KEY" not in result.stderr
+    assert not (home / "catalog.toml").exists()
+    assert cli("edit", "gpt4o", "--router", "opnai").exit_code == 2
+    (home / "config.toml").write_text('[providers.opnai]\nbase_url = "https://llm.example/v1"\n')
+    assert cli("add", "opnai/gpt-x", "--provider", "opnai", "--group", "writer").exit_code == 0
+    assert json.loads(cli("show", "opnai/gpt-x", "--json").stdout)["key_env"] == "OPNAI_API_KEY"

@@ -31,8 +31,21 @@ def test_an_answer_is_never_lost_to_an_unwritable_cooldown_state(cli, team, serv
     result = cli("prompt", "hi", "--group", "writer", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["text"] == "still answered"
-    warnings = [line for line in result.stderr.splitlines() if "cooldown state" in line]
-    assert len(warnings) == 1 and warnings[0].startswith("llmctl: warning:")  # one warning per process
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        f"llmctl: warning: the state folder {team / 'state'} cannot be used ({team / 'state'} is not a "
+        "folder): cooldowns and rate limits are not remembered now"
+    ]  # one warning per process
+
+
+def test_an_unusable_state_folder_is_one_warning_for_cooldowns_and_rate_limits(cli, team, server):
+    (team / "config.toml").write_text("[providers.openai]\nrequests_per_minute = 100\n")
+    (team / "state").write_text("a file where the state folder belongs")
+    server.add("/a/v1/chat/completions", Reply(503, {"error": "busy"}), openai_chat("answered"))
+    result = cli("prompt", "hi", "--group", "writer", "--json")  # a failure to remember, then an answer
+    assert result.exit_code == 0 and json.loads(result.stdout)["text"] == "answered"
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("llmctl: warning:")]
+    assert len(warnings) == 1 and "the state folder" in warnings[0], result.stderr
 
 
 @pytest.mark.parametrize(
@@ -130,6 +143,8 @@ def test_an_answer_over_the_size_cap_is_an_error_not_a_crash(cli, team, server):
 
 def test_a_short_key_is_redacted_without_garbling_words(cli, home, server, monkeypatch):
     monkeypatch.setenv("PROXY_KEY", "x")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[providers.proxy]\nkind = "openai_compat"\n')
     path = write_json(
         home.parent / "proxy.json",
         {

@@ -85,3 +85,72 @@ def test_ordinary_headers_and_params_pass(cli, home):
     )
     assert cli("list").exit_code == 0
     assert cli("edit", "gpt4o", "--param", "max_tokens=100", "--param", "top_k=5").exit_code == 0
+
+
+MORE_SHAPES = {
+    "hf": "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # Hugging Face keys are letters only
+    "aws": "AKIA" + "IOSFODNNQEXAMPLE",  # base32: it need not hold a digit
+    "github": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "github_pat": "github_pat_" + "11ABCDEFG0abcdefghijkl_" + "x1" * 20,
+}
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        *(({"description": f"my key: {key}"}, "description") for key in MORE_SHAPES.values()),
+        ({"params": {"extra": MORE_SHAPES["aws"]}}, "params"),
+        ({"api_base": "https://acct.blob.example/v1?sv=2024&sig=abc%2Bdef"}, "api_base"),
+        ({"api_base": "https://host.example/v1?signature=abc"}, "api_base"),
+        ({"auth": {"api_key_cmd": "echo sk-literal-key"}}, "auth"),
+        ({"auth": {"api_key_cmd": "printf %s abc"}}, "auth"),
+        ({"auth": {"api_key_cmd": "/bin/echo abc"}}, "auth"),
+        ({"auth": {"api_key_cmd": "sh -c 'echo abc'"}}, "auth"),
+    ],
+)
+def test_a_catalog_file_refuses_more_shapes_of_secret(cli, home, monkeypatch, fields, field):
+    from conftest import entry, write_json
+
+    catalog = write_json(home / "team.json", {"llms": [entry("openai/a", **fields)]})
+    monkeypatch.setenv("LLMCTL_CATALOG", str(catalog))
+    result = cli("catalog", "validate")
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert "team.json" in result.stderr and "openai/a" in result.stderr and field in result.stderr
+    for key in MORE_SHAPES.values():
+        assert key not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "config, problem",
+    [
+        ('[providers.openai]\napi_key_cmd = "echo sk-literal-key"\n', "api_key_cmd"),
+        ('[providers.openai]\napi_key_cmd = "printf %s abc"\n', "api_key_cmd"),
+        ('[providers.openai]\nbase_url = "https://h.example/v1?sig=abc"\n', "must not hold credentials"),
+        (f'[defaults]\nglobal = "{MORE_SHAPES["github"]}"\n', "looks like an API key"),
+        (f'[defaults]\nglobal = "{MORE_SHAPES["hf"]}"\n', "looks like an API key"),
+    ],
+)
+def test_config_refuses_more_shapes_of_secret(cli, home, config, problem):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(config)
+    result = cli("list")
+    assert result.exit_code == 3 and problem in result.stderr and "config.toml" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["pass show openai", "gcloud auth print-access-token", "sh -c 'echo \"$TOKEN\"'", "op read op://x/y"],
+)
+def test_key_commands_that_compute_a_key_pass(command):
+    from llmctl.files.secrets import literal_command
+
+    assert literal_command(command) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["hf_transfer", "openai/gpt-4o-2024-08-06", "meta-llama/Llama-3.1-8B-Instruct", "ghp_short"]
+)
+def test_ordinary_values_are_not_key_shaped(value):
+    from llmctl.files.secrets import key_shaped
+
+    assert not key_shaped(value)

@@ -7,7 +7,8 @@ import json
 import httpx
 import pytest
 
-from conftest import entry
+from conftest import entry, write_json
+from fakeserver import Reply
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.http import send_json, stream_lines
 from llmctl.errors import Malformed, ProviderError
@@ -387,3 +388,111 @@ def test_cached_input_and_reasoning_tokens_are_read_where_reported():
     # llmctl's input count is the whole prompt, as OpenAI's is: fresh + read + written
     assert (usage.input_tokens, usage.cached_input_tokens, usage.output_tokens) == (20, 7, 2)
     assert usage.cache_write_tokens == 4
+
+
+LONG_KEY = "sk-proj-Q7vX2mLp9RtZ4wKc8NbH3yJd6FgA1sEu"
+
+
+@pytest.mark.parametrize("straddle", [1, 6, 20, len(LONG_KEY) - 1])
+@pytest.mark.parametrize("known", [True, False])
+def test_error_text_is_redacted_before_it_is_cut(straddle, known):
+    """A key across the 300-character cut of an error body keeps no part of its head, in a
+    status error, an error in a stream and a malformed answer alike, known key or not."""
+    env = {"OPENAI_API_KEY": LONG_KEY if known else KEY}
+    ep = endpoint_for(llm(), env)
+    text = "x" * (299 - straddle) + " " + LONG_KEY + " is not a valid key"
+    messages = [
+        status_error(401, json.dumps({"error": {"message": text}}), {}, ep).message,
+        status_error(500, text, {}, ep).message,
+        malformed(ep, text[150:]).message,
+    ]
+    with pytest.raises(ProviderError) as raised:
+        parser = openai_compat.stream_parser(ep)
+        parser.feed("data: " + json.dumps({"error": {"message": text}}))
+        parser.feed("")
+    messages.append(raised.value.message)
+    for message in messages:
+        assert not any(LONG_KEY[n : n + 6] in message for n in range(len(LONG_KEY) - 5)), message
+        assert "xxx" in message
+
+
+def test_a_cut_drops_a_key_beginning_it_splits():
+    from llmctl.files.secrets import cut
+
+    assert cut("error: sk-ab" + "cd" * 20, 12) == "error: ***"
+    assert cut("error: plain words", 12) == "error: plain"
+    assert cut("short", 12) == "short"
+
+
+PARTS = [
+    {"type": "text", "text": "Hel"},
+    {"type": "image_url", "image_url": {"url": "https://x.example/i.png"}},
+    {"type": "reasoning", "text": "(hidden)"},
+    {"type": "output_text", "text": "lo"},
+    " world",
+]
+
+
+def test_openai_content_as_a_list_of_parts_is_one_string(httpx_mock):
+    """Plain and streamed, an answer given as parts reaches the caller as one string."""
+    ep = endpoint_for(llm())
+    httpx_mock.add_response(
+        url="https://api.openai.com/v1/chat/completions",
+        json={"choices": [{"message": {"content": PARTS}, "finish_reason": "stop"}]},
+    )
+    sse = "".join(
+        "data: " + json.dumps({"choices": [{"delta": {"content": content}}]}) + "\n\n"
+        for content in (PARTS[:2], [], PARTS[2:], None, "!")
+    )
+    httpx_mock.add_response(content=(sse + "data: [DONE]\n\n").encode())
+    with httpx.Client() as client:
+        plain = openai_compat.parse_chat(
+            send_json(client, openai_compat.build_chat(ep, "gpt-4o", REQ, False), ep, 5), ep
+        )
+        call = openai_compat.build_chat(ep, "gpt-4o", REQ, True)
+        chunks = list(openai_compat.parse_stream(stream_lines(client, call, ep, 5), ep))
+    assert plain.text == "Hello world"
+    assert [c.text for c in chunks] == ["Hel", "", "lo world", "", "!"]
+    assert all(isinstance(c.text, str) for c in chunks)
+
+
+def test_anthropic_and_ollama_parts_are_joined_and_odd_ones_malformed():
+    ep = endpoint_for(llm(id="anthropic/c", provider="anthropic"))
+    blocks = [
+        {"type": "thinking", "thinking": "hmm"},
+        {"type": "text", "text": "a"},
+        {"type": "text", "text": "b"},
+    ]
+    assert anthropic.parse_chat({"content": blocks}, ep).text == "ab"
+    assert ollama.parse_chat({"message": {"content": PARTS}}, ep).text == "Hello world"
+    for odd in ({"message": {"content": 42}}, {"message": {"content": [{"type": "text", "text": 7}]}}):
+        with pytest.raises(Malformed):
+            ollama.parse_chat(odd, ep)
+        with pytest.raises(Malformed):
+            openai_compat.parse_chat({"choices": [odd]}, ep)
+
+
+def test_an_answer_in_parts_is_a_string_in_prompt_json_and_batch(cli, home, server, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    catalog = write_json(
+        tmp_path / "team.json",
+        {"llms": [entry("openai/a", api_base=f"{server.url}/v1", capabilities=["streaming"])]},
+    )
+    monkeypatch.setenv("LLMCTL_CATALOG", str(catalog))
+    answer = {"choices": [{"message": {"content": PARTS}, "finish_reason": "stop"}]}
+    streamed = [
+        "data: " + json.dumps({"choices": [{"delta": {"content": PARTS}}]}) + "\n\n",
+        "data: [DONE]\n\n",
+    ]
+    server.add("/v1/chat/completions", Reply(body=answer), Reply(body=answer), Reply(body=answer))
+    server.add("/v1/chat/completions", Reply(headers={"content-type": "text/event-stream"}, chunks=streamed))
+    result = cli("prompt", "hi", "--llm", "openai/a", "--no-stream")
+    assert (result.exit_code, result.stdout) == (0, "Hello world\n"), result.stderr
+    result = cli("prompt", "hi", "--llm", "openai/a", "--json")
+    assert json.loads(result.stdout)["text"] == "Hello world"
+    lines = tmp_path / "in.jsonl"
+    lines.write_text('{"id": "1", "prompt": "x"}\n')
+    assert cli("batch", str(lines), "-o", str(tmp_path / "out.jsonl"), "--llm", "openai/a").exit_code == 0
+    assert json.loads((tmp_path / "out.jsonl").read_text())["text"] == "Hello world"
+    result = cli("prompt", "hi", "--llm", "openai/a")
+    assert (result.exit_code, result.stdout) == (0, "Hello world\n"), result.stderr

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmctl.catalog.files import read_catalog_file
+from llmctl.catalog.files import CatalogFile, read_catalog_file
 from llmctl.catalog.load import base_catalog_path, merge, origin_of
-from llmctl.errors import FileError
+from llmctl.errors import FileError, where
 from llmctl.paths import Home
 from llmctl.prefs.config import Config, load_config
+from llmctl.providers.table import unknown_provider
 
 
 @dataclass
@@ -61,4 +62,17 @@ def _check(path: Path, config: Config, base_path: Path | None) -> Report:
             merge(base, checked, config, origin_of(base_path))
     except FileError as exc:
         report.problems = exc.problems
+        return report
+    report.problems = _unknown_providers(checked, config)
     return report
+
+
+def _unknown_providers(checked: CatalogFile, config: Config) -> list[str]:
+    """A problem for each entry of the file whose provider llmctl does not know (it could
+    not be sent to, and no key variable is made up for it)."""
+    problems = []
+    for entry in checked.entries:
+        why = unknown_provider(entry["provider"], config.providers) if entry.get("provider") else None
+        if why:
+            problems.append(where(checked.path, checked.line(entry["id"]), entry["id"], "provider") + why)
+    return problems

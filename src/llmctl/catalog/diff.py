@@ -9,7 +9,7 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from llmctl.catalog.entry import ENTRY_FIELDS, LLM, default_model
+from llmctl.catalog.entry import ENTRY_FIELDS, LLM, Deployment, default_model
 from llmctl.catalog.load import bundled_catalog_path, load_catalog
 from llmctl.catalog.refresh import same
 from llmctl.paths import Home
@@ -47,12 +47,16 @@ def normalised(entry: dict[str, Any]) -> dict[str, Any]:
     """The entry with every field's default filled in and empty values left out, so two files
     that say the same thing in different words compare equal."""
     out = {}
+    if entry.get("deployments"):  # the entry's provider is its first deployment's
+        entry = {**entry, "provider": entry["deployments"][0]["provider"]}
     for name in ENTRY_FIELDS:
         value = entry.get(name, _DEFAULTS.get(name))
         if value is None or value == [] or value == {}:
             continue
         if name == "model" and value == default_model(entry["id"], entry.get("provider") or ""):
             continue
+        if name == "deployments":  # as export writes them: no defaults, no derived model
+            value = [Deployment(**d).to_catalog_dict(entry["id"]) for d in value]
         out[name] = value
     return out
 
@@ -72,7 +76,7 @@ def diff_catalogs(old: Side, new: Side) -> dict[str, Any]:
         if new.foreign:
             names &= after.keys()
         for name in sorted(names, key=_field_order):
-            if name == "id" or same(before.get(name), after.get(name)):
+            if name == "id" or _same(name, before.get(name), after.get(name)):
                 continue
             changed.append({"id": llm_id, "field": name, "old": before.get(name), "new": after.get(name)})
     return {
@@ -80,6 +84,12 @@ def diff_catalogs(old: Side, new: Side) -> dict[str, Any]:
         "removed": sorted(old.entries.keys() - new.entries.keys()),
         "changed": changed,
     }
+
+
+def _same(name: str, old: Any, new: Any) -> bool:
+    """Deployments are compared in order (the first gives the entry its provider); other
+    lists as sets."""
+    return old == new if name == "deployments" else same(old, new)
 
 
 def _field_order(name: str) -> tuple[int, str]:

@@ -24,7 +24,7 @@ from llmctl.files.io import atomic_write, load, locked
 from llmctl.files.toml_edit import dump_update
 from llmctl.paths import Home
 from llmctl.prefs import audit
-from llmctl.providers.table import BUILTIN_PROVIDERS
+from llmctl.providers.table import check_provider
 
 
 @dataclass
@@ -128,8 +128,10 @@ def add_entries(entries: list[dict[str, Any]]) -> Mutation:
                 raise UsageError(
                     f"{llm_id!r} is already in the catalog", hint=f"use `llmctl edit {llm_id} ...`"
                 )
-            if not entry.get("provider") and not entry.get("router"):
+            provider = entry.get("provider") or entry.get("router")
+            if not provider:
                 raise UsageError(f"{llm_id}: a new entry needs a provider (--provider)")
+            check_provider(provider, overlay.catalog.config.providers)
             overlay.entries[llm_id] = dict(entry)
         return [e["id"] for e in entries]
 
@@ -180,15 +182,8 @@ def edit_entry(name: str, changes: dict[str, Any], unset: list[str]) -> Mutation
             current = overlay.catalog.entries[llm_id].aliases
             fields["aliases"] = list(dict.fromkeys([*current, *fields["aliases"]]))
         if "provider" in fields:
+            check_provider(fields["provider"], overlay.catalog.config.providers)
             patch.pop("router", None)
-            if (
-                fields["provider"] not in BUILTIN_PROVIDERS
-                and fields["provider"] not in overlay.catalog.config.providers
-            ):
-                overlay.notes.append(
-                    f"{changes['provider']!r} is not a built-in provider: give the entry an api_base, "
-                    "or declare it in config.toml [providers]"
-                )
         patch.update(fields)
         return [llm_id]
 

@@ -1,4 +1,5 @@
-"""A catalog entry (`LLM`) and the fixed vocabularies (groups, tiers, capabilities).
+"""A catalog entry (`LLM`), its deployments, and the fixed vocabularies (groups, tiers,
+capabilities).
 
 `LLM` is the one definition of an entry's fields: name, type, default and constraint.
 The pydantic model that validates catalog files is derived from it
@@ -8,7 +9,7 @@ validated (and cached) data, so reading the catalog builds no pydantic model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, replace
 from typing import Annotated, Any
 
 from llmctl.files.validation import Check, file_fields
@@ -26,6 +27,8 @@ DEFAULT_PRIORITY = 100
 _INF = float("inf")
 SAFE_ID = r"^[^\s\x00-\x1f\x7f]+$"  # no white space or control characters
 URL = r"^https?://\S+$"
+# A deployment's id stands in keys like `deployment:openai/gpt-5@azure-eu`: no '@' or '/'.
+DEPLOYMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 Id = Annotated[str, Check(min_length=1, max_length=200, pattern=SAFE_ID)]
 Text = Annotated[str, Check(min_length=1)]
@@ -37,11 +40,69 @@ StrictBool = Annotated[bool, Check(strict=True)]
 DERIVED = {"file": False}
 
 
+# The prices a deployment may set for itself (else the entry's apply).
+PRICE_FIELDS = (
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+    "cache_read_cost_per_mtok",
+    "cache_write_cost_per_mtok",
+    "input_cost_per_mtok_above_200k",
+    "output_cost_per_mtok_above_200k",
+)
+
+
 def default_model(llm_id: str, provider: str) -> str:
     """Provider-side model name when none is given: the id for OpenRouter, else the id after its first '/'."""
     if provider == "openrouter" or "/" not in llm_id:
         return llm_id
     return llm_id.split("/", 1)[1]
+
+
+@dataclass(slots=True)
+class Deployment:
+    """One way to reach an entry's model: a provider with its base URL and key, a share of
+    the traffic (`weight`, 0 = standby), a failover group (`order`, lowest first), and the
+    prices it charges when they differ from the entry's.
+
+    In a file `model` may be left out (the entry's default rule applies, see
+    `default_model`); once loaded it always holds the provider-side name."""
+
+    id: Annotated[str, Check(min_length=1, max_length=64)]  # DEPLOYMENT_ID, checked in catalog.spec
+    provider: Annotated[str, Check(min_length=1)]
+    model: Text | None = None
+    api_base: Annotated[str, Check(pattern=URL)] | None = None
+    auth: dict[str, str] = field(default_factory=dict)
+    weight: Annotated[float, Check(ge=0, strict=True, allow_inf_nan=False)] = 1.0
+    order: Annotated[int, Check(strict=True, ge=1, le=INT64_MAX)] = 1
+    enabled: StrictBool = True
+    rate_limit: dict[str, PositiveInt] = field(default_factory=dict)
+    input_cost_per_mtok: Cost | None = None
+    output_cost_per_mtok: Cost | None = None
+    cache_read_cost_per_mtok: Cost | None = None
+    cache_write_cost_per_mtok: Cost | None = None
+    input_cost_per_mtok_above_200k: Cost | None = None
+    output_cost_per_mtok_above_200k: Cost | None = None
+
+    @property
+    def api_key_env(self) -> str | None:
+        return self.auth.get("api_key_env")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every field (the `list --json` shape); dicts are shared, not copied."""
+        return {name: getattr(self, name) for name in DEPLOYMENT_FIELDS}
+
+    def to_catalog_dict(self, llm_id: str) -> dict[str, Any]:
+        """Return the deployment as written to a catalog file: no empty or default values,
+        no `model` where the default rule gives it."""
+        data = {}
+        for name in DEPLOYMENT_FIELDS:
+            value = getattr(self, name)
+            if value is None or value == {} or value == _DEPLOYMENT_DEFAULTS.get(name):
+                continue
+            if name == "model" and value == default_model(llm_id, self.provider):
+                continue
+            data[name] = _copy(value)
+        return data
 
 
 @dataclass(slots=True)
@@ -85,6 +146,8 @@ class LLM:
     aliases: list[Id] = field(default_factory=list)
     # {requests_per_minute = N, tokens_per_minute = M}: this LLM's own window
     rate_limit: dict[str, PositiveInt] = field(default_factory=dict)
+    # The ways to reach the model; none written means one, made from the entry (`routes()`).
+    deployments: list[Deployment] = field(default_factory=list)
     # Freshness: when the entry's figures were last checked (YYYY-MM-DD), and where from.
     updated: str | None = None
     source: Text | None = None
@@ -96,6 +159,35 @@ class LLM:
     def api_key_env(self) -> str | None:
         return self.auth.get("api_key_env")
 
+    def routes(self) -> list[Deployment]:
+        """Return the deployments: the ones written, else the implicit one made from the
+        entry's own provider, model, api_base, auth and rate_limit (id = its provider).
+        Built on each call, not at load: most entries are never sent to."""
+        if self.deployments:
+            return self.deployments
+        return [
+            Deployment(
+                self.provider, self.provider, self.model, self.api_base, self.auth, rate_limit=self.rate_limit
+            )
+        ]
+
+    def via(self, deployment: Deployment) -> LLM:
+        """Return the entry as reached through `deployment`: its provider, model, base URL,
+        key, rate limit and own prices (the entry's where it sets none); the id stays."""
+        if not self.deployments and deployment.id == self.provider:
+            return self  # the implicit deployment is the entry itself
+        prices = {n: v for n in PRICE_FIELDS if (v := getattr(deployment, n)) is not None}
+        return replace(
+            self,
+            provider=deployment.provider,
+            model=deployment.model or default_model(self.id, deployment.provider),
+            api_base=deployment.api_base,
+            auth=deployment.auth,
+            rate_limit=deployment.rate_limit,
+            deployments=[deployment],
+            **prices,
+        )
+
     def retired(self, today: str) -> bool:
         """True when deprecated with a date that has passed (ISO dates compare as strings)."""
         return self.deprecated and self.deprecation_date is not None and self.deprecation_date <= today
@@ -104,6 +196,7 @@ class LLM:
         """Return the entry as catalog fields (the `list --json` shape); lists are shared, not copied."""
         data = {name: getattr(self, name) for name in ENTRY_FIELDS}
         data["tier_derived"] = self.tier_derived
+        data["deployments"] = [d.to_dict() for d in self.routes()]
         if provenance:
             data["origin"] = self.origin
             data["patched"] = list(self.patched)
@@ -118,15 +211,28 @@ class LLM:
                 continue
             if name == "tier" and self.tier_derived:
                 continue
-            if name == "model" and value == default_model(self.id, self.provider):
+            if name == "model" and value == self._derived_model():
                 continue
+            if name == "deployments":
+                value = [d.to_catalog_dict(self.id) for d in value]
             data[name] = _copy(value)
         return data
+
+    def _derived_model(self) -> str:
+        """The model a file that names none gets: the first deployment's, else by the default rule."""
+        if self.deployments:
+            return self.deployments[0].model or default_model(self.id, self.deployments[0].provider)
+        return default_model(self.id, self.provider)
 
 
 # The catalog fields in display order (`list --json`, export): id and the display names first.
 _FIRST = ("id", "name", "description", "company")
 ENTRY_FIELDS = _FIRST + tuple(f.name for f in file_fields(LLM) if f.name not in _FIRST)
+DEPLOYMENT_FIELDS = tuple(f.name for f in file_fields(Deployment))
+# What a catalog file need not write: weight 1, order 1, enabled.
+_DEPLOYMENT_DEFAULTS = {
+    f.name: f.default for f in file_fields(Deployment) if f.default not in (MISSING, None)
+}
 
 
 def blended_cost(entry: LLM) -> float:

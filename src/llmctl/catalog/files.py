@@ -34,7 +34,7 @@ def read_catalog_file(
     Returns the entries as patch dicts. Raises FileError naming the path, line, entry
     and field of the first problem (the error's `more` lists the others).
     """
-    salt = "catalog:" + ",".join(extra_groups)
+    salt = "catalog-2:" + ",".join(extra_groups)  # 2: null fields are left out
     data = cached(path, cache_dir, salt, lambda: _validate_catalog(path, extra_groups))
     return CatalogFile(path=path, entries=data["entries"], lines=data["lines"])
 
@@ -117,7 +117,8 @@ class EntryInvalid(Exception):
 
 
 def validate_entry(raw: dict[str, Any], extra_groups: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Validate one entry; return the fields it sets (JSON-able). Raises EntryInvalid."""
+    """Validate one entry; return the fields it sets (JSON-able), a null one as unset (a
+    catalog written as JSON may say `"api_base": null`). Raises EntryInvalid."""
     from pydantic import ValidationError
 
     from llmctl.catalog.spec import LLMSpec
@@ -127,4 +128,5 @@ def validate_entry(raw: dict[str, Any], extra_groups: tuple[str, ...] = ()) -> d
         spec = LLMSpec.model_validate(raw, context={"extra_groups": extra_groups})
     except ValidationError as exc:
         raise EntryInvalid([describe_error(err, LLMSpec) for err in exc.errors()]) from None
-    return spec.model_dump(mode="json", exclude_unset=True)
+    fields = spec.model_dump(mode="json", exclude_unset=True)
+    return {key: value for key, value in fields.items() if value is not None}

@@ -136,7 +136,8 @@ def read_import(
         actual = f" (it looks like {DESCRIBED[found]})" if found else ""
         raise FileError(path, f"this is not {DESCRIBED[fmt]}{actual}", hint="check --format")
     if fmt == "llmctl":
-        return Imported("llmctl", read_catalog_file(path, cache_dir=cache_dir).entries)
+        imported = Imported("llmctl", read_catalog_file(path, cache_dir=cache_dir).entries)
+        return known_providers(imported, sendable)
     if fmt == "litellm":
         imported = from_litellm(data, sendable)
     elif fmt == "openrouter":
@@ -144,8 +145,23 @@ def read_import(
     elif fmt == "modelsdev":
         imported = from_modelsdev(path, data, sendable)
     else:
-        imported = from_seed(path, data)
+        imported = known_providers(from_seed(path, data), sendable)
     return keep_valid(imported)
+
+
+def known_providers(imported: Imported, sendable: Iterable[str] | None) -> Imported:
+    """Drop the entries naming a provider llmctl cannot send to (neither built in nor
+    declared in config.toml), counting them: no entry is written that `catalog validate`
+    would refuse."""
+    names = _sendable(sendable)
+    kept = []
+    for entry in imported.entries:
+        if entry.get("provider", entry.get("router")) in (None, *names):
+            kept.append(entry)
+        else:
+            imported.skip("unknown provider")
+    imported.entries = kept
+    return imported
 
 
 def keep_valid(imported: Imported) -> Imported:
@@ -578,12 +594,14 @@ def from_seed(path: Path, data: Any) -> Imported:
     """Convert the seeds' LLM records: `router` is the provider, `is_active` the enabled
     flag, `cost_per_1k_*` x 1000 the price per million, `max_tokens` and `temperature`
     go to `params`, `api_endpoint` is `api_base`, `llm_name`/`name` the name. A record's
-    `api_key` is left out: keys live in environment variables."""
+    `api_key` is left out: keys live in environment variables. A null value is an absent
+    one (seed 001's `Optional` fields)."""
     out = Imported("seed", [])
     for record in entries_of(path, data):
         if not isinstance(record, dict):
             out.skip("not a record")
             continue
+        record = {key: value for key, value in record.items() if value is not None}
         if "is_active" in record and "enabled" in record:
             out.skip("both is_active and enabled")
             continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from llmctl.catalog.entry import LLM, default_model
+from llmctl.catalog.entry import LLM, Deployment, default_model
 from llmctl.catalog.files import CatalogFile, read_catalog_file
 from llmctl.errors import FileError, UnknownNameError, UsageError, did_you_mean
 from llmctl.files.cache import cached
@@ -25,10 +25,13 @@ from llmctl.providers.table import is_local
 ORIGIN_BUNDLED = "bundled catalog"
 ORIGIN_BASE = "catalog file"
 ORIGIN_USER = "user catalog"
-# Field order of a cached merged entry: the LLM record's own, `patched` last.
+# Field order of a cached merged entry: the LLM record's own, `patched` last; its
+# deployments are rows of their own, in the Deployment record's field order.
 _LLM_FIELDS = tuple(f.name for f in fields(LLM))
-# Cached rows are positional: a change of the record's fields must not read old rows.
-_ROW_SHAPE = zlib.crc32(",".join(_LLM_FIELDS).encode())
+_DEPLOYMENT_FIELDS = tuple(f.name for f in fields(Deployment))
+_DEPLOYMENTS = _LLM_FIELDS.index("deployments")
+# Cached rows are positional: a change of the records' fields must not read old rows.
+_ROW_SHAPE = zlib.crc32(",".join(_LLM_FIELDS + _DEPLOYMENT_FIELDS).encode())
 
 
 @dataclass
@@ -128,7 +131,9 @@ def load_catalog(
         orphans: list[str] = []
         entries = _merge_files(home, config, base_path, user_path, orphans)
         return {
-            "rows": [[getattr(e, name) for name in _LLM_FIELDS] for e in entries.values()],
+            "rows": [_row(e) for e in entries.values()],
+            # The rows with written deployments: the only ones that need more than LLM(*row).
+            "deployed": [n for n, e in enumerate(entries.values()) if e.deployments],
             "orphans": orphans,
         }
 
@@ -137,10 +142,20 @@ def load_catalog(
     else:
         salt = f"merged:{sys.version_info[:2]}:{_ROW_SHAPE}"
         data = cached([base_path, user_path, config.path], home.cache_dir, salt, build)
-    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in data["rows"]}
+    rows = data["rows"]
+    for n in data["deployed"]:  # few entries write deployments; the implicit one is made on demand
+        rows[n][_DEPLOYMENTS] = [Deployment(*d) for d in rows[n][_DEPLOYMENTS]]
+    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in rows}
     return Catalog(
         entries=entries, config=config, base_path=base_path, user_path=user_path, orphans=data["orphans"]
     )
+
+
+def _row(entry: LLM) -> list[Any]:
+    """A merged entry as a cache row: its fields in order, each deployment a row too."""
+    row = [getattr(entry, name) for name in _LLM_FIELDS]
+    row[_DEPLOYMENTS] = [[getattr(d, name) for name in _DEPLOYMENT_FIELDS] for d in entry.deployments]
+    return row
 
 
 def _merge_files(
@@ -165,7 +180,8 @@ def merge(
 ) -> dict[str, LLM]:
     """Merge the overlay into the base field by field and build the runtime entries.
 
-    An overlay entry for an id the base does not have, and without a provider, patches
+    An overlay entry for an id the base does not have, and without a provider (or
+    deployments, whose first gives it one), patches
     nothing: with `orphans` given its id is collected there and it is left out (a stale
     patch must not lock the user out); without, it is an error naming file and line.
     """
@@ -177,7 +193,7 @@ def merge(
         if llm_id in merged:
             merged[llm_id].update(patch)
             patched[llm_id] = tuple(k for k in patch if k != "id")
-        elif orphans is not None and not patch.get("provider"):
+        elif orphans is not None and not (patch.get("provider") or patch.get("deployments")):
             orphans.append(llm_id)
         else:
             merged[llm_id] = dict(patch)
@@ -196,7 +212,9 @@ def build_entry(
 ) -> LLM:
     """Build a runtime entry from merged fields; derive model and tier when absent."""
     llm_id = data["id"]
-    provider = data.get("provider")
+    deployments = [_deployment(llm_id, d) for d in data.get("deployments") or ()]
+    # With deployments, the entry's provider is its first deployment's.
+    provider = deployments[0].provider if deployments else data.get("provider")
     if not provider:
         raise FileError(
             source.path,
@@ -206,11 +224,21 @@ def build_entry(
             field="provider",
         )
     values = {k: v for k, v in data.items() if v is not None}
-    values["model"] = values.get("model") or default_model(llm_id, provider)
+    values["provider"] = provider
+    values["deployments"] = deployments
+    derived = deployments[0].model if deployments else default_model(llm_id, provider)
+    values["model"] = values.get("model") or derived
     tier = values.get("tier")
     values["tier"] = tier or derive_tier(provider, values.get("output_cost_per_mtok"), config)
     values["tier_derived"] = tier is None
     return LLM(origin=origin, patched=patched, **values)
+
+
+def _deployment(llm_id: str, data: dict[str, Any]) -> Deployment:
+    """A written deployment, its provider-side model derived by the entry's rule when absent."""
+    deployment = Deployment(**data)
+    deployment.model = deployment.model or default_model(llm_id, deployment.provider)
+    return deployment
 
 
 def derive_tier(provider: str, output_cost: float | None, config: Config) -> str:

@@ -39,7 +39,8 @@ class DictRegistry:
 
     @classmethod
     def from_env(cls, catalog: Any = None) -> DictRegistry:
-        """The tier mapping of seed 001 for the providers whose key env vars are set."""
+        """The tier mapping of seed 001 for the providers whose key env vars are set, each
+        model with the tier `catalog init --from-env` gives it (`tier_plan`'s one rule)."""
         from dataclasses import replace
 
         from llmctl.catalog.load import load_catalog
@@ -51,7 +52,7 @@ class DictRegistry:
             entry = catalog.entries[llm_id]
             if note.startswith("skipped") or not entry.enabled:
                 continue  # unusable with the keys set, or disabled by the user
-            picked[llm_id] = entry if note else replace(entry, tier=tier, tier_derived=False)
+            picked[llm_id] = replace(entry, tier=tier, tier_derived=False)
         return cls(picked.values(), today=catalog.today)
 
     def get_by_id(self, llm_id: str) -> LLM | None:

@@ -12,8 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
-from llmctl.catalog.entry import CAPABILITIES, GROUPS, LLM, TIERS
-from llmctl.files.secrets import ENV_NAME, SECRET_KEYS, find_key_shaped, find_secret, url_secret
+from llmctl.catalog.entry import CAPABILITIES, DEPLOYMENT_ID, GROUPS, LLM, TIERS, Deployment
+from llmctl.files.secrets import (
+    ENV_NAME,
+    SECRET_KEYS,
+    find_key_shaped,
+    find_secret,
+    literal_command,
+    url_secret,
+)
 from llmctl.files.validation import check_names, spec_of
 
 
@@ -74,6 +81,11 @@ class _EntryChecks(VocabularyChecks):
             if key == "api_key_cmd":
                 if not isinstance(ref, str) or not ref.strip():
                     raise ValueError('auth.api_key_cmd must be a command line (e.g. "pass show openai")')
+                literal = literal_command(ref)
+                if literal:
+                    raise ValueError(
+                        f"{literal}: keys live in env vars or a password manager, never in a catalog file"
+                    )
                 continue
             if not key.endswith("_env"):
                 raise ValueError(
@@ -126,5 +138,45 @@ class _EntryChecks(VocabularyChecks):
         return value
 
 
+class _DeploymentChecks(_EntryChecks):
+    """A deployment's checks: the entry's own (no literal key, env-var references only in
+    `auth`, no credentials in `api_base`, known rate limits) apply to it as they stand."""
+
+    @field_validator("id", check_fields=False)
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not re.fullmatch(DEPLOYMENT_ID, value):
+            raise ValueError(
+                f"deployment id {value!r}: use letters, digits, '.', '_' and '-' (like openai or azure-eu)"
+            )
+        return value
+
+
+class _EntryWithDeploymentsChecks(_EntryChecks):
+    """An entry's checks, and those that look across its deployments."""
+
+    @field_validator("deployments", check_fields=False)
+    @classmethod
+    def _deployments_agree(cls, value: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        seen: set[str] = set()
+        for n, deployment in enumerate(value or ()):
+            if deployment.id in seen:
+                raise ValueError(f"deployment #{n + 1}: duplicate deployment id {deployment.id!r}")
+            seen.add(deployment.id)
+        provider = info.data.get("provider")
+        if value and provider and provider != value[0].provider:
+            raise ValueError(
+                f"the entry's provider {provider!r} is not its first deployment's "
+                f"({value[0].provider!r}): with deployments, leave the entry's provider out"
+            )
+        return value
+
+
 # One catalog entry as written in a file: every field but `id` optional (a patch).
-LLMSpec = spec_of(LLM, _EntryChecks, patch=True, name="LLMSpec")
+LLMSpec = spec_of(
+    LLM,
+    _EntryWithDeploymentsChecks,
+    patch=True,
+    name="LLMSpec",
+    nested={Deployment: _DeploymentChecks},
+)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmctl.catalog.edit import Overlay, change_catalog
+from llmctl.catalog.entry import tier_rank
 from llmctl.catalog.load import Catalog
 from llmctl.paths import Home
 from llmctl.providers import resolve
@@ -35,7 +36,10 @@ def tier_plan(catalog: Catalog, env: Mapping[str, str] | None = None) -> list[tu
 
     A model its provider has retired, or that this catalog serves through a provider
     whose key is not set (seed 000's Claude 3 Haiku goes through OpenRouter), gives way
-    to its catalog replacement. A row whose note starts with "skipped" is not usable.
+    to its catalog replacement, which then fills the row's tier: the seed's table names
+    roles (Anthropic's economy model is its Haiku, whichever Haiku that is now). A row
+    whose note starts with "skipped" is not usable. This is the one rule `catalog init
+    --from-env` writes and `DictRegistry.from_env()` answers with.
     """
     plan = []
     for provider, rows in TIER_MAP.items():
@@ -43,8 +47,20 @@ def tier_plan(catalog: Catalog, env: Mapping[str, str] | None = None) -> list[tu
             continue
         for tier, llm_id in rows:
             if llm_id in catalog.entries:
-                plan.append((provider, tier, *_usable_successor(catalog, llm_id, env)))
+                chosen, note = _usable_successor(catalog, llm_id, env)
+                if chosen != llm_id and not note.startswith("skipped"):
+                    note = _too_dear(catalog, chosen, tier) or note
+                plan.append((provider, tier, chosen, note))
     return plan
+
+
+def _too_dear(catalog: Catalog, llm_id: str, tier: str) -> str:
+    """Why a stand-in must not fill `tier` ("" when it may): a model two or more tiers
+    above (a premium model labelled economy would spend ten times what was asked for)."""
+    own = catalog.entries[llm_id].tier
+    if tier_rank(own) - tier_rank(tier) < 2:
+        return ""
+    return f"skipped: {llm_id} stands in, but it is {own}, not {tier}"
 
 
 def _set_up(provider: str, catalog: Catalog, env: Mapping[str, str] | None) -> bool:
@@ -94,8 +110,7 @@ def init_from_env(home: Home, catalog_arg: Any, catalog: Catalog):
             if not current.enabled and "enabled" in current.patched:
                 plan[n] = (provider, tier, llm_id, "disabled in your catalog: left as it is")
                 continue
-            # A replacement keeps its own tier: a premium successor must not be relabelled economy.
-            patch = {"tier": tier} if not note and (current.tier != tier or current.tier_derived) else {}
+            patch = {"tier": tier} if current.tier != tier or current.tier_derived else {}
             if not current.enabled:
                 patch["enabled"] = True
             if patch:

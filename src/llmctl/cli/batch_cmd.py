@@ -1,6 +1,6 @@
 """`llmctl batch FILE|-`: many prompts, JSONL in, JSONL out, as each line finishes."""
 
-import json
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,7 +43,9 @@ def batch(
 ) -> None:
     """Run every line of FILE (a prompt each) through the chain its job gets; write one JSON
     line per input line as each finishes. Exit 1 when any line failed."""
-    from llmctl.engine.batch import BatchOptions, Summary, check_names, finished_ids, parse_batch, run_batch
+    import uuid
+
+    from llmctl.engine.batch import BatchOptions, check_names, parse_batch
     from llmctl.engine.sender import Sender
     from llmctl.errors import UsageError
 
@@ -53,46 +55,67 @@ def batch(
     items = parse_batch(text, source, system=system)
     st = state(ctx)
     sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
-    check_names(items, sender, source)
-    sender.ready()  # a damaged usage store is reported before anything is sent or written
-    done = finished_ids(out) if resume and out is not None else set()
-    todo = [item for item in items if item.id not in done]
-    summary = Summary(total=len(items), skipped=len(items) - len(todo))
-    import uuid
-
-    run = BatchOptions(
-        selection_from(options),
-        max_tokens=max_tokens,
-        temperature=temperature,
-        retries=retries,
-        timeout=timeout,
-        batch_id=uuid.uuid4().hex[:12],
-        max_cost=max_cost,
-        cache=cache,
-    )
-    sink = open(out, "a" if resume else "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
-    progress = _Progress(len(todo)) if sys.stderr.isatty() else None
-
-    def emit(line: dict[str, Any]) -> None:
-        sink.write(json.dumps(line, ensure_ascii=False) + "\n")
-        sink.flush()
-        if progress is not None:
-            progress.advance(line, summary)
-
-    def work() -> Any:
-        return run_batch(sender, todo, run, concurrency=concurrency, emit=emit, summary=summary)
-
+    selection = selection_from(options)
     try:
-        if progress is not None:
-            with progress:
-                sender.run(work)
+        check_names(items, sender, source, selection)  # before OUT is opened
+        sender.ready()  # a damaged usage store is reported before anything is sent or written
+        options_all = BatchOptions(
+            selection,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            retries=retries,
+            timeout=timeout,
+            batch_id=uuid.uuid4().hex[:12],
+            max_cost=max_cost,
+            cache=cache,
+        )
+        run = _Run(sender, items, options_all, concurrency)
+        if out is None:
+            summary = run.go(sys.stdout, set())
         else:
-            sender.run(work)
+            from llmctl.engine.batch import finished_ids
+            from llmctl.files.io import sole_writer
+
+            with sole_writer(out) as sink:  # one run per OUT (exit 2 while another holds it)
+                done = finished_ids(out) if resume else set()
+                if not resume:
+                    sink.truncate(0)
+                summary = run.go(sink, done)
     finally:
-        if sink is not sys.stdout:
-            sink.close()
         sender.close()
     _finish(summary, as_json and out is not None)
+
+
+class _Run:
+    """One batch run: its lines, its options, where its output goes."""
+
+    def __init__(self, sender: Any, items: list, options: Any, concurrency: int) -> None:
+        self.sender, self.items, self.options, self.concurrency = sender, items, options, concurrency
+
+    def go(self, sink: Any, done: set[str]) -> Any:
+        """Run the lines not in `done`, writing each output line to `sink` as it finishes.
+        SIGTERM is Ctrl-C here: attempts in flight recorded, finished lines kept, exit 143."""
+        from llmctl.cli.signals import sigterm_as_interrupt
+        from llmctl.engine.batch import Summary, output_text, run_batch
+
+        todo = [item for item in self.items if item.id not in done]
+        summary = Summary(total=len(self.items), skipped=len(self.items) - len(todo))
+        progress = _Progress(len(todo)) if sys.stderr.isatty() else None
+
+        def emit(line: dict[str, Any]) -> None:
+            sink.write(output_text(line))
+            sink.flush()
+            if progress is not None:
+                progress.advance(line, summary)
+
+        def work() -> Any:
+            return run_batch(
+                self.sender, todo, self.options, concurrency=self.concurrency, emit=emit, summary=summary
+            )
+
+        with sigterm_as_interrupt(), progress or contextlib.nullcontext():
+            self.sender.run(work)
+        return summary
 
 
 def _read_input(file: str) -> tuple[str, str]:

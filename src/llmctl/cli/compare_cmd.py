@@ -26,7 +26,7 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Send one prompt to several LLMs at once; show each answer as it arrives (exit 1 when any failed)."""
-    from llmctl.cli.signals import terminable
+    from llmctl.cli.signals import sigterm_as_interrupt
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.providers.wire import ChatRequest, messages_for
@@ -43,7 +43,7 @@ def compare(
         return sender.acompare(entries, req, timeout=timeout, on_answer=show)
 
     try:
-        with terminable():  # SIGTERM: the attempts are recorded, exit 143
+        with sigterm_as_interrupt():  # SIGTERM: the attempts are recorded, exit 143
             if view is not None:
                 with view:
                     answers = sender.run(ask)

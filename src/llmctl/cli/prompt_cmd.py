@@ -63,7 +63,7 @@ def prompt(
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
-    from llmctl.cli.signals import terminable
+    from llmctl.cli.signals import sigterm_as_interrupt
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.errors import NoMatchError
@@ -90,7 +90,7 @@ def prompt(
             raise failure
         return
     sending = {"retries": retries, "timeout": timeout, "max_cost": max_cost, "cache": cache}
-    with terminable():  # SIGTERM: the attempt is recorded, exit 143
+    with sigterm_as_interrupt():  # SIGTERM: the attempt is recorded, exit 143
         _send(sender, plan, req, stream=stream, as_json=as_json, verbose=verbose, **sending)
 
 

@@ -1,50 +1,47 @@
-"""SIGTERM handled like Ctrl-C, for the commands that send (`prompt`, `compare`, `batch`):
-the attempt in flight is cut short and recorded (at its estimated cost), what was finished
-is kept, and the exit code is 143 (128 + SIGTERM), as a shell reports a terminated process.
-
-    with terminable():
-        ...  # a SIGTERM raises Terminated (a KeyboardInterrupt) here; exit 143
-"""
+"""SIGTERM handled as Ctrl-C: a command being stopped by a service manager, `timeout` or
+`kill` records its attempts and keeps its finished work as it would on Ctrl-C, then exits
+143 (128 + SIGTERM) instead of 130."""
 
 from __future__ import annotations
 
 import contextlib
 import signal
 import sys
-import threading
 from collections.abc import Iterator
-
-import typer
+from typing import Any
 
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived. A KeyboardInterrupt, so that everything that cleans up after
-    Ctrl-C (records, kept lines, released reservations) does the same for it."""
-
-
 @contextlib.contextmanager
-def terminable() -> Iterator[None]:
-    """Run the block with SIGTERM raising Terminated (once: a second SIGTERM while the
-    first is being cleaned up after is ignored, so the records are still written); on
-    Terminated, say so and exit 143. Outside the main thread (where no handler can be
-    set) the block runs as it is."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired = False
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM does what Ctrl-C does at that moment (inside
+    `asyncio.run`: cancel the main task, so attempts in flight are recorded as interrupted).
+    A block ended that way exits 143 with `llmctl: terminated` (typer.Exit)."""
+    import threading
 
-    def on_term(signum: int, frame: object) -> None:
-        nonlocal fired
-        if not fired:
-            fired = True
-            raise Terminated
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only (an in-process test runner's worker)
+        return
+    terminated = False
+
+    def on_term(signum: int, frame: Any) -> None:
+        nonlocal terminated
+        terminated = True
+        handler = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         yield
-    except Terminated:
+    except KeyboardInterrupt:
+        if not terminated:
+            raise
+        import typer
+
         print("llmctl: terminated", file=sys.stderr)
         raise typer.Exit(EXIT_TERMINATED) from None
     finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmctl.errors import AllFailedError, LlmctlError, UsageError, did_you_mean
+from llmctl.files.io import json_value
 from llmctl.providers.wire import ChatRequest, Message, messages_for
 from llmctl.selection.request import Selection
 
@@ -47,6 +48,7 @@ class BatchItem:
 def parse_batch(text: str, source: str, *, system: str | None = None) -> list[BatchItem]:
     """Check every line of a batch input and return its items. Raises UsageError (exit 2)
     naming `SOURCE:LINE` and the problem; LINE counts every physical line from 1."""
+    _unicode(system, "--system")
     items: list[BatchItem] = []
     first_line: dict[str, int] = {}
     for number, line in enumerate(text.split("\n"), start=1):
@@ -54,8 +56,8 @@ def parse_batch(text: str, source: str, *, system: str | None = None) -> list[Ba
             continue
         where = f"{source}:{number}"
         try:
-            raw = json.loads(line)
-        except ValueError as exc:
+            raw = json_value(line)
+        except ValueError as exc:  # a syntax error, or nested too deeply to read
             raise UsageError(f"{where}: not JSON ({getattr(exc, 'msg', exc)})") from None
         item = item_of(raw, where, system=system)
         if item.id in first_line:
@@ -80,6 +82,8 @@ def item_of(raw: Any, where: str, *, system: str | None = None) -> BatchItem:
     for key in ("book", "job", "llm", "system"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise UsageError(f"{where}: `{key}` must be a string")
+    for key in ("id", "prompt", "book", "job", "llm", "system"):
+        _unicode(raw.get(key), f"{where}: `{key}`")
     own_system = raw.get("system") or system
     if ("prompt" in raw) == ("messages" in raw):
         problem = (
@@ -116,18 +120,40 @@ def _messages(value: Any, where: str, system: str | None) -> list[Message]:
             raise UsageError(f'{where}: message {n} must be {{"role": ..., "content": ...}}')
         if message["role"] not in ROLES or not isinstance(message["content"], str):
             raise UsageError(f"{where}: message {n}: role is one of {', '.join(ROLES)}, content a string")
+        _unicode(message["content"], f"{where}: message {n}: content")
         out.append(Message(message["role"], message["content"]))
     if system and not any(m.role == "system" for m in out):
         out.insert(0, Message("system", system))
     return out
 
 
-def check_names(items: Sequence[BatchItem], sender: Sender, source: str) -> None:
-    """Every LLM, job and book a line names must exist (or be a safe book name); raises
-    UsageError naming `SOURCE:LINE`, before anything is sent."""
+def _unicode(value: Any, what: str) -> None:
+    """A string that cannot be written as UTF-8 (a lone surrogate, from a `\\ud800` escape)
+    could be neither sent nor written to OUT. Raises UsageError naming it."""
+    if not isinstance(value, str):
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        lone = f"{value[exc.start]!a} at character {exc.start + 1}"
+        raise UsageError(f"{what} is not valid Unicode (a lone surrogate {lone})") from None
+
+
+def check_names(
+    items: Sequence[BatchItem], sender: Sender, source: str, selection: Selection | None = None
+) -> None:
+    """The run's own `selection` (the command line's --llm, --job, --book, --group...) and
+    every LLM, job and book a line names must exist (a book: be a safe name). Raises
+    UsageError (exit 2), naming `SOURCE:LINE` for a line's, before OUT is opened or anything
+    is sent."""
     from llmctl.prefs.books import check_book_name
     from llmctl.prefs.jobs import get_job, load_jobs
+    from llmctl.selection.request import build_request
 
+    if selection is not None:
+        build_request(sender.catalog, sender.home, selection)  # its job, group, tier, book...
+        if selection.llm is not None:
+            sender.catalog.resolve_id(selection.llm)
     jobs = None
     for item in items:
         try:
@@ -285,6 +311,17 @@ def output_line(
     }
 
 
+def output_text(line: dict[str, Any]) -> str:
+    """One output line as JSON text with its newline. Text that cannot be written as UTF-8
+    (a lone surrogate in an answer) is escaped (`\\ud800`) rather than failing the write."""
+    text = json.dumps(line, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(line)
+    return text + "\n"
+
+
 def finished_ids(path: Path) -> set[str]:
     """The ids an earlier run answered (the last line for an id wins). A partial last line
     left by a crash is cut off the file, so new lines start on a line of their own."""
@@ -299,9 +336,9 @@ def finished_ids(path: Path) -> set[str]:
     latest: dict[str, bool] = {}
     for raw in data.decode("utf-8", "replace").split("\n"):
         try:
-            line = json.loads(raw)
+            line = json_value(raw)
         except ValueError:
-            continue
+            continue  # not a line of ours: it runs again
         if isinstance(line, dict) and isinstance(line.get("id"), str):
             latest[line["id"]] = line.get("error") is None
     return {item_id for item_id, ok in latest.items() if ok}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmctl.engine.cooldown import state_problem
+from llmctl.engine.statefiles import damaged, open_state_db, set_aside, state_problem
 from llmctl.errors import UsageError
 
 SCHEMA = """
@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS answers (
     input_tokens INTEGER, output_tokens INTEGER, hits INTEGER NOT NULL DEFAULT 0
 );
 """
+_TABLES = {"answers": ("key", "created", "llm", "text", "input_tokens", "output_tokens", "hits")}
+WHAT = "the response cache"
 DEFAULT_TTL = "7d"
 _SPAN = re.compile(r"(\d+)([smhd])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -113,16 +115,15 @@ class ResponseCache:
     def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         try:
             with self._lock:
-                if self._conn is None:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-                    from llmctl.engine.usage import wal
-
-                    wal(conn)
-                    conn.executescript(SCHEMA)
-                    self._conn = conn
+                if self._conn is None:  # a damaged file is set aside (one warning) and made afresh
+                    self._conn = open_state_db(self.path, SCHEMA, _TABLES, WHAT, isolation_level="")
                 with self._conn:
                     return work(self._conn)
         except (sqlite3.Error, OSError) as exc:
-            state_problem(f"the response cache {self.path} cannot be used ({exc}): answers are not cached")
+            if self._conn is not None and damaged(exc):  # found damaged after it was opened
+                self._conn.close()
+                self._conn = None
+                set_aside(self.path, WHAT)
+                return None
+            state_problem(f"{WHAT} {self.path} cannot be used ({exc}): answers are not cached")
             return None

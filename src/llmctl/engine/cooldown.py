@@ -13,18 +13,17 @@ Default: 3 consecutive failures, then 60 s, doubling while failures continue, ca
 from __future__ import annotations
 
 import json
-import os
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llmctl.catalog.entry import LLM
-from llmctl.errors import COOL_ENDPOINT, COOL_LLM, LlmctlError, LlmctlWarning, ProviderError
+from llmctl.engine.statefiles import set_aside, state_problem, state_trouble
+from llmctl.errors import COOL_ENDPOINT, COOL_LLM, LlmctlError, ProviderError
 from llmctl.files.cache import identity
-from llmctl.files.io import atomic_write, locked
+from llmctl.files.io import atomic_write, json_value, locked
 from llmctl.paths import Home
 from llmctl.providers import resolve
 from llmctl.providers.table import Provider
@@ -34,6 +33,8 @@ from llmctl.selection.decision import COOLDOWN, Skip
 RULES = {COOL_ENDPOINT: (1, 15.0), COOL_LLM: (3, 60.0)}
 THRESHOLD = RULES[COOL_LLM][0]
 MAX_PERIOD = 600.0
+WHAT = "the cooldown state"
+__all__ = ["Cooldown", "state_problem"]  # state_problem: where other modules have found it
 
 
 @dataclass
@@ -73,29 +74,19 @@ class Cooldown:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            state_problem(
-                f"the cooldown state {self.path} cannot be read ({_why(exc)}): it is forgotten for now"
-            )
+        except UnicodeDecodeError:
+            text = ""  # damaged: set aside below
+        except OSError as exc:
+            state_trouble(self.path, WHAT, f"cannot be read ({_why(exc)}): it is forgotten for now")
             return {}
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = json_value(text)
+        except ValueError:  # not JSON, or nested too deeply to read
             data = None
         if not _well_formed(data):
-            self._set_aside()
+            set_aside(self.path, WHAT)
             return {}
         return data
-
-    def _set_aside(self) -> None:
-        aside = self.path.with_name(self.path.name + ".damaged")
-        try:
-            os.replace(self.path, aside)
-            state_problem(
-                f"the cooldown state {self.path} was damaged: set aside as {aside.name}; it starts afresh"
-            )
-        except OSError as exc:
-            state_problem(f"the cooldown state {self.path} is damaged and cannot be set aside ({_why(exc)})")
 
     def keys_for(self, entry: LLM) -> tuple[str, str]:
         base, _source = resolve.base_url(entry, self.providers)
@@ -192,9 +183,7 @@ class Cooldown:
                 if json.dumps(state, sort_keys=True) != before:
                     atomic_write(self.path, json.dumps(state, indent=1, sort_keys=True))
         except (OSError, LlmctlError) as exc:  # the answer matters more than this memory
-            state_problem(
-                f"the cooldown state {self.path} cannot be written ({_why(exc)}): it is not remembered"
-            )
+            state_trouble(self.path, WHAT, f"cannot be written ({_why(exc)}): it is not remembered")
 
 
 def _iso(seconds: float) -> str:
@@ -219,15 +208,3 @@ def _well_formed(data: Any) -> bool:
 
 def _why(exc: BaseException) -> str:
     return getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc)
-
-
-def state_problem(message: str) -> None:
-    """Say once per process that a state file could not be used (an LlmctlWarning; the CLI
-    shows it as one `llmctl: warning:` line)."""
-    if message in _said:
-        return
-    _said.add(message)
-    warnings.warn(LlmctlWarning(message), stacklevel=3)
-
-
-_said: set[str] = set()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmctl.catalog.entry import LLM
-from llmctl.engine.cooldown import state_problem
+from llmctl.engine.statefiles import open_state_db, state_trouble
 from llmctl.providers.resolve import provider_settings
 from llmctl.providers.table import Provider
 
@@ -117,7 +117,9 @@ class RateLimiter:
             self._unusable(exc)
 
     def _unusable(self, exc: Exception) -> None:
-        state_problem(f"the rate-limit state {self.path} cannot be used ({exc}): limits are not enforced now")
+        state_trouble(
+            self.path, "the rate-limit state", f"cannot be used ({exc}): limits are not enforced now"
+        )
 
     @staticmethod
     def _wait(conn: sqlite3.Connection, limit: Limit, tokens: int, now: float) -> float:
@@ -140,14 +142,9 @@ class RateLimiter:
         return max(wait, 0.0)
 
     def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
-            from llmctl.engine.usage import wal
-
-            wal(conn)
-            conn.execute(SCHEMA)
-            self._conn = conn
+        if self._conn is None:  # a damaged file is set aside (one warning) and made afresh
+            tables = {"hits": ("key", "time", "tokens")}
+            self._conn = open_state_db(self.path, SCHEMA, tables, "the rate-limit state")
         return self._conn
 
 

@@ -30,21 +30,27 @@ def parse_when(value: str, *, now: dt.datetime, end: bool = False) -> dt.datetim
     end of a period means the end of that day. Raises UsageError."""
     text = value.strip()
     relative = _RELATIVE.fullmatch(text)
-    if relative:
-        amount, unit = int(relative[1]), relative[2]
-        return now - (dt.timedelta(hours=amount) if unit == "h" else dt.timedelta(days=amount))
     try:
+        if relative:
+            amount, unit = int(relative[1]), relative[2]
+            return now - (dt.timedelta(hours=amount) if unit == "h" else dt.timedelta(days=amount))
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
             start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
             return start + dt.timedelta(days=1) if end else start
         when = dt.datetime.fromisoformat(text)
+        when = when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    except OverflowError:  # 99999999d ago, or the day after 9999-12-31
+        raise UsageError(
+            f"{value!r} is out of range: the calendar runs from year 1 to 9999",
+            hint="give a later --since or an earlier --until (30d, 2026-01-01)",
+        ) from None
     except ValueError:
         raise UsageError(
             f"{value!r} is not a time",
             hint="give an ISO date or time (2026-11-01, 2026-11-01T12:00), or Nh / Nd before now (24h, 7d)",
         ) from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return when
 
 
 def usage_report(
@@ -184,7 +190,7 @@ def _scan(
             COUNTERS, (requests, ok, failed, hits, tokens_in, tokens_out, cost), strict=True
         ):
             counts[name] += value
-        if bucket is not None and bucket >= 0:
+        if isinstance(bucket, int | float) and bucket >= 0:  # a damaged (text) cell is no latency
             for target in (key, ()) if groups else ((),):
                 histogram = histograms.setdefault(target, {})
                 histogram[bucket] = histogram.get(bucket, 0) + count
@@ -217,10 +223,7 @@ def _sum(groups: Any) -> dict[str, Any]:
 
 
 def _raw(store: UsageStore, sql: str, params: list[Any]) -> list[tuple]:
-    if not store.path.exists():
-        return []
-    with store._lock:
-        return store._connect().execute(sql, tuple(params)).fetchall()
+    return store.read(sql, tuple(params))
 
 
 def _stamp(when: dt.datetime) -> str:

@@ -31,7 +31,7 @@ from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, Tex
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
 from llmctl.providers.table import Provider
-from llmctl.providers.wire import ChatRequest, ChatResult, Usage
+from llmctl.providers.wire import ChatRequest, ChatResult, Usage, shown
 
 if TYPE_CHECKING:
     import httpx
@@ -506,8 +506,10 @@ def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], 
         )
     )
     if not good:
-        shown = repr(vectors)[:80]
-        raise Malformed(f"{step.entry.provider}: the embeddings answer is not a list of numbers: {shown}")
+        raise Malformed(
+            f"{step.entry.provider}: the embeddings answer is not a list of numbers: "
+            + shown(repr(vectors), step.endpoint, 80)
+        )
     return vectors, usage
 
 

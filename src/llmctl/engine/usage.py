@@ -10,13 +10,15 @@ columns in place when it is opened; nothing recorded is lost.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import statistics
 import threading
-import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from llmctl.engine.statefiles import wal
+from llmctl.errors import FileError
 from llmctl.paths import Home
 
 SCHEMA = """
@@ -31,6 +33,9 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
 """
+# The store's layout, in SQLite's `user_version`: a store a newer llmctl changed beyond what
+# this one knows is reported, never written to (0: made before the version was kept).
+SCHEMA_VERSION = 1
 # Columns added since the first store: (name, type). Added in place to an older store.
 ADDED_COLUMNS = (
     ("cached_input_tokens", "INTEGER"),
@@ -69,17 +74,9 @@ _MARKS = ", ".join("?" * (len(_RECORD_FIELDS) + 1))
 _INSERT = f"INSERT INTO attempts ({', '.join(_RECORD_FIELDS)}, time) VALUES ({_MARKS})"
 
 
-def wal(conn: sqlite3.Connection) -> None:
-    """Put a store in WAL mode. Switching waits for no busy handler: processes making the
-    same new file at once see "database is locked" for a moment, so it is tried again."""
-    for pause in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 0.0):
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or not pause:
-                raise
-            time.sleep(pause)
+class NewerStore(sqlite3.DatabaseError):
+    """The store's layout is newer than this llmctl knows (a database error to the writers
+    that must not fail a send: they lose the row, with a warning)."""
 
 
 class UsageStore:
@@ -96,24 +93,62 @@ class UsageStore:
         return cls(home.data_dir / "usage.sqlite")
 
     def _connect(self) -> sqlite3.Connection:
+        """The open store, made or brought up to date on first use. Raises sqlite3.Error
+        (NewerStore for a layout this llmctl does not know) or OSError."""
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise NewerStore(
+                        f"written by a newer llmctl (layout {version}; this one knows {SCHEMA_VERSION})"
+                    )
+                wal(conn)
+                conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
+                conn.executescript(SCHEMA)
+                migrate(conn)
+            except BaseException:
+                conn.close()  # a half-opened store is not kept: the next use tries afresh
+                raise
             self._conn = conn
-            wal(conn)
-            conn.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows, never corrupt
-            conn.executescript(SCHEMA)
-            migrate(conn)
         return self._conn
 
-    def query(self, sql: str, params: tuple = ()) -> list[dict]:
-        """Rows of a read-only query as dicts (an absent store has none)."""
-        if not self.path.exists():
+    def _damaged(self, exc: BaseException) -> FileError:
+        """The one-line error (exit 3) naming a store that cannot be used, and why."""
+        if self.path.is_dir():
+            return FileError(self.path, "is a directory, not the usage store", hint="move it away")
+        if isinstance(exc, NewerStore):
+            return FileError(self.path, str(exc), hint="use that llmctl, or move the file away to start anew")
+        return FileError(
+            self.path,
+            f"the usage store cannot be used ({exc})",
+            hint="move the file away to start a new store (nothing else is lost)",
+        )
+
+    def read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """The rows of a read-only query (an absent store has none). Raises FileError (exit 3)
+        naming the store when it is damaged, of another layout or cannot be opened."""
+        if not os.path.lexists(self.path):
             return []
         with self._lock:
-            cur = self._connect().execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            try:
+                return self._connect().execute(sql, params).fetchall()
+            except (sqlite3.Error, OSError) as exc:
+                raise self._damaged(exc) from None
+
+    def query(self, sql: str, params: tuple = ()) -> list[dict]:
+        """Rows of a read-only query as dicts (an absent store has none). Raises FileError
+        as `read` does."""
+        if not os.path.lexists(self.path):
+            return []
+        with self._lock:
+            try:
+                cur = self._connect().execute(sql, params)
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            except (sqlite3.Error, OSError) as exc:
+                raise self._damaged(exc) from None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -134,33 +169,28 @@ class UsageStore:
             state_problem(f"the usage store {self.path} cannot be written ({exc}): attempts are not recorded")
 
     def check(self) -> None:
-        """Open the store (making it if new) and read it, before anything is sent.
+        """Open the store (making it if new), read it and make sure it takes writes, before
+        anything is sent.
 
         Raises FileError (exit 3) naming it when it is damaged, not a database, a directory,
-        or cannot be made: rows must not be lost silently."""
-        from llmctl.errors import FileError
-
+        of a newer layout, read-only or cannot be made: rows must not be lost silently."""
         if self.path.is_dir():
-            raise FileError(self.path, "is a directory, not the usage store", hint="move it away")
+            raise self._damaged(IsADirectoryError())
         try:
             with self._lock:
                 conn = self._connect()
                 conn.execute("SELECT count(*) FROM attempts WHERE id < 0").fetchone()
+                # A write that changes nothing: a read-only file (or one the disk refuses)
+                # fails here rather than after an answer was paid for.
+                with conn:
+                    conn.execute("DELETE FROM attempts WHERE id < 0")
         except (sqlite3.Error, OSError) as exc:
             self.close()
-            raise FileError(
-                self.path,
-                f"the usage store cannot be used ({exc})",
-                hint="move the file away to start a new store (nothing else is lost)",
-            ) from None
+            raise self._damaged(exc) from None
 
     def rows(self, limit: int = 1000) -> list[dict]:
-        if not self.path.exists():
-            return []
-        with self._lock:
-            cur = self._connect().execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()][::-1]
+        """The last `limit` attempts, oldest first. Raises FileError as `read` does."""
+        return self.query("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))[::-1]
 
     def latencies(self, window: int = 20) -> dict[str, float]:
         """Median latency in seconds of each LLM's last `window` successful attempts."""
@@ -173,8 +203,8 @@ class UsageStore:
                     "AND typeof(latency_ms) IN ('real', 'integer') ORDER BY id DESC"
                 )
                 rows = cur.fetchall()
-        except sqlite3.Error:
-            return {}
+        except (sqlite3.Error, OSError):
+            return {}  # the store is checked before sending; a ranking hint is not worth failing
         seen: dict[str, list[float]] = {}
         for llm, latency in rows:
             values = seen.setdefault(llm, [])
@@ -195,6 +225,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         for name, kind in ADDED_COLUMNS:
             if name not in have:
                 conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         # Budget checks sum a period's costs inside the lock every sender takes: this index
         # keeps that a range read (1,000,000 rows of history: 50 ms a check without it, 0.1 ms).
         conn.execute("CREATE INDEX IF NOT EXISTS attempts_time ON attempts (time, cost, book, scope)")

@@ -18,7 +18,7 @@ from typing import Any
 
 from llmctl import __version__
 from llmctl.errors import FileError
-from llmctl.files.io import atomic_write
+from llmctl.files.io import atomic_write, json_value
 from llmctl.paths import ENV_NO_CACHE
 
 
@@ -57,7 +57,7 @@ def cached(
     name = hashlib.sha1("\0".join([salt, *map(str, paths)]).encode()).hexdigest()[:20] + ".json"
     cache_file = cache_dir / "validated" / name
     try:
-        stored = json.loads(cache_file.read_text(encoding="utf-8"))
+        stored = json_value(cache_file.read_text(encoding="utf-8"))  # a damaged one is rebuilt
         if stored.get("key") == key:
             return stored["data"]
     except (OSError, ValueError, AttributeError):

@@ -9,9 +9,9 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from llmctl.errors import FileError, LlmctlError
+from llmctl.errors import FileError, LlmctlError, UsageError
 
 LOCK_TIMEOUT_SECONDS = 60.0
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
@@ -27,6 +27,18 @@ def read_text(path: Path) -> str:
         raise FileError(path, "is a directory, not a file") from None
     except UnicodeDecodeError as exc:
         raise FileError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise FileError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """Return the file's bytes. Raises FileError when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise FileError(path, "is a directory, not a file") from None
     except OSError as exc:
         raise FileError(path, f"cannot be read: {exc.strerror or exc}") from None
 
@@ -54,9 +66,21 @@ def parse_text(path: Path, text: str) -> Any:
             problem = _TOML_POSITION.sub("", message).strip()
             raise FileError(path, f"invalid TOML: {problem}", line=line) from None
     try:
-        return json.loads(text)
+        return json_value(text)
     except json.JSONDecodeError as exc:
         raise FileError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except ValueError as exc:
+        raise FileError(path, f"invalid JSON: {exc}") from None
+
+
+def json_value(text: str | bytes) -> Any:
+    """Parse one JSON document. Raises ValueError (JSONDecodeError for a syntax error) also
+    for a value nested too deeply for the parser (`[[[[...` thousands deep), which would
+    otherwise be a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
@@ -258,3 +282,50 @@ def append_line(path: Path, line: str) -> None:
             os.fsync(handle.fileno())
     except OSError as exc:
         raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def sole_writer(path: Path) -> Iterator[IO[str]]:
+    """Open `path` for appending (made if absent, nothing cut) and hold an exclusive OS lock
+    on it while the block runs, so two runs never write one output. The lock goes with the
+    process: a run killed with `kill -9` leaves no stale lock behind.
+    Raises UsageError (exit 2) naming the file when another holder has it, FileError when
+    it cannot be opened."""
+    try:
+        no_directory(path)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise FileError(path, f"cannot be written: {exc.strerror or exc}") from None
+    try:
+        try:
+            held = not _try_lock(handle.fileno())
+        except OSError as exc:
+            raise FileError(path, f"cannot be locked: {exc.strerror or exc}") from None
+        if held:
+            raise UsageError(
+                f"{path} is being written by another run",
+                hint="wait for it to finish (then --resume goes on from there), or give another -o",
+            )
+        yield handle
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on the open file without waiting; False when it is held."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: lock one byte far past any content (the file stays readable)
+        import msvcrt
+
+        os.lseek(fd, 1 << 40, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per open file: two opens in one process conflict too
+    except BlockingIOError:
+        return False
+    return True

@@ -24,6 +24,7 @@ CREDENTIAL_WORDS = {
     "passwd",
     "cookie",
     "signature",
+    "sig",  # Azure SAS and signed URLs: `?sv=...&sig=...`
     "credential",
     "credentials",
     "bearer",
@@ -31,7 +32,7 @@ CREDENTIAL_WORDS = {
 # Top-level catalog-entry keys that would hold a key itself.
 SECRET_KEYS = {"api_key", "key", "token", "secret", "password", "apikey", "access_token"}
 # Known key formats: 20 or more characters with one of these beginnings.
-KEY_PREFIXES = ("sk-", "sk-ant-", "AIza", "gsk_", "xai-")
+KEY_PREFIXES = ("sk-", "sk-ant-", "AIza", "gsk_", "xai-", "hf_", "AKIA", "ghp_", "github_pat_")
 
 
 def secret_name(name: str) -> bool:
@@ -40,11 +41,11 @@ def secret_name(name: str) -> bool:
     return any(word in CREDENTIAL_WORDS for word in re.split(r"[^a-z0-9]+", spaced.lower()))
 
 
-_KEY = re.compile(
-    r"(?<![A-Za-z0-9_-])(?:"
-    + "|".join(re.escape(p) for p in KEY_PREFIXES)
-    + r")(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{14,}"
-)
+_TOKEN = r"[A-Za-z0-9_-]"
+_PREFIXED = r"(?<![A-Za-z0-9_-])(?:" + "|".join(re.escape(p) for p in KEY_PREFIXES) + ")"
+_KEY = re.compile(_PREFIXED + _TOKEN + "{14,}")
+# What is left of a key where a text was cut: a known beginning running into the cut.
+_KEY_HEAD = re.compile(_PREFIXED + _TOKEN + "*$")
 
 
 def key_shaped(value: Any) -> bool:
@@ -52,15 +53,42 @@ def key_shaped(value: Any) -> bool:
     characters with a known beginning and a long random run), alone or inside other text."""
     if not isinstance(value, str):
         return False
-    return any(len(m.group()) >= 20 and _random_part(m.group()) for m in _KEY.finditer(value))
+    return any(_is_key(m.group()) for m in _KEY.finditer(value))
+
+
+def _is_key(text: str) -> bool:
+    if re.fullmatch(r"AKIA[A-Z2-7]{16}", text):  # AWS key ids are base32: often no digit
+        return True
+    return len(text) >= 20 and _random_part(text)
 
 
 def _random_part(text: str) -> bool:
-    """Keys have a long random run of letters and digits; model names have short words."""
+    """Keys have a long random run of letters with digits or both cases (`hf_` keys are
+    letters only); model names have short words."""
     return any(
-        len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+        len(part) >= 12
+        and any(c.isalpha() for c in part)
+        and (any(c.isdigit() for c in part) or (part.lower() != part and part.upper() != part))
         for part in re.split(r"[-_]", text)
     )
+
+
+def redact_key_shaped(text: str) -> str:
+    """`text` with every key-shaped part replaced by `***` (keys llmctl was never told of:
+    a proxy may echo any key it saw)."""
+    return _KEY.sub(lambda m: "***" if _is_key(m.group()) else m.group(), text)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` shortened to `limit` characters, dropping a known key beginning that runs into
+    the cut (the head of a key too short to be recognised as one any more). Redact first:
+    a key straddling the cut is not whole after it."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if re.match(_TOKEN, text[limit]):
+        head = _KEY_HEAD.sub("***", head)
+    return head
 
 
 def url_secret(url: Any) -> str | None:
@@ -118,4 +146,36 @@ def find_key_shaped(value: Any, where: str = "") -> str | None:
                 return found
     elif key_shaped(value):
         return where or "value"
+    return None
+
+
+# Programs that print their arguments: a key command made of one prints a literal key.
+_PRINTERS = {"echo", "printf"}
+_SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish"}
+
+
+def literal_command(command: Any) -> str | None:
+    """Why a key command (`api_key_cmd`) holds its key literally (`echo sk-...`, `printf %s
+    abc`, `sh -c 'echo ...'`), or None: the key would then sit in the file as plainly as
+    a key written there."""
+    import shlex
+    from pathlib import PurePath
+
+    if not isinstance(command, str):
+        return None
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    while argv and (PurePath(argv[0]).name in ("env", "command", "exec") or "=" in argv[0]):
+        argv = argv[1:]  # `env X=1 echo ...` runs echo all the same
+    if not argv:
+        return None
+    program = PurePath(argv[0]).name
+    if program in _SHELLS and "-c" in argv[1:-1]:
+        script = argv[argv.index("-c") + 1]
+        # `sh -c 'echo "$TOKEN"'` prints what the shell computes, not a literal
+        return None if any(c in script for c in "$`") else literal_command(script)
+    if program in _PRINTERS:
+        return f"api_key_cmd runs {program!r}, which prints a key written in the file"
     return None

@@ -112,7 +112,8 @@ def describe_error(err: dict[str, Any], model: Any) -> tuple[str | None, str]:
     loc = [str(part) for part in err.get("loc", ())]
     fld = ".".join(loc) or None
     if err.get("type") == "extra_forbidden":
-        names = [n for name, f in model.model_fields.items() for n in (name, f.alias) if n]
+        owner = _owner(model, loc)
+        names = [n for name, f in owner.model_fields.items() for n in (name, f.alias) if n]
         return fld, "unknown field" + (did_you_mean(loc[-1], names) if loc else "")
     message = str(err.get("msg", "invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -120,6 +121,31 @@ def describe_error(err: dict[str, Any], model: Any) -> tuple[str | None, str]:
     if err.get("type") in ("int_type", "int_from_float", "int_parsing"):
         message = f"must be a whole number (got {err.get('input')!r})"
     return fld, message
+
+
+def _owner(model: Any, loc: list[str]) -> Any:
+    """The model, nested or not, whose field the error's location ends in (a deployment's
+    unknown field is suggested a deployment field's name)."""
+    current = model
+    for part in loc[:-1]:
+        fields = current.model_fields
+        if part in fields:  # else a list position or a dict key: still inside `current`
+            nested = _nested_model(fields[part].annotation)
+            if nested is None:
+                return model
+            current = nested
+    return current
+
+
+def _nested_model(hint: Any) -> Any:
+    """The pydantic model inside a field's type (`list[M] | None`, `dict[str, M]`), or None."""
+    if isinstance(hint, type) and hasattr(hint, "model_fields"):
+        return hint
+    for arg in typing.get_args(hint):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def check_names(kind: str, values: Iterable[str], known: tuple[str, ...]) -> list[str]:

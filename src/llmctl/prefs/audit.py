@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from llmctl.files.io import append_line, no_directory, read_text
+from llmctl.files.io import append_line, json_value, no_directory, read_bytes
 from llmctl.paths import Home
 
 
@@ -53,26 +53,40 @@ def record(home: Home, command: str, changes: list[Change]) -> None:
 
 def read(home: Home, limit: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """The last `limit` audit records, oldest first, and one problem line per damaged line
-    (its file and line number), which is left out. Raises FileError when the log cannot be
-    read at all (a directory in its place, say)."""
+    (its file and line number: not UTF-8, not JSON, nested too deeply, not an object),
+    which is left out. Raises FileError when the log cannot be read at all (a directory in
+    its place, say)."""
     path = home.audit_file
     no_directory(path)
     if not path.exists():
         return [], []
     records, problems = [], []
-    for number, line in enumerate(read_text(path).split("\n"), start=1):
-        if not line.strip():
+    for number, raw in enumerate(read_bytes(path).split(b"\n"), start=1):
+        if not raw.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}: damaged line left out (invalid JSON: {exc.msg})")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"{path}:{number}: damaged line left out (not a JSON object)")
-            continue
-        records.append(record)
+        record, problem = _record(raw, first=number == 1)
+        if problem is not None:
+            problems.append(f"{path}:{number}: damaged line left out ({problem})")
+        else:
+            records.append(record)
     return (records[-limit:] if limit else records), problems
+
+
+def _record(raw: bytes, *, first: bool) -> tuple[Any, str | None]:
+    """One line read back: (the record, None) or (None, what is wrong with it)."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text: {exc.reason} at byte {exc.start + 1}"
+    if first:
+        line = line.removeprefix("\ufeff")  # a BOM is no content
+    try:
+        record = json_value(line)
+    except ValueError as exc:
+        return None, f"invalid JSON: {getattr(exc, 'msg', exc)}"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    return record, None
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[Any, Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from llmctl.catalog.entry import GROUPS, PERIODS, STRATEGIES
 from llmctl.catalog.spec import VocabularyChecks, known_groups
-from llmctl.files.secrets import find_key_shaped, find_secret, url_secret
+from llmctl.files.secrets import find_key_shaped, find_secret, literal_command, url_secret
 from llmctl.files.validation import check_names
 from llmctl.providers.table import KINDS
 
@@ -34,6 +34,14 @@ class ProviderChecks(Strict):
         why = url_secret(value)
         if why:
             raise ValueError(f"{why}: keys live in env vars (api_key_env)")
+        return value
+
+    @field_validator("api_key_cmd", check_fields=False)
+    @classmethod
+    def _no_literal_key(cls, value: str | None) -> str | None:
+        literal = literal_command(value)
+        if literal:
+            raise ValueError(f"{literal}: keys live in env vars or a password manager, never in config.toml")
         return value
 
     @field_validator("kind", check_fields=False)

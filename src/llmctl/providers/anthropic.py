@@ -17,6 +17,7 @@ from llmctl.providers.wire import (
     SSEDecoder,
     StreamParser,
     Usage,
+    content_text,
     malformed,
     merged_params,
     parse_lines,
@@ -76,7 +77,7 @@ def _usage(data: Any) -> Usage:
 
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     try:
-        text = "".join(block.get("text", "") for block in data["content"] if block.get("type") == "text")
+        text = content_text(data["content"])  # every text block, joined
     except (KeyError, TypeError, AttributeError):
         raise malformed(endpoint, data) from None
     return ChatResult(
@@ -115,7 +116,10 @@ class AnthropicStream(StreamParser):
         elif kind == "content_block_delta":
             delta = obj.get("delta") or {}
             if delta.get("type") == "text_delta":
-                return [Chunk(text=delta.get("text", ""))]
+                text = delta.get("text")
+                if text is not None and not isinstance(text, str):
+                    raise malformed(self.endpoint, obj)
+                return [Chunk(text=text or "")]
         elif kind == "message_delta":
             # Output tokens come here; input tokens came with message_start (a later API
             # repeats them here, possibly as 0: the first count stands unless this one is larger).

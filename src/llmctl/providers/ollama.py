@@ -15,6 +15,7 @@ from llmctl.providers.wire import (
     HttpCall,
     StreamParser,
     Usage,
+    content_text,
     malformed,
     merged_params,
     parse_lines,
@@ -59,7 +60,7 @@ def _usage(data: Mapping[str, Any]) -> Usage:
 
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     try:
-        text = data["message"].get("content") or ""
+        text = content_text(data["message"].get("content"))
     except (KeyError, TypeError, AttributeError):
         raise malformed(endpoint, data) from None
     return ChatResult(
@@ -74,7 +75,10 @@ class OllamaStream(StreamParser):
         if self.done or not line.strip():
             return []
         obj = stream_object(line, self.endpoint)
-        text = (obj.get("message") or {}).get("content") or ""
+        try:
+            text = content_text((obj.get("message") or {}).get("content"))
+        except (TypeError, AttributeError):
+            raise malformed(self.endpoint, obj) from None
         if obj.get("done"):
             self.done = True
             return [Chunk(text=text, usage=_usage(obj), finish_reason=obj.get("done_reason"))]

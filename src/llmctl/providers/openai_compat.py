@@ -17,6 +17,7 @@ from llmctl.providers.wire import (
     SSEDecoder,
     StreamParser,
     Usage,
+    content_text,
     malformed,
     merged_params,
     parse_json,
@@ -95,7 +96,7 @@ def _usage(data: Any) -> Usage:
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     try:
         choice = data["choices"][0]
-        text = choice["message"].get("content") or ""
+        text = content_text(choice["message"].get("content"))
     except (KeyError, IndexError, TypeError, AttributeError):
         raise malformed(endpoint, data) from None
     return ChatResult(
@@ -149,8 +150,12 @@ class OpenAIStream(StreamParser):
         choices = obj.get("choices") or []
         first = choices[0] if choices and isinstance(choices[0], dict) else {}
         delta = first.get("delta") if isinstance(first.get("delta"), dict) else {}
+        try:
+            text = content_text(delta.get("content"))
+        except TypeError:
+            raise malformed(self.endpoint, obj) from None
         chunk = Chunk(
-            text=delta.get("content") or "",
+            text=text,
             usage=_usage(obj["usage"]) if obj.get("usage") else None,
             finish_reason=first.get("finish_reason"),
         )

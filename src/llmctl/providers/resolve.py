@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 from llmctl.errors import KeyMissing, NotConfigured
-from llmctl.providers.table import BUILTIN_PROVIDERS, OPENAI_COMPAT, Provider
+from llmctl.files.secrets import redact_key_shaped
+from llmctl.providers.table import BUILTIN_PROVIDERS, OPENAI_COMPAT, Provider, unknown_provider
 
 AZURE_API_VERSION = "2024-10-21"
 Configured = Mapping[str, Provider]
@@ -40,12 +41,13 @@ class Endpoint:
     known_keys: tuple[str, ...] = field(default=(), repr=False)
 
     def redact(self, text: str) -> str:
-        """Remove every known key from `text` (for errors and logs): the key's value only,
+        """`text` without any key (for errors and logs): every key llmctl knows of, and any
+        key-shaped part (a proxy may echo a key llmctl never saw). The key's value only,
         never part of another word (a one-letter key must not garble a message)."""
         for key in {self.api_key, *self.known_keys}:
             if key:
                 text = redact(text, key)
-        return text
+        return redact_key_shaped(text)
 
 
 def redact(text: str, key: str) -> str:
@@ -103,13 +105,16 @@ def provider_settings(name: str, configured: Configured | None = None) -> Provid
 def key_env(entry: Target, configured: Configured | None = None) -> str | None:
     """The env var holding the entry's key: its own `auth.api_key_env`, then its provider's
     (config.toml, then built in); None for a local server or where "" says no key is
-    needed. A provider llmctl does not know reads `<PROVIDER>_API_KEY`."""
+    needed. A provider llmctl does not know has none: no variable is made up for it (it
+    cannot be sent to, `why_unusable` says why)."""
     own = entry.auth.get("api_key_env")
     if own is not None:
         return own or None  # "" says: no key
     settings = provider_settings(entry.provider, configured)
     if settings.api_key_env is not None or settings.local:
         return settings.api_key_env or None
+    if unknown_provider(entry.provider, configured):
+        return None
     return f"{entry.provider.upper().replace('-', '_')}_API_KEY"
 
 
@@ -135,9 +140,12 @@ def missing_key(
 def why_unusable(
     entry: Target, configured: Configured | None = None, env: Mapping[str, str] | None = None
 ) -> str | None:
-    """Why the entry cannot be sent to from this environment (its key, or a variable its
-    base URL needs), as a sentence; None when it can."""
+    """Why the entry cannot be sent to from this environment (its provider is unknown, its
+    key, or a variable its base URL needs), as a sentence; None when it can."""
     env = os.environ if env is None else env
+    unknown = unknown_provider(entry.provider, configured)
+    if unknown:
+        return unknown
     name = key_env(entry, configured)
     if name is not None and not env.get(name):
         command = key_cmd(entry, configured)
@@ -238,9 +246,12 @@ def resolve_endpoint(
     """Return where and how to reach the entry's provider, with the key read from `env`,
     or (when the key variable is unset and a key command is set up) from `run_key_cmd`.
 
-    Raises NotConfigured when no base URL is known or a variable it needs is unset,
+    Raises NotConfigured for an unknown provider, when no base URL is known or a variable it needs is unset,
     KeyMissing when no key can be had (unless `require_key` is False)."""
     env = os.environ if env is None else env
+    unknown = unknown_provider(entry.provider, configured)
+    if unknown:
+        raise NotConfigured(unknown)
     settings = provider_settings(entry.provider, configured)
     url, _source = base_url(entry, configured, env)
     if not url:

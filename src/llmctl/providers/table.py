@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+from llmctl.errors import UnknownNameError, did_you_mean
 from llmctl.files.validation import Check
 
 OPENAI_COMPAT = "openai_compat"
@@ -84,3 +85,28 @@ def is_local(name: str) -> bool:
 def provider_names(configured: dict[str, Provider] | None = None) -> list[str]:
     """Every provider name: the built-in ones and those config.toml declares, sorted."""
     return sorted(set(BUILTIN_PROVIDERS) | set(configured or {}))
+
+
+_DECLARE = "a provider of your own is declared in config.toml as [providers.{name}]"
+
+
+def unknown_provider(name: str, configured: dict[str, Provider] | None = None) -> str | None:
+    """Why `name` is no provider llmctl can send to (it is neither built in nor declared in
+    config.toml's `[providers.NAME]`), or None when it is one."""
+    if name in BUILTIN_PROVIDERS or name in (configured or {}):
+        return None
+    near = did_you_mean(name, provider_names(configured))
+    return f"unknown provider {name!r}{near} ({_DECLARE.format(name=name)})"
+
+
+def check_provider(name: str, configured: dict[str, Provider] | None = None) -> str:
+    """`name`, when it is a provider llmctl knows (the one check of every `--provider` that
+    names where an entry is sent). Raises UnknownNameError (exit 2) with the closest names."""
+    if unknown_provider(name, configured) is None:
+        return name
+    raise UnknownNameError(
+        "provider",
+        name,
+        provider_names(configured),
+        hint=_DECLARE.format(name=name) + " with its base_url and api_key_env",
+    )

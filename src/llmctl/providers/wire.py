@@ -23,6 +23,7 @@ from llmctl.errors import (
     TimedOut,
     UsageError,
 )
+from llmctl.files.secrets import cut
 
 CONTEXT_MARKERS = (
     "context length",
@@ -105,17 +106,27 @@ class HttpCall:
     params: dict[str, str] = field(default_factory=dict)
 
 
+ERROR_TEXT = 300  # characters of a provider's error text a message, row or body shows
+
+
+def shown(text: str, endpoint: Endpoint, limit: int = ERROR_TEXT) -> str:
+    """`text` as a message may show it: redacted whole (every key the endpoint knows, every
+    key-shaped part), then cut to `limit` characters. The one place error text is shortened:
+    cut first, a key straddling the cut would keep its head."""
+    return cut(endpoint.redact(text), limit)
+
+
 def parse_json(text: str, endpoint: Endpoint) -> Any:
     try:
         return json.loads(text)
     except ValueError:
-        snippet = endpoint.redact(text[:80]).replace("\n", " ")
+        snippet = shown(text, endpoint, 80).replace("\n", " ")
         raise Malformed(f"{endpoint.provider}: the response is not JSON ({snippet!r})") from None
 
 
 def status_error(status: int, body: str, headers: Mapping[str, str], endpoint: Endpoint) -> ProviderError:
     """Map an HTTP error status and body to its ProviderError class, reading Retry-After."""
-    detail = endpoint.redact(error_message(body))
+    detail = shown(error_message(body), endpoint)
     message = (
         f"{endpoint.provider} answered {status}: {detail}"
         if detail
@@ -138,21 +149,50 @@ def status_error(status: int, body: str, headers: Mapping[str, str], endpoint: E
 
 
 def error_message(body: str) -> str:
-    """The human part of an error body: OpenAI's, Anthropic's and Ollama's shapes, else the text."""
+    """The human part of an error body (OpenAI's, Anthropic's and Ollama's shapes, else the
+    text), whole: `shown` redacts and cuts it."""
     try:
         data = json.loads(body)
     except ValueError:
-        return body.strip()[:300]
+        return body.strip()
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
             found = err.get("message") or err.get("detail") or err.get("type")
             if isinstance(found, str):
-                return found[:300]
-            return json.dumps(found if found is not None else err, ensure_ascii=False)[:300]
+                return found
+            return json.dumps(found if found is not None else err, ensure_ascii=False)
         if isinstance(err, str):
-            return err[:300]
-    return json.dumps(data, ensure_ascii=False)[:300]
+            return err
+    return json.dumps(data, ensure_ascii=False)
+
+
+_TEXT_PARTS = (None, "text", "output_text")  # part types that carry the answer's text
+
+
+def content_text(content: Any) -> str:
+    """The text of an answer's content, one string whichever way the provider gives it:
+    a string, nothing, or a list of parts (`[{"type": "text", "text": ...}, ...]`, text
+    blocks, plain strings) joined in order, parts that are not text (images, reasoning,
+    tool calls) left out. Raises TypeError for anything else (the caller's malformed)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(content_text(part) for part in content)
+    if isinstance(content, dict):
+        if content.get("type") not in _TEXT_PARTS:
+            return ""
+        text = content.get("text")
+        if isinstance(text, dict):  # `{"text": {"value": ...}}`, as some APIs nest it
+            text = text.get("value")
+        return content_text(text) if text is None or isinstance(text, str) else _unreadable(text)
+    return _unreadable(content)
+
+
+def _unreadable(content: Any) -> str:
+    raise TypeError(f"answer content of type {type(content).__name__}")
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
@@ -175,8 +215,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 def malformed(endpoint: Endpoint, data: Any) -> ProviderError:
     """A response whose shape the adapter cannot read (retryable: another try may do)."""
-    shown = endpoint.redact(data if isinstance(data, str) else json.dumps(data, default=str))[:120]
-    return Malformed(f"{endpoint.provider}: unexpected response shape: {shown}")
+    text = shown(data if isinstance(data, str) else json.dumps(data, default=str), endpoint, 120)
+    return Malformed(f"{endpoint.provider}: unexpected response shape: {text}")
 
 
 def stream_object(text: str, endpoint: Endpoint) -> dict[str, Any]:
@@ -191,7 +231,7 @@ def stream_object(text: str, endpoint: Endpoint) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise malformed(endpoint, obj)
     if obj.get("error"):
-        detail = endpoint.redact(error_message(text))
+        detail = shown(error_message(text), endpoint)
         overloaded = "overloaded" in detail.lower()
         raise ServerFailed(
             f"{endpoint.provider}: error in the stream: {detail}", status=529 if overloaded else None

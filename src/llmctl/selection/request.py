@@ -139,12 +139,27 @@ def _resolve_job(home: Home, catalog: Catalog, job: Any) -> Job | None:
         return job
     if isinstance(job, str):
         return get_job(load_jobs(home, catalog.config), job)
-    group = getattr(job, "allowed_llm_group", None)
-    if not isinstance(group, str):
-        raise UsageError(f"{job!r} is neither a job name nor a class with `allowed_llm_group`")
-    _check_name("group", group, catalog.config.groups)
     name = getattr(job, "__name__", type(job).__name__)
+    group = _one_group(name, getattr(job, "allowed_llm_group", None))
+    _check_name("group", group, catalog.config.groups)
     return Job(name=name, group=group, origin=f"class {name}")
+
+
+def _one_group(name: str, group: Any) -> str:
+    """The group a job class names: a string, or a list of one. A job has one group, which
+    decides the book default it takes (seed 000: "the book's default LLM for the job's
+    group"). Raises UsageError saying so for anything else."""
+    if isinstance(group, list | tuple) and len(group) == 1:
+        group = group[0]
+    if isinstance(group, str):
+        return group
+    if group is None:
+        raise UsageError(f"{name!r} is neither a job name nor a class with `allowed_llm_group`")
+    raise UsageError(
+        f"class {name}: allowed_llm_group must name one group (got {group!r}): a job's group "
+        "decides which book default it takes",
+        hint='name the one its LLM must be valid for, e.g. allowed_llm_group = "writer"',
+    )
 
 
 def _apply_props(req: Request, props: Mapping[str, Any], src: str, warnings: list[str]) -> None:
