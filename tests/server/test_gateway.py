@@ -17,6 +17,7 @@ from llmctl.paths import Home
 openai = pytest.importorskip("openai")
 
 HI = [{"role": "user", "content": "hi"}]
+JSON = {"content-type": "application/json"}
 
 
 def usage_rows(home) -> list[dict]:
@@ -180,7 +181,7 @@ def test_rate_limited_everywhere_is_429_and_over_budget_is_402(client, server, c
     ],
 )
 def test_bad_requests_get_openais_error_object(gw, server, body, status, words):
-    response = httpx.post(gw.url + "/v1/chat/completions", content=body, timeout=10)
+    response = httpx.post(gw.url + "/v1/chat/completions", content=body, headers=JSON, timeout=10)
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert words in error["message"] and set(error) == {"message", "type", "param", "code"}
@@ -214,7 +215,7 @@ def test_a_body_over_the_cap_is_refused_with_413(serve, team, server):
         yield b"x" * 2000
         yield b'"}]}'
 
-    response = httpx.post(small.url + "/v1/chat/completions", content=chunked(), timeout=10)
+    response = httpx.post(small.url + "/v1/chat/completions", content=chunked(), headers=JSON, timeout=10)
     assert response.status_code == 413 and server.requests == []
 
 
@@ -342,10 +343,10 @@ def test_llmctl_options_ride_in_the_body(client, server, home, cli):
 
 def test_odd_bodies_get_json_errors_never_a_traceback(gw, server):
     deep = b'{"model": "openai/first", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    response = httpx.post(gw.url + "/v1/chat/completions", content=deep, timeout=10)
+    response = httpx.post(gw.url + "/v1/chat/completions", content=deep, headers=JSON, timeout=10)
     assert response.status_code == 400 and "nested too deeply" in response.json()["error"]["message"]
     nan = b'{"model": "openai/first", "messages": [{"role": "user", "content": "hi"}], "llmctl": {"max_cost": NaN}}'
-    response = httpx.post(gw.url + "/v1/chat/completions", content=nan, timeout=10)
+    response = httpx.post(gw.url + "/v1/chat/completions", content=nan, headers=JSON, timeout=10)
     assert response.status_code == 400 and "llmctl.max_cost" in response.json()["error"]["message"]
     assert server.requests == []
 

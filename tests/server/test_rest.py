@@ -96,7 +96,7 @@ def test_book_override_set_and_clear(api, cli, home, team):
 )
 def test_bad_book_changes_are_refused_and_change_nothing(api, home, method, path, body, status, words):
     content = body if isinstance(body, str) else json.dumps(body) if body is not None else None
-    response = api.request(method, path, content=content)
+    response = api.request(method, path, content=content, headers={"content-type": "application/json"})
     assert response.status_code == status, response.text
     assert words in response.json()["error"]["message"]
     assert not (home / "books").exists() and not (home / "audit.jsonl").exists()
