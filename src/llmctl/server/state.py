@@ -184,8 +184,11 @@ def _held_back(exc: LlmctlError) -> list[tuple[str, float | None]]:
     """(LLM id, its own wait if known) of each LLM that failed or was held back for now."""
     if isinstance(exc, AllFailedError):
         return [(a.llm, a.retry_after) for a in exc.attempts if a.tries or a.limited or a.runtime]
-    candidates = getattr(getattr(exc, "decision", None), "candidates", None) or []
-    return [(e.id, None) for e, why in candidates if why is not None and why.runtime]
+    decision = getattr(exc, "decision", None)
+    if decision is None:
+        return []
+    held = [(e.id, why) for e, why in decision.candidates or ()] + list(decision.passed_over)
+    return [(llm_id, None) for llm_id, why in held if why is not None and why.runtime]
 
 
 def payload_of(exc: LlmctlError) -> dict[str, Any]:
