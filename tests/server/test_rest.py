@@ -139,6 +139,22 @@ def test_usage_is_the_usage_json(api, cli, client, server):
     assert api.get("/api/usage", params={"since": "yesterday-ish"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "99999999d"},
+        {"since": "999999999999h"},
+        {"until": "9999-12-31"},
+        {"since": "1" * 5000 + "d"},
+    ],
+)
+def test_times_out_of_range_are_a_400_with_the_error_object(api, params):
+    answer = api.get("/api/usage", params=params)
+    assert answer.status_code == 400, answer.text
+    message = answer.json()["error"]["message"]
+    assert next(iter(params.values()))[:20] in message and answer.headers["x-should-retry"] == "false"
+
+
 def test_the_server_sees_catalog_changes_made_while_it_runs(api, cli):
     assert api.get("/api/llms/openai/first").json()["enabled"] is True
     assert cli("disable", "openai/first").exit_code == 0

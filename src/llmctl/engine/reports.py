@@ -30,15 +30,17 @@ def parse_when(value: str, *, now: dt.datetime, end: bool = False) -> dt.datetim
     end of a period means the end of that day. Raises UsageError."""
     text = value.strip()
     relative = _RELATIVE.fullmatch(text)
-    if relative:
-        amount, unit = int(relative[1]), relative[2]
-        return now - (dt.timedelta(hours=amount) if unit == "h" else dt.timedelta(days=amount))
     try:
+        if relative:
+            amount, unit = int(relative[1]), relative[2]
+            return now - (dt.timedelta(hours=amount) if unit == "h" else dt.timedelta(days=amount))
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
             start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
             return start + dt.timedelta(days=1) if end else start
         when = dt.datetime.fromisoformat(text)
+    except OverflowError:  # 99999999d, or the day after 9999-12-31
+        raise UsageError(f"{value!r} is outside the times llmctl can count (years 1 to 9999)") from None
     except ValueError:
         raise UsageError(
             f"{value!r} is not a time",
