@@ -143,13 +143,13 @@ def test_a_python_warning_in_the_worker_supervisor_leaves_it_running(cli, home, 
 
     for name in ("LLMCTL_SERVE_TOKEN_ENV", "LLMCTL_SERVE_QUIET"):
         monkeypatch.setenv(name, "")  # serve sets them for its workers; restored after the test
-    supervised: list[int] = []
+    supervised: list[tuple[int, int]] = []
 
     def run(self) -> None:  # the supervisor's loop, as far as a warning in it goes
         warnings.warn("a worker was slow to answer its ping", UserWarning, stacklevel=1)
-        supervised.append(self.config.workers)  # still supervising after the warning
+        supervised.append((self.config.workers, self.config.max_connections))  # still going
 
     monkeypatch.setattr(Multiprocess, "run", run)
-    result = cli("serve", "--port", "0", "--workers", "2")
-    assert result.exit_code == 0 and supervised == [2]
+    result = cli("serve", "--port", "0", "--workers", "2", "--max-connections", "7")
+    assert result.exit_code == 0 and supervised == [(2, 7)]
     assert "Traceback" not in result.stderr and "stopped" in result.stderr

@@ -27,11 +27,13 @@ def serve(
         int, typer.Option("--workers", min=1, max=64, help="Processes serving the same port (default 1).")
     ] = 1,
     max_connections: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--max-connections", min=1, help="Connections each process answers at once; more get 503."
+            "--max-connections",
+            min=1,
+            help="Connections each process takes at once (default 512); more get 503 at once.",
         ),
-    ] = 512,
+    ] = None,
 ) -> None:
     """Serve the catalog, books, pick and usage as REST, and /v1 for OpenAI clients."""
     from llmctl.errors import UsageError

@@ -30,7 +30,6 @@ from llmctl.server.state import MAX_BODY_BYTES, BadBody, Live, Problem, payload_
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 GRACE_SECONDS = 10.0  # how long requests in flight may finish after SIGINT/SIGTERM
-MAX_CONNECTIONS = 512  # --max-connections: more get 503 at once
 
 
 def _log_line(line: str) -> None:
@@ -259,12 +258,12 @@ def serve(
     catalog: str | None = None,
     workers: int = 1,
     home_arg: str | None = None,
-    max_connections: int = MAX_CONNECTIONS,
+    max_connections: int | None = None,
 ) -> None:
     """Run the server until SIGINT or SIGTERM, in this process or in `workers` processes
-    sharing the listening socket; each process answers at most `max_connections`
-    connections at once (more get 503). Raises UsageError (exit 2) as `check_setup` says,
-    LlmctlError (exit 1) when the address cannot be listened on."""
+    sharing the listening socket; each process takes at most `max_connections` connections
+    at once (more get 503; default: connections.MAX_CONNECTIONS). Raises UsageError (exit 2)
+    as `check_setup` says, LlmctlError (exit 1) when the address cannot be listened on."""
     from llmctl.server.connections import ServeConfig
 
     token = check_setup(host, token_env, os.environ)
@@ -288,8 +287,9 @@ def serve(
         "timeout_graceful_shutdown": grace,
         "server_header": False,
         "lifespan": "on",
-        "max_connections": max_connections,
     }
+    if max_connections is not None:
+        settings["max_connections"] = max_connections
     where = f"[{host}]" if ":" in host else host
     guard = f"token from ${token_env}" if token else "no token (loopback only)"
     url = f"http://{where}:{bound}"
