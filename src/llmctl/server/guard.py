@@ -60,9 +60,8 @@ class Guard:
 def _foreign(headers: dict[bytes, bytes], server: Any) -> Problem | None:
     """A 403 when the Host is not this loopback server or the Origin is another site."""
     host = headers.get(b"host", b"").decode("latin-1").lower()
-    port = server[1] if server else None
-    if not _is_local(host, port):
-        shown = f"http://127.0.0.1:{port}" if port else "http://127.0.0.1"
+    if not _is_local(host, server):
+        shown = f"http://127.0.0.1:{server[1]}" if server else "http://127.0.0.1"
         message = (
             f"Host {host!r} is not this server: without a token llmctl serve answers only "
             f"requests to {shown} (or localhost, [::1])"
@@ -78,15 +77,17 @@ def _foreign(headers: dict[bytes, bytes], server: Any) -> Problem | None:
     return None
 
 
-def _is_local(host: str, port: int | None) -> bool:
-    """True for `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT` (no port: 80)."""
+def _is_local(host: str, server: Any) -> bool:
+    """True for `127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT` or the bound address with
+    its port (no port: 80)."""
     if host.endswith("]") or ":" not in host:  # no port given
         name, given = host, "80"
     else:
         name, _sep, given = host.rpartition(":")
-    if name not in LOOPBACK_NAMES:
-        return False
-    return port is None or given == str(port)
+    if not server:
+        return name in LOOPBACK_NAMES
+    bound = f"[{server[0]}]" if ":" in server[0] else server[0]
+    return (name in LOOPBACK_NAMES or name == bound) and given == str(server[1])
 
 
 def _has_body(headers: dict[bytes, bytes]) -> bool:
