@@ -13,16 +13,19 @@ pytest.importorskip("starlette", reason="the serve extra is not installed: pip i
 
 
 class Running:
-    """A server in a thread; `url` is its root."""
+    """A server in a thread, as `llmctl serve` runs it; `url` is its root. `limits` are
+    ServeConfig's (max_connections, request_timeout)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, **limits) -> None:
         import uvicorn
+
+        from llmctl.server.connections import ServeConfig
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # Nagle off
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        config = ServeConfig(
+            app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2, **limits
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
@@ -44,14 +47,15 @@ class Running:
 
 @pytest.fixture
 def serve(home) -> Iterator:
-    """Start the app over the test's home: `serve(token=None, **create_app options)`."""
+    """Start the app over the test's home: `serve(token=None, **create_app options, **limits)`."""
     from llmctl.paths import Home
     from llmctl.server.app import create_app
 
     started: list[Running] = []
 
     def start(**options) -> Running:
-        running = Running(create_app(Home.resolve(home), **options)).__enter__()
+        limits = {k: options.pop(k) for k in ("max_connections", "request_timeout") if k in options}
+        running = Running(create_app(Home.resolve(home), **options), **limits).__enter__()
         started.append(running)
         return running
 

@@ -17,6 +17,7 @@ from llmctl.paths import Home
 openai = pytest.importorskip("openai")
 
 HI = [{"role": "user", "content": "hi"}]
+JSON = {"content-type": "application/json"}
 
 
 def usage_rows(home) -> list[dict]:
@@ -180,7 +181,7 @@ def test_rate_limited_everywhere_is_429_and_over_budget_is_402(client, server, c
     ],
 )
 def test_bad_requests_get_openais_error_object(gw, server, body, status, words):
-    response = httpx.post(gw.url + "/v1/chat/completions", content=body, timeout=10)
+    response = httpx.post(gw.url + "/v1/chat/completions", content=body, headers=JSON, timeout=10)
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert words in error["message"] and set(error) == {"message", "type", "param", "code"}
@@ -214,7 +215,7 @@ def test_a_body_over_the_cap_is_refused_with_413(serve, team, server):
         yield b"x" * 2000
         yield b'"}]}'
 
-    response = httpx.post(small.url + "/v1/chat/completions", content=chunked(), timeout=10)
+    response = httpx.post(small.url + "/v1/chat/completions", content=chunked(), headers=JSON, timeout=10)
     assert response.status_code == 413 and server.requests == []
 
 
@@ -342,10 +343,10 @@ def test_llmctl_options_ride_in_the_body(client, server, home, cli):
 
 def test_odd_bodies_get_json_errors_never_a_traceback(gw, server):
     deep = b'{"model": "openai/first", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    response = httpx.post(gw.url + "/v1/chat/completions", content=deep, timeout=10)
+    response = httpx.post(gw.url + "/v1/chat/completions", content=deep, headers=JSON, timeout=10)
     assert response.status_code == 400 and "nested too deeply" in response.json()["error"]["message"]
     nan = b'{"model": "openai/first", "messages": [{"role": "user", "content": "hi"}], "llmctl": {"max_cost": NaN}}'
-    response = httpx.post(gw.url + "/v1/chat/completions", content=nan, timeout=10)
+    response = httpx.post(gw.url + "/v1/chat/completions", content=nan, headers=JSON, timeout=10)
     assert response.status_code == 400 and "llmctl.max_cost" in response.json()["error"]["message"]
     assert server.requests == []
 
@@ -373,3 +374,56 @@ def test_the_access_log_is_one_line_per_request_whatever_the_path(serve, team):
     httpx.get(running.url + "/v1/models?secret=abc", timeout=10)
     assert len(lines) == 2 and "\n" not in lines[0] and "/x\\nGET /forged 200 404" in lines[0]
     assert lines[1].startswith("GET /v1/models 200 - ") and "secret" not in lines[1]
+
+
+def test_a_model_is_retrieved_by_id_or_alias(client, gw, cli):
+    first = client.models.retrieve("openai/first")
+    assert (first.id, first.object, first.owned_by) == ("openai/first", "model", "openai")
+    assert client.models.retrieve("job:draft_chapter").id == "job:draft_chapter"
+    for missing in ("openai/frist", "job:drafting", "nothing"):
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.models.retrieve(missing)
+        assert caught.value.body["code"] == "model_not_found"
+    assert cli("disable", "openai/second").exit_code == 0
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("openai/second")
+    assert "disabled" in caught.value.body["message"]
+
+
+def test_an_alias_retrieves_its_llm(serve, home, tmp_path):
+    from conftest import entry, write_json
+
+    team = write_json(tmp_path / "aliased.json", {"llms": [entry("acme/big-model", aliases=["big"])]})
+    running = serve(catalog=str(team))
+    answer = httpx.get(running.url + "/v1/models/big", timeout=10)
+    assert answer.status_code == 200 and answer.json() == {
+        "id": "acme/big-model",
+        "object": "model",
+        "created": 0,
+        "owned_by": "openai",
+    }
+
+
+PARTS = {
+    "id": "x",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": [{"type": "text", "text": "Hello, "}, {"type": "text", "text": "world."}],
+            },
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+}
+
+
+def test_an_answer_given_as_a_list_of_parts_reaches_clients_as_one_string(client, server):
+    server.defaults["/a/v1/chat/completions"] = Reply(body=PARTS)
+    answer = client.chat.completions.create(model="openai/first", messages=HI)
+    assert answer.choices[0].message.content == "Hello, world."
+    stream = client.chat.completions.create(model="openai/first", messages=HI, stream=True)
+    pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
+    assert all(isinstance(p, str) for p in pieces) and "".join(pieces) == "Hello, world."

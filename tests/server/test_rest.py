@@ -96,7 +96,7 @@ def test_book_override_set_and_clear(api, cli, home, team):
 )
 def test_bad_book_changes_are_refused_and_change_nothing(api, home, method, path, body, status, words):
     content = body if isinstance(body, str) else json.dumps(body) if body is not None else None
-    response = api.request(method, path, content=content)
+    response = api.request(method, path, content=content, headers={"content-type": "application/json"})
     assert response.status_code == status, response.text
     assert words in response.json()["error"]["message"]
     assert not (home / "books").exists() and not (home / "audit.jsonl").exists()
@@ -137,6 +137,22 @@ def test_usage_is_the_usage_json(api, cli, client, server):
     expected = as_json(cli("usage", "--by", "llm", "--by", "provider", "--json"))
     assert report["rows"] == expected["rows"] and report["rows"][0]["input_tokens"] == 10
     assert api.get("/api/usage", params={"since": "yesterday-ish"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "99999999d"},
+        {"since": "999999999999h"},
+        {"until": "9999-12-31"},
+        {"since": "1" * 5000 + "d"},
+    ],
+)
+def test_times_out_of_range_are_a_400_with_the_error_object(api, params):
+    answer = api.get("/api/usage", params=params)
+    assert answer.status_code == 400, answer.text
+    message = answer.json()["error"]["message"]
+    assert next(iter(params.values()))[:20] in message and answer.headers["x-should-retry"] == "false"
 
 
 def test_the_server_sees_catalog_changes_made_while_it_runs(api, cli):

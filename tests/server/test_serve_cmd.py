@@ -134,3 +134,22 @@ def test_worker_processes_share_the_port_and_the_files(home, team, server):
     rows = UsageStore.for_home(Home.resolve(home)).rows()
     assert len(rows) == 6 and {r["outcome"] for r in rows} == {"ok"}
     assert "stopped" in process.stderr.read()
+
+
+def test_a_python_warning_in_the_worker_supervisor_leaves_it_running(cli, home, monkeypatch):
+    import warnings
+
+    from uvicorn.supervisors import Multiprocess
+
+    for name in ("LLMCTL_SERVE_TOKEN_ENV", "LLMCTL_SERVE_QUIET"):
+        monkeypatch.setenv(name, "")  # serve sets them for its workers; restored after the test
+    supervised: list[tuple[int, int]] = []
+
+    def run(self) -> None:  # the supervisor's loop, as far as a warning in it goes
+        warnings.warn("a worker was slow to answer its ping", UserWarning, stacklevel=1)
+        supervised.append((self.config.workers, self.config.max_connections))  # still going
+
+    monkeypatch.setattr(Multiprocess, "run", run)
+    result = cli("serve", "--port", "0", "--workers", "2", "--max-connections", "7")
+    assert result.exit_code == 0 and supervised == [(2, 7)]
+    assert "Traceback" not in result.stderr and "stopped" in result.stderr

@@ -93,7 +93,7 @@ class LlmctlGroup(TyperGroup):
             with warnings.catch_warnings():
                 # The core says each thing once; show its warnings as one line each.
                 warnings.simplefilter("always", LlmctlWarning)
-                warnings.showwarning = _show_warning
+                _show_warnings_our_way(warnings)
                 return super().invoke(ctx)
         except LlmctlError as exc:
             if os.environ.get(ENV_DEBUG) == "1":
@@ -214,7 +214,14 @@ def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> Non
         _python_showwarning(message, category, *args, **kwargs)
 
 
-_python_showwarning = None
+_python_showwarning: Any = None  # how Python shows any other warning
+
+
+def _show_warnings_our_way(warnings: Any) -> None:
+    global _python_showwarning
+    if warnings.showwarning is not _show_warning:
+        _python_showwarning = warnings.showwarning
+    warnings.showwarning = _show_warning
 
 
 def main() -> None:

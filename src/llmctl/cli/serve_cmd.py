@@ -26,6 +26,14 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes serving the same port (default 1).")
     ] = 1,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            "--max-connections",
+            min=1,
+            help="Connections each process takes at once (default 512); more get 503 at once.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the catalog, books, pick and usage as REST, and /v1 for OpenAI clients."""
     from llmctl.errors import UsageError
@@ -48,4 +56,5 @@ def serve(
         catalog=st.catalog_arg,
         workers=workers,
         home_arg=st.home_arg,
+        max_connections=max_connections,
     )

@@ -107,6 +107,12 @@ class Cooldown:
                 )
         return None
 
+    def remaining(self, entry: LLM) -> float:
+        """Seconds until `entry` is out of cooldown (0 when it is not cooling down)."""
+        state = self._seen()
+        ends = [float((state.get(key) or {}).get("until", 0)) for key in self.keys_for(entry)]
+        return max(0.0, max(ends) - self.clock())
+
     def hook(self) -> Callable[[LLM], Skip | None]:
         """A picker `unavailable` hook that reads the state file once."""
         state = self._seen()

@@ -80,6 +80,7 @@ class Attempt:
     spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
     runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
     limited: bool = False  # given up because a rate limit had no room soon enough
+    retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -289,6 +290,7 @@ class ChainRun:
         attempt = self.attempts[-1]
         attempt.outcome = "skipped" if send.tries == 1 else "error"
         attempt.error, attempt.runtime, attempt.limited = why, True, True
+        attempt.retry_after = wait
         if send.tries > 1 and self._last_error is not None:  # its failed tries count once
             self._cool(send.entry, self._last_error)
         self._current = None
@@ -438,6 +440,7 @@ class ChainRun:
         attempt = self.attempts[-1]
         attempt.tries, attempt.status, attempt.error = send.tries, error.status, message
         attempt.failure, attempt.latency_ms, attempt.hint = type(error), round(latency_ms, 1), error.hint
+        attempt.retry_after = error.retry_after
         if streamed:
             self._cut_short(send, "error", error.status, message, latency_ms, received)
             self._cool(entry, error)

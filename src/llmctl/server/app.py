@@ -6,7 +6,6 @@ it; SIGINT/SIGTERM let requests in flight finish, then cut them after a grace pe
 from __future__ import annotations
 
 import contextlib
-import hmac
 import ipaddress
 import json
 import os
@@ -18,14 +17,15 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from llmctl.errors import LlmctlError, UsageError
 from llmctl.paths import ENV_CATALOG, ENV_HOME, Home
 from llmctl.server import gateway, rest
-from llmctl.server.state import MAX_BODY_BYTES, BadBody, Live, Problem, payload_of, problem_of
+from llmctl.server.guard import Guard
+from llmctl.server.state import MAX_BODY_BYTES, BadBody, Live, Problem, payload_of, problem_of, waited
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -49,9 +49,10 @@ def create_app(
     log: Callable[[str], None] | None = None,
     catalog: str | None = None,
 ) -> Any:
-    """The ASGI app over `home`'s files. With `token`, every request needs
-    `Authorization: Bearer <token>` (compared in constant time). With `log`, one line per
-    request goes to it (method, path, status, the LLM that answered, milliseconds)."""
+    """The ASGI app over `home`'s files, behind the Guard (server/guard.py): with `token`,
+    every request needs `Authorization: Bearer <token>` (compared in constant time); without,
+    only this machine's programs may call it. With `log`, one line per request goes to it
+    (method, path, status, the LLM that answered, milliseconds)."""
     live = Live(home or Home.resolve(), env, catalog)
 
     async def read_json(request: Request) -> Any:
@@ -84,7 +85,7 @@ def create_app(
                 query = {k: request.query_params.getlist(k) for k in request.query_params}
                 data = await run_in_threadpool(work, live, request.path_params, query, body)
             except LlmctlError as exc:
-                return error_response(exc)
+                return error_response(exc, live=live)
             return JSONResponse(data)
 
         return Route(path, endpoint, methods=[method])
@@ -93,13 +94,13 @@ def create_app(
         try:
             return gateway.plan_chat(live, await read_json(request))
         except LlmctlError as exc:
-            return error_response(exc, openai=True)
+            return error_response(exc, openai=True, live=live)
 
     async def embeddings(request: Request) -> Response:
         try:
             data, result = await gateway.embeddings(live, await read_json(request))
         except LlmctlError as exc:
-            return error_response(exc, openai=True)
+            return error_response(exc, openai=True, live=live)
         return JSONResponse(data, headers=gateway.headers_of(result.llm, result.attempts))
 
     async def models(request: Request) -> Response:
@@ -108,11 +109,21 @@ def create_app(
         except LlmctlError as exc:
             return error_response(exc, openai=True)
 
+    async def model(request: Request) -> Response:
+        try:
+            return JSONResponse(await run_in_threadpool(gateway.model, live, request.path_params["model"]))
+        except LlmctlError as exc:
+            return error_response(exc, openai=True)
+
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         word = "no such endpoint" if status == 404 else f"{request.method} is not allowed here"
         problem = Problem(status, "invalid_request_error", "not_found" if status == 404 else None, word)
-        return JSONResponse(problem.body(), status_code=status)
+        return JSONResponse(problem.body(), status_code=status, headers=problem.advice())
+
+    async def client_left(request: Request, exc: Exception) -> Response:
+        # Nobody reads this answer; the access log says the client left (one line).
+        return Response(status_code=499)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -133,6 +144,7 @@ def create_app(
         Route("/v1/chat/completions", chat, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/models/{model:path}", model, methods=["GET"]),
     ]
 
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -144,40 +156,22 @@ def create_app(
         problem = Problem(500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}")
         return JSONResponse(problem.body(), status_code=500)
 
-    app = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found, Exception: unexpected}
-    )
+    handlers = {HTTPException: not_found, ClientDisconnect: client_left, Exception: unexpected}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.live = live
-    guarded = app if token is None else BearerToken(app, token)
+    guarded = Guard(app, token)
     return guarded if log is None else AccessLog(guarded, log)
 
 
-def error_response(exc: LlmctlError, *, openai: bool = False) -> Response:
-    """The error object with the status of the error (OpenAI's mapping on /v1)."""
+def error_response(exc: LlmctlError, *, openai: bool = False, live: Live | None = None) -> Response:
+    """The error object with the status of the error (OpenAI's mapping on /v1), and the
+    headers that tell a retrying client what to do (with `live`, a 429 or 503 says when)."""
     if isinstance(exc, BodyTooLarge):
         problem = Problem(413, "invalid_request_error", "request_too_large", exc.message)
     else:
         problem = problem_of(exc, not_found=gateway.MODEL_NOT_FOUND if openai else "not_found")
-    return JSONResponse(problem.body(**payload_of(exc)), status_code=problem.status)
-
-
-class BearerToken:
-    """Refuses (401) any HTTP request without `Authorization: Bearer <token>`."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app = app
-        self.state = getattr(app, "state", None)
-        self._expected = b"Bearer " + token.encode()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-            if not hmac.compare_digest(given, self._expected):
-                message = "a valid token is required: send Authorization: Bearer <token>"
-                problem = Problem(401, "authentication_error", "invalid_api_key", message)
-                await JSONResponse(problem.body(), status_code=401)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        problem = waited(problem, exc, live)
+    return JSONResponse(problem.body(**payload_of(exc)), status_code=problem.status, headers=problem.advice())
 
 
 class AccessLog:
@@ -197,7 +191,13 @@ class AccessLog:
         import time
 
         started = time.perf_counter()
-        seen: dict[str, Any] = {"status": None, "llm": "-"}
+        seen: dict[str, Any] = {"status": None, "llm": "-", "done": False, "left": False}
+
+        async def listen() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.disconnect" and not seen["done"]:
+                seen["left"] = True  # before the whole answer went out
+            return message
 
         async def watch(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -205,15 +205,18 @@ class AccessLog:
                 for key, value in message.get("headers", []):
                     if key == b"x-llmctl-llm":
                         seen["llm"] = value.decode("latin-1")
+            elif not message.get("more_body", False):
+                seen["done"] = True
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, listen, watch)
         finally:
             ms = (time.perf_counter() - started) * 1000
             status = seen["status"] or "cut"
             path = scope["path"].encode("unicode_escape").decode("ascii")  # one line, whatever it holds
-            self.write(f"{scope['method']} {path} {status} {seen['llm']} {ms:.0f} ms")
+            left = " (client left)" if seen["left"] else ""
+            self.write(f"{scope['method']} {path} {status} {seen['llm']} {ms:.0f} ms{left}")
 
 
 def is_loopback(host: str) -> bool:
@@ -255,11 +258,13 @@ def serve(
     catalog: str | None = None,
     workers: int = 1,
     home_arg: str | None = None,
+    max_connections: int | None = None,
 ) -> None:
     """Run the server until SIGINT or SIGTERM, in this process or in `workers` processes
-    sharing the listening socket. Raises UsageError (exit 2) as `check_setup` says,
-    LlmctlError (exit 1) when the address cannot be listened on."""
-    import uvicorn
+    sharing the listening socket; each process takes at most `max_connections` connections
+    at once (more get 503; default: connections.MAX_CONNECTIONS). Raises UsageError (exit 2)
+    as `check_setup` says, LlmctlError (exit 1) when the address cannot be listened on."""
+    from llmctl.server.connections import ServeConfig
 
     token = check_setup(host, token_env, os.environ)
     home = home or Home.resolve(home_arg)
@@ -283,6 +288,8 @@ def serve(
         "server_header": False,
         "lifespan": "on",
     }
+    if max_connections is not None:
+        settings["max_connections"] = max_connections
     where = f"[{host}]" if ":" in host else host
     guard = f"token from ${token_env}" if token else "no token (loopback only)"
     url = f"http://{where}:{bound}"
@@ -298,10 +305,10 @@ def serve(
         os.environ[_QUIET_VAR] = "1" if quiet else ""
         from uvicorn.supervisors import Multiprocess
 
-        config = uvicorn.Config(f"{__name__}:from_environment", factory=True, workers=workers, **settings)
+        config = ServeConfig(f"{__name__}:from_environment", factory=True, workers=workers, **settings)
         Multiprocess(config, sockets=[sock]).run()
     else:
-        config = uvicorn.Config(
+        config = ServeConfig(
             create_app(home, token=token, log=None if quiet else _log_line, catalog=catalog), **settings
         )
         _graceful_server(config).run(sockets=[sock])

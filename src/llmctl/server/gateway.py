@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from llmctl.errors import (
     LlmctlError,
 )
-from llmctl.server.state import BadBody, Live, Problem, problem_of
+from llmctl.server.state import BadBody, Live, Problem, problem_of, waited
 
 if TYPE_CHECKING:
     from llmctl.catalog.entry import LLM
@@ -310,7 +310,7 @@ class ChatAnswer:
         if exc is not None:
             attempts = getattr(exc, "attempts", [])
             if isinstance(exc, LlmctlError):
-                problem = problem_of(exc, not_found=MODEL_NOT_FOUND)
+                problem = waited(problem_of(exc, not_found=MODEL_NOT_FOUND), exc, self.live)
             else:  # a bug: the client gets a JSON 500, the server's log the traceback
                 import logging
 
@@ -318,7 +318,8 @@ class ChatAnswer:
                 problem = Problem(
                     500, "server_error", "internal", f"llmctl serve failed: {type(exc).__name__}"
                 )
-            await _send_json(send, problem.status, problem.body(), headers_of(None, attempts))
+            headers = {**headers_of(None, attempts), **problem.advice()}
+            await _send_json(send, problem.status, problem.body(), headers)
             return
         result = task.result()
         headers = headers_of(result.llm, result.attempts)
@@ -516,13 +517,32 @@ def models(live: Live) -> dict[str, Any]:
     from llmctl.prefs.jobs import load_jobs
 
     catalog = live.catalog()
-    data = [
-        {"id": e.id, "object": "model", "created": 0, "owned_by": e.provider}
-        for e in catalog
-        if e.enabled and not e.retired(catalog.today)
-    ]
-    data += [
-        {"id": f"job:{name}", "object": "model", "created": 0, "owned_by": "llmctl"}
-        for name in load_jobs(live.home, catalog.config)
-    ]
+    data = [_model(e.id, e.provider) for e in catalog if e.enabled and not e.retired(catalog.today)]
+    data += [_model(f"job:{name}", "llmctl") for name in load_jobs(live.home, catalog.config)]
     return {"object": "list", "data": data}
+
+
+def model(live: Live, name: str) -> dict[str, Any]:
+    """`/v1/models/{id}`: OpenAI's model object for an LLM id or alias, or a `job:` name,
+    as `/v1/models` lists them. Raises UnknownNameError (404) for any other name, a
+    disabled or retired LLM included."""
+    from llmctl.errors import UnknownNameError
+    from llmctl.prefs.jobs import load_jobs
+
+    catalog = live.catalog()
+    if name.startswith("job:"):
+        jobs = load_jobs(live.home, catalog.config)
+        if name[4:] not in jobs:
+            raise UnknownNameError("job", name[4:], list(jobs))
+        return _model(name, "llmctl")
+    entry = catalog.get(name)
+    if not entry.enabled or entry.retired(catalog.today):
+        state = "disabled" if not entry.enabled else "retired"
+        raise UnknownNameError(
+            "LLM", name, [], hint=f"{entry.id} is {state}: /v1/models lists what may be used"
+        )
+    return _model(entry.id, entry.provider)
+
+
+def _model(name: str, owner: str | None) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": owner}

@@ -8,10 +8,11 @@ OpenAI endpoints run on the event loop. Both ask `Live` for the catalog.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llmctl.catalog.load import Catalog, base_catalog_path, load_catalog
@@ -30,6 +31,7 @@ from llmctl.files.cache import identity
 from llmctl.paths import USER_CATALOG_NAMES, Home
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the largest request body read (413 above it)
+DEFAULT_RETRY_AFTER = 10  # seconds, on a 429 or 503 when nothing says how long the wait is
 
 
 class Live:
@@ -99,11 +101,28 @@ class Problem:
     code: str | None
     message: str
     param: str | None = None  # the request field at fault
+    retry_after: float | None = None  # seconds until a retry may succeed (429, 503)
 
     def body(self, **more: Any) -> dict[str, Any]:
         """The error object: `{"error": {"message", "type", "param", "code"}}`."""
         error = {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
         return {"error": error, **more}
+
+    def advice(self) -> dict[str, str]:
+        """The headers that tell a retrying client (the OpenAI SDKs retry 429 and 5xx twice)
+        what to do: `x-should-retry: false` on every 4xx and on a 502 (the chain already
+        retried and fell back: asking again would multiply the work), and `retry-after`
+        (whole seconds) on a 429 or 503."""
+        out = {}
+        if 400 <= self.status < 500 or self.status == 502:
+            out["x-should-retry"] = "false"
+        if self.status in (429, 503):
+            out["retry-after"] = str(max(1, math.ceil(self.retry_after or DEFAULT_RETRY_AFTER)))
+        return out
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """`advice()` as raw ASGI headers."""
+        return [(k.encode(), v.encode()) for k, v in self.advice().items()]
 
 
 class BadBody(UsageError):
@@ -144,6 +163,32 @@ def _failed(exc: AllFailedError) -> Problem:
         return Problem(429, "rate_limit_error", "rate_limited", exc.message)
     message = exc.message + (": " + "; ".join(exc.more) if exc.more else "")
     return Problem(502, "upstream_error", "all_failed", message)
+
+
+def waited(problem: Problem, exc: LlmctlError, live: Live | None) -> Problem:
+    """`problem` with its `retry_after` when it is a 429 or 503: the soonest time an LLM of
+    the request may be tried again, each LLM counted from the later of its own wait (a
+    provider's Retry-After, a rate-limit slot) and its cooldown's end."""
+    if problem.status not in (429, 503) or live is None:
+        return problem
+    sender, waits = live.sender(), []
+    for llm_id, own in _held_back(exc):
+        entry = sender.catalog.entries.get(llm_id)
+        cooling = sender.cooldown.remaining(entry) if sender.cooldown and entry else 0.0
+        waits.append(max(own or 0.0, cooling))
+    known = [w for w in waits if w > 0]
+    return replace(problem, retry_after=min(known)) if known else problem
+
+
+def _held_back(exc: LlmctlError) -> list[tuple[str, float | None]]:
+    """(LLM id, its own wait if known) of each LLM that failed or was held back for now."""
+    if isinstance(exc, AllFailedError):
+        return [(a.llm, a.retry_after) for a in exc.attempts if a.tries or a.limited or a.runtime]
+    decision = getattr(exc, "decision", None)
+    if decision is None:
+        return []
+    held = [(e.id, why) for e, why in decision.candidates or ()] + list(decision.passed_over)
+    return [(llm_id, None) for llm_id, why in held if why is not None and why.runtime]
 
 
 def payload_of(exc: LlmctlError) -> dict[str, Any]:
