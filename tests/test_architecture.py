@@ -56,8 +56,17 @@ def type_checking_nodes(tree: ast.AST) -> set[int]:
 
 def imports(path: Path, *, runtime_only: bool = False) -> set[str]:
     """Every module the file imports, those inside functions too; llmctl names resolved to
-    the module file they name (`from llmctl.prefs import audit` is `llmctl.prefs.audit`)."""
-    tree = ast.parse(path.read_text())
+    the module file they name (`from llmctl.prefs import audit` is `llmctl.prefs.audit`),
+    relative imports resolved against the file's package (`from ..files import x` in
+    llmctl/catalog/edit.py is `llmctl.files`)."""
+    return imports_in(
+        ast.parse(path.read_text()), module_name(path), path.name == "__init__.py", runtime_only
+    )
+
+
+def imports_in(tree: ast.AST, name: str, is_package: bool, runtime_only: bool = False) -> set[str]:
+    """The modules imported in `tree`, the source of module `name` (a package's `__init__`
+    when `is_package`)."""
     skip = type_checking_nodes(tree) if runtime_only else set()
     found = set()
     for node in ast.walk(tree):
@@ -65,11 +74,23 @@ def imports(path: Path, *, runtime_only: bool = False) -> set[str]:
             continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
+            module = absolute(node, name, is_package)
             for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                found.add(sub if sub in MODULES else node.module)
+                sub = f"{module}.{alias.name}"
+                found.add(sub if sub in MODULES else module)
     return found
+
+
+def absolute(node: ast.ImportFrom, name: str, is_package: bool) -> str:
+    """The absolute module a `from ... import` names: `from . import x` in llmctl.catalog.edit
+    is llmctl.catalog, `from ..y import z` there is llmctl.y."""
+    if node.level == 0:
+        return node.module or ""
+    package = name.split(".") if is_package else name.split(".")[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    assert len(base) == len(package) - (node.level - 1) and base, f"{name}: relative import beyond the top"
+    return ".".join(base + ([node.module] if node.module else []))
 
 
 def llmctl_graph() -> dict[str, set[str]]:
@@ -80,14 +101,44 @@ def test_every_module_has_a_floor():
     assert {name for name in MODULES if floor(name) is None} == set()
 
 
-def test_imports_never_point_up():
-    upward = [
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return [
         f"{name} (floor {floor(name)}) imports {target} (floor {floor(target)})"
-        for name, targets in llmctl_graph().items()
+        for name, targets in graph.items()
         for target in targets
         if floor(target) > floor(name)
     ]
-    assert upward == []
+
+
+def test_imports_never_point_up():
+    assert upward_imports(llmctl_graph()) == []
+
+
+def test_relative_imports_are_resolved_to_the_modules_they_name():
+    source = (
+        "from . import common\n"
+        "from .seed import records_of\n"
+        "from .. import edit\n"
+        "from ..files import entries_of\n"
+        "def late():\n"
+        "    from ...errors import FileError\n"
+    )
+    found = imports_in(ast.parse(source), "llmctl.catalog.formats.native", is_package=False)
+    assert found == {
+        "llmctl.catalog.formats.common",
+        "llmctl.catalog.formats.seed",
+        "llmctl.catalog.edit",
+        "llmctl.catalog.files",
+        "llmctl.errors",
+    }
+    in_package = imports_in(ast.parse("from . import common"), "llmctl.catalog.formats", is_package=True)
+    assert in_package == {"llmctl.catalog.formats.common"}
+
+
+def test_an_upward_relative_import_is_caught():
+    tree = ast.parse("def late():\n    from ..engine import router\n")
+    graph = {"llmctl.catalog.edit": imports_in(tree, "llmctl.catalog.edit", is_package=False)}
+    assert upward_imports(graph) == ["llmctl.catalog.edit (floor 3) imports llmctl.engine.router (floor 5)"]
 
 
 def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
