@@ -7,13 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fakeserver import refused_url
-from llmctl.catalog.load import load_catalog
+from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.paths import Home
 from llmctl.providers.resolve import base_url_env
 from llmctl.providers.table import BUILTIN_PROVIDERS
@@ -123,23 +124,67 @@ def entry(llm_id: str, **fields):
 CLIENT_KEY = "sk-client-secret"
 
 
+def default_team(url: str) -> list[dict]:
+    """The team of `team` unless a test says otherwise: OpenAI-compatible LLMs on the local
+    server at `url`, one refused, one without a key, one for embeddings."""
+    return [
+        entry("openai/first", priority=1, api_base=f"{url}/a/v1"),
+        entry("openai/second", priority=2, api_base=f"{url}/b/v1"),
+        entry("openai/old-model", priority=3, api_base=refused_url() + "/v1"),
+        entry("anthropic/nokey", provider="anthropic", priority=4, api_base=refused_url()),
+        entry("openai/emb", valid_groups=[], capabilities=["embeddings"], api_base=f"{url}/a/v1"),
+    ]
+
+
+def team_of_one(url: str) -> list[dict]:
+    """One OpenAI-compatible LLM, `openai/a`, on the local server at `url` (path `/a/v1`)."""
+    return [entry("openai/a", api_base=f"{url}/a/v1")]
+
+
+def team_marker(
+    llms: Callable[[str], list[dict]] | list[dict] = default_team,
+    *,
+    keys: dict[str, str] | None = None,
+    config: str | None = None,
+    folders: tuple[str, ...] = (),
+    answer: str | None = None,
+) -> dict:
+    """The options of `pytest.mark.team(...)`, with their defaults (see the `team` fixture)."""
+    return {"llms": llms, "keys": keys, "config": config, "folders": folders, "answer": answer}
+
+
 @pytest.fixture
-def team(home, server, monkeypatch):
-    """A team catalog of OpenAI-compatible LLMs on the local server, one refused, one without a key."""
-    monkeypatch.setenv("OPENAI_API_KEY", CLIENT_KEY)
-    path = write_json(
-        home.parent / "team.json",
-        {
-            "llms": [
-                entry("openai/first", priority=1, api_base=f"{server.url}/a/v1"),
-                entry("openai/second", priority=2, api_base=f"{server.url}/b/v1"),
-                entry("openai/old-model", priority=3, api_base=refused_url() + "/v1"),
-                entry("anthropic/nokey", provider="anthropic", priority=4, api_base=refused_url()),
-                entry(
-                    "openai/emb", valid_groups=[], capabilities=["embeddings"], api_base=f"{server.url}/a/v1"
-                ),
-            ]
-        },
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    return load_catalog(Home.resolve(home))
+def team(request, home, monkeypatch) -> Path:
+    """The test's home with a team catalog in LLMCTL_CATALOG; returns the home folder.
+
+    A module (`pytestmark = pytest.mark.team(...)`) or a test says which team:
+    `llms` is a list of entries, or a function of the local `server`'s URL returning one
+    (default: `default_team`); `keys` the environment variables set (default: OpenAI's
+    key, CLIENT_KEY); `config` the text of config.toml; `folders` the folders made in the
+    home; `answer` the text the server's `/a/v1` LLM answers by default."""
+    marker = request.node.get_closest_marker("team")
+    options = team_marker(*marker.args, **marker.kwargs) if marker else team_marker()
+    llms = options["llms"]
+    if callable(llms):
+        server = request.getfixturevalue("server")
+        llms = llms(server.url)
+        if options["answer"] is not None:
+            from fakeserver import openai_chat
+
+            server.defaults["/a/v1/chat/completions"] = openai_chat(options["answer"])
+    keys = {"OPENAI_API_KEY": CLIENT_KEY} if options["keys"] is None else options["keys"]
+    for name, value in keys.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LLMCTL_CATALOG", str(write_json(home.parent / "team.json", {"llms": llms})))
+    home.mkdir(parents=True, exist_ok=True)
+    for folder in options["folders"]:
+        (home / folder).mkdir(parents=True, exist_ok=True)
+    if options["config"] is not None:
+        (home / "config.toml").write_text(options["config"])
+    return home
+
+
+@pytest.fixture
+def team_catalog(team) -> Catalog:
+    """The `team` catalog, loaded."""
+    return load_catalog(Home.resolve(team))

@@ -17,20 +17,13 @@ from fakeserver import Reply, openai_chat
 KEY = "sk-batch-secret-0001"
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    path = write_json(
-        home.parent / "team.json",
-        {
-            "llms": [
-                entry("openai/a", quality_score=9, api_base=f"{server.url}/a/v1"),
-                entry("openai/b", quality_score=8, api_base=f"{server.url}/b/v1"),
-            ]
-        },
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    return home
+pytestmark = pytest.mark.team(
+    lambda url: [
+        entry("openai/a", quality_score=9, api_base=f"{url}/a/v1"),
+        entry("openai/b", quality_score=8, api_base=f"{url}/b/v1"),
+    ],
+    keys={"OPENAI_API_KEY": KEY},
+)
 
 
 def jsonl(path, *items):

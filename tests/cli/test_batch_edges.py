@@ -11,20 +11,14 @@ import time
 
 import pytest
 
-from conftest import entry, llmctl_exe, write_json
+from conftest import llmctl_exe, team_of_one
 from fakeserver import Reply, openai_chat
 from llmctl.engine.usage import UsageStore
 
 KEY = "sk-batch-edges-secret-01"
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    path = write_json(home.parent / "team.json", {"llms": [entry("openai/a", api_base=f"{server.url}/a/v1")]})
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    server.defaults["/a/v1/chat/completions"] = openai_chat("answer")
-    return home
+pytestmark = pytest.mark.team(team_of_one, keys={"OPENAI_API_KEY": KEY}, answer="answer")
 
 
 def jsonl(path, *items):

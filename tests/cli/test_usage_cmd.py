@@ -12,21 +12,13 @@ import subprocess
 
 import pytest
 
-from conftest import entry, write_json
-from fakeserver import openai_chat
+from conftest import team_of_one
 from llmctl.engine.usage import AttemptRecord, UsageStore
 
 KEY = "sk-usage-damage-secret-01"
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    path = write_json(home.parent / "team.json", {"llms": [entry("openai/a", api_base=f"{server.url}/a/v1")]})
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    home.mkdir(parents=True, exist_ok=True)
-    server.defaults["/a/v1/chat/completions"] = openai_chat("never")
-    return home
+pytestmark = pytest.mark.team(team_of_one, keys={"OPENAI_API_KEY": KEY}, answer="never")
 
 
 def _store_with_rows(path, n=300):

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from conftest import entry, write_json
+from conftest import entry
 from fakeserver import Reply, openai_chat
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.budget import Ledger, period_end, period_start
@@ -100,43 +100,35 @@ def test_periods_are_utc_calendar_periods():
     assert period_start("total", when) is None and period_end("total", when) is None
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-budget-secret")
-    path = write_json(
-        home.parent / "team.json",
-        {
-            "llms": [
-                entry(
-                    "openai/dear",
-                    quality_score=9,
-                    input_cost_per_mtok=100.0,
-                    output_cost_per_mtok=1000.0,
-                    max_output_tokens=1000,
-                    api_base=f"{server.url}/dear/v1",
-                ),
-                entry(
-                    "openai/cheap",
-                    quality_score=8,
-                    input_cost_per_mtok=0.1,
-                    output_cost_per_mtok=0.2,
-                    max_output_tokens=1000,
-                    api_base=f"{server.url}/cheap/v1",
-                ),
-                entry(
-                    "ollama/free",
-                    provider="ollama",
-                    quality_score=1,
-                    input_cost_per_mtok=0.0,
-                    output_cost_per_mtok=0.0,
-                    api_base=f"{server.url}/free",
-                ),
-            ]
-        },
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+pytestmark = pytest.mark.team(
+    lambda url: [
+        entry(
+            "openai/dear",
+            quality_score=9,
+            input_cost_per_mtok=100.0,
+            output_cost_per_mtok=1000.0,
+            max_output_tokens=1000,
+            api_base=f"{url}/dear/v1",
+        ),
+        entry(
+            "openai/cheap",
+            quality_score=8,
+            input_cost_per_mtok=0.1,
+            output_cost_per_mtok=0.2,
+            max_output_tokens=1000,
+            api_base=f"{url}/cheap/v1",
+        ),
+        entry(
+            "ollama/free",
+            provider="ollama",
+            quality_score=1,
+            input_cost_per_mtok=0.0,
+            output_cost_per_mtok=0.0,
+            api_base=f"{url}/free",
+        ),
+    ],
+    keys={"OPENAI_API_KEY": "sk-budget-secret"},
+)
 
 
 def test_budget_commands_and_a_prompt_kept_under_budget(cli, team, server):

@@ -7,21 +7,14 @@ import sqlite3
 
 import pytest
 
-from conftest import entry, write_json
+from conftest import entry
 from fakeserver import openai_chat, openai_stream
 from llmctl.engine.cache import ResponseCache, cache_key, seconds
 
-
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-cache-secret")
-    path = write_json(
-        home.parent / "team.json",
-        {"llms": [entry("openai/a", valid_groups=["writer", "editor"], api_base=f"{server.url}/a/v1")]},
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+pytestmark = pytest.mark.team(
+    lambda url: [entry("openai/a", valid_groups=["writer", "editor"], api_base=f"{url}/a/v1")],
+    keys={"OPENAI_API_KEY": "sk-cache-secret"},
+)
 
 
 def test_a_hit_sends_nothing_prints_the_answer_and_is_recorded_at_no_cost(cli, team, server):

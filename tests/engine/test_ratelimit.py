@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import entry, write_json
+from conftest import entry
 from fakeserver import openai_chat
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.ratelimit import RateLimiter
@@ -46,23 +46,14 @@ def test_token_windows_and_an_llms_own_limit(tmp_path):
     assert own.admit(A, 1) == (0.0, None)  # no limit configured: nothing counted
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-ratelimit-secret")
-    path = write_json(
-        home.parent / "team.json",
-        {
-            "llms": [
-                entry("openai/a", quality_score=9, api_base=f"{server.url}/a/v1"),
-                entry("openai/b", quality_score=8, provider="groq", api_base=f"{server.url}/b/v1"),
-            ]
-        },
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    monkeypatch.setenv("GROQ_API_KEY", "gsk-ratelimit")
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("rate_limit_wait = 0\n\n[providers.openai]\nrequests_per_minute = 1\n")
-    return home
+pytestmark = pytest.mark.team(
+    lambda url: [
+        entry("openai/a", quality_score=9, api_base=f"{url}/a/v1"),
+        entry("openai/b", quality_score=8, provider="groq", api_base=f"{url}/b/v1"),
+    ],
+    keys={"OPENAI_API_KEY": "sk-ratelimit-secret", "GROQ_API_KEY": "gsk-ratelimit"},
+    config="rate_limit_wait = 0\n\n[providers.openai]\nrequests_per_minute = 1\n",
+)
 
 
 def test_three_quick_prompts_with_a_limit_of_one_send_one_and_move_on(cli, team, server):

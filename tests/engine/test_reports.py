@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import entry, write_json
+from conftest import entry
 from fakeserver import Reply, openai_chat
 from llmctl.engine.reports import parse_when, usage_report
 from llmctl.engine.usage import AttemptRecord, UsageStore
@@ -191,25 +191,13 @@ def test_times_read_as_dates_times_or_spans():
     assert parse_when("2026-11-02T10:30", now=NOW) == dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-report-secret")
-    path = write_json(
-        home.parent / "team.json",
-        {
-            "llms": [
-                entry(
-                    "openai/a",
-                    api_base=f"{server.url}/a/v1",
-                    aliases=["a"],
-                    valid_groups=["writer", "editor"],
-                ),
-                entry("openai/b", api_base=f"{server.url}/b/v1"),
-            ]
-        },
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    return home
+pytestmark = pytest.mark.team(
+    lambda url: [
+        entry("openai/a", api_base=f"{url}/a/v1", aliases=["a"], valid_groups=["writer", "editor"]),
+        entry("openai/b", api_base=f"{url}/b/v1"),
+    ],
+    keys={"OPENAI_API_KEY": "sk-report-secret"},
+)
 
 
 def test_usage_command_after_real_prompts_marks_estimated_counts(cli, team, server):

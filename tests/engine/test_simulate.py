@@ -6,26 +6,20 @@ import json
 
 import pytest
 
-from conftest import entry, write_json
+from conftest import entry
 
 CHAIN = ["--group", "writer", "--max-attempts", "3", "--json"]
 
 
-@pytest.fixture
-def team(home, monkeypatch):
-    """Three writers on three providers (no key set anywhere: a simulation needs none)."""
-    path = write_json(
-        home.parent / "team.json",
-        {
-            "llms": [
-                entry("acme/first", quality_score=9, priority=1, tier="standard", aliases=["first"]),
-                entry("anthropic/second", provider="anthropic", quality_score=8, tier="standard"),
-                entry("ollama/third", provider="ollama", quality_score=7, tier="local"),
-            ]
-        },
-    )
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    return home
+# Three writers on three providers (no key set anywhere: a simulation needs none).
+pytestmark = pytest.mark.team(
+    [
+        entry("acme/first", quality_score=9, priority=1, tier="standard", aliases=["first"]),
+        entry("anthropic/second", provider="anthropic", quality_score=8, tier="standard"),
+        entry("ollama/third", provider="ollama", quality_score=7, tier="local"),
+    ],
+    keys={},
+)
 
 
 def simulate(cli, *faults, args=CHAIN, text="hi"):

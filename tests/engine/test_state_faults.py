@@ -10,19 +10,13 @@ import subprocess
 
 import pytest
 
-from conftest import entry, llmctl_exe, write_json
+from conftest import entry, llmctl_exe, team_of_one, write_json
 from fakeserver import Reply, openai_chat
 
 KEY = "sk-state-faults-secret-01"
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    path = write_json(home.parent / "team.json", {"llms": [entry("openai/a", api_base=f"{server.url}/a/v1")]})
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+pytestmark = pytest.mark.team(team_of_one, keys={"OPENAI_API_KEY": KEY})
 
 
 def test_an_answer_is_never_lost_to_an_unwritable_cooldown_state(cli, team, server):

@@ -8,21 +8,15 @@ import sqlite3
 
 import pytest
 
-from conftest import entry, write_json
-from fakeserver import openai_chat
+from conftest import team_of_one
 
 KEY = "sk-statefiles-secret-0001"
 NESTED = "[" * 100_000 + "]" * 100_000
 
 
-@pytest.fixture
-def team(home, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    path = write_json(home.parent / "team.json", {"llms": [entry("openai/a", api_base=f"{server.url}/a/v1")]})
-    monkeypatch.setenv("LLMCTL_CATALOG", str(path))
-    (home / "state").mkdir(parents=True)
-    server.defaults["/a/v1/chat/completions"] = openai_chat("answered")
-    return home
+pytestmark = pytest.mark.team(
+    team_of_one, keys={"OPENAI_API_KEY": KEY}, folders=("state",), answer="answered"
+)
 
 
 def _warnings(stderr: str) -> list[str]:
