@@ -22,7 +22,7 @@ from llmctl.catalog.load import ORIGIN_USER, Catalog, load_catalog, merge, origi
 from llmctl.errors import FileError, UnknownNameError, UsageError
 from llmctl.files.io import atomic_write, load, locked
 from llmctl.files.toml_edit import dump_update
-from llmctl.paths import Home
+from llmctl.paths import Home, bundled_catalog_path
 from llmctl.prefs import audit
 from llmctl.providers.table import check_provider
 
@@ -76,6 +76,7 @@ def change_catalog(
         new_catalog = _validate_result(home, catalog, overlay)
         changes = []
         for llm_id in touched:
+            before: dict[str, Any] | None
             if llm_id in catalog.entries:
                 before = catalog.entries[llm_id].to_catalog_dict()
             else:  # a new entry, or a stale patch of one the base does not have
@@ -108,9 +109,10 @@ def _validate_result(home: Home, catalog: Catalog, overlay: Overlay) -> dict[str
         except EntryInvalid as exc:
             fld, message = exc.problems[0]
             raise UsageError(f"{raw.get('id')}: {fld + ': ' if fld else ''}{message}") from None
-    base = read_catalog_file(catalog.base_path, extra_groups=config.extra_groups, cache_dir=home.cache_dir)
+    base_path = catalog.base_path or bundled_catalog_path()  # a catalog without one is the bundled one
+    base = read_catalog_file(base_path, extra_groups=config.extra_groups, cache_dir=home.cache_dir)
     try:
-        return merge(base, CatalogFile(overlay.path, patches), config, origin_of(catalog.base_path), [])
+        return merge(base, CatalogFile(overlay.path, patches), config, origin_of(base_path), [])
     except FileError as exc:
         raise UsageError(f"the change would break the catalog: {exc.problem}") from None
 
@@ -123,7 +125,7 @@ def resolve_all(catalog: Catalog, names: list[str]) -> list[str]:
 def add_entries(entries: list[dict[str, Any]]) -> Mutation:
     def mutate(overlay: Overlay) -> list[str]:
         for entry in entries:
-            llm_id = entry.get("id")
+            llm_id = entry["id"]
             if llm_id in overlay.catalog:
                 raise UsageError(
                     f"{llm_id!r} is already in the catalog", hint=f"use `llmctl edit {llm_id} ...`"

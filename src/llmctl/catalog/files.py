@@ -96,14 +96,14 @@ def _validate_catalog(path: Path, extra_groups: tuple[str, ...]) -> dict[str, An
         lines[entry["id"]] = line or 0
         entries.append(entry)
     if problems:
-        (message, line, label, fld), rest = problems[0], problems[1:]
+        message, line, entry_label, fld = problems[0]
         raise FileError(
             path,
             message,
             line=line,
-            entry=label,
+            entry=entry_label,
             field=fld,
-            more=[where(path, line, label, fld) + message for message, line, label, fld in rest],
+            more=[where(path, ln, lb, f) + msg for msg, ln, lb, f in problems[1:]],
         )
     return {"entries": entries, "lines": lines}
 

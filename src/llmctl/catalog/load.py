@@ -145,7 +145,10 @@ def load_catalog(
     rows = data["rows"]
     for n in data["deployed"]:  # few entries write deployments; the implicit one is made on demand
         rows[n][_DEPLOYMENTS] = [Deployment(*d) for d in rows[n][_DEPLOYMENTS]]
-    entries = {row[0]: LLM(*row[:-1], patched=tuple(row[-1])) for row in rows}
+    entries: dict[str, LLM] = {}
+    for row in rows:
+        row[-1] = tuple(row[-1])  # the last field, `patched`: the cache's JSON made it a list
+        entries[row[0]] = LLM(*row)
     return Catalog(
         entries=entries, config=config, base_path=base_path, user_path=user_path, orphans=data["orphans"]
     )
@@ -195,7 +198,7 @@ def merge(
             patched[llm_id] = tuple(k for k in patch if k != "id")
         elif orphans is not None and not (patch.get("provider") or patch.get("deployments")):
             orphans.append(llm_id)
-        else:
+        elif overlay is not None:  # always, in this loop; said for the type checker
             merged[llm_id] = dict(patch)
             defined_in[llm_id] = (overlay, ORIGIN_USER)
     entries: dict[str, LLM] = {}

@@ -110,7 +110,7 @@ def init_from_env(home: Home, catalog_arg: Any, catalog: Catalog):
             if not current.enabled and "enabled" in current.patched:
                 plan[n] = (provider, tier, llm_id, "disabled in your catalog: left as it is")
                 continue
-            patch = {"tier": tier} if current.tier != tier or current.tier_derived else {}
+            patch: dict[str, Any] = {"tier": tier} if current.tier != tier or current.tier_derived else {}
             if not current.enabled:
                 patch["enabled"] = True
             if patch:

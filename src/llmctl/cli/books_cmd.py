@@ -51,8 +51,8 @@ def list_books(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             for b in books
         ]
         table(["BOOK", "OVERRIDE", "DEFAULTS"], rows, footer=None if rows or broken else "no books yet")
-    for exc in broken:
-        error(exc.message)
+    for problem in broken:
+        error(problem.message)
     if broken:
         raise typer.Exit(3)
 

@@ -72,8 +72,9 @@ def with_entry_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Append the entry-field options to `func`'s signature (keyword-only, default None)."""
     sig = inspect.signature(func, eval_str=True)
     params = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    annotation: Any  # built at run time from each option's type
     for param, _field, kind, names, help_text in _OPTIONS:
-        annotation = Annotated[kind | None, typer.Option(*names, help=help_text, show_default=False)]
+        annotation = Annotated[(kind | None, typer.Option(*names, help=help_text, show_default=False))]
         params.append(
             inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
         )

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -313,9 +314,7 @@ def sole_writer(path: Path) -> Iterator[IO[str]]:
 
 def _try_lock(fd: int) -> bool:
     """Take an exclusive lock on the open file without waiting; False when it is held."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: lock one byte far past any content (the file stays readable)
+    if sys.platform == "win32":  # lock one byte far past any content (the file stays readable)
         import msvcrt
 
         os.lseek(fd, 1 << 40, os.SEEK_SET)
@@ -324,6 +323,8 @@ def _try_lock(fd: int) -> bool:
         except OSError:
             return False
         return True
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per open file: two opens in one process conflict too
     except BlockingIOError:

@@ -14,10 +14,13 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from llmctl.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class Check:
@@ -44,8 +47,8 @@ def spec_of(
     *,
     patch: bool = False,
     name: str | None = None,
-    nested: dict[type, type] | None = None,
-) -> type:
+    nested: Mapping[type, type] | None = None,
+) -> type[BaseModel]:
     """The pydantic model that validates `record`'s file fields, built on `base`
     (which holds the validators and the model config). A field whose type is another
     record in `nested` (record -> its base) is validated by that record's derived model.
@@ -57,7 +60,7 @@ def spec_of(
     import pydantic
 
     hints = typing.get_type_hints(record, include_extras=True)
-    models = {r: spec_of(r, b) for r, b in (nested or {}).items()}
+    models: dict[type, type] = {r: spec_of(r, b) for r, b in (nested or {}).items()}
     fields: dict[str, Any] = {}
     for f in file_fields(record):
         kind = _field_type(hints[f.name], pydantic, models, optional=patch and f.name != "id")
@@ -67,7 +70,8 @@ def spec_of(
             fields[f.name] = (kind, f.default)
         elif f.default_factory is not dataclasses.MISSING:
             # A nested record's default is its model's own default.
-            factory = models.get(f.default_factory, f.default_factory)
+            factory: Any = f.default_factory
+            factory = models.get(factory, factory)
             fields[f.name] = (kind, pydantic.Field(default_factory=factory))
         else:
             fields[f.name] = (kind, ...)
@@ -100,14 +104,14 @@ def _to_pydantic(hint: Any, pydantic: Any, models: dict[type, type]) -> Any:
     if not args:
         return hint
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return tuple[_to_pydantic(args[0], pydantic, models), ...]
+        return types.GenericAlias(tuple, (_to_pydantic(args[0], pydantic, models), ...))
     converted = tuple(_to_pydantic(a, pydantic, models) for a in args)
     if origin in (typing.Union, types.UnionType):
         return typing.Union[converted]  # noqa: UP007 - built from a tuple of types
     return origin[converted if len(converted) > 1 else converted[0]]
 
 
-def describe_error(err: dict[str, Any], model: Any) -> tuple[str | None, str]:
+def describe_error(err: Mapping[str, Any], model: Any) -> tuple[str | None, str]:
     """Turn one pydantic error into (field, message), suggesting a name for unknown fields."""
     loc = [str(part) for part in err.get("loc", ())]
     fld = ".".join(loc) or None

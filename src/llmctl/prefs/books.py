@@ -18,6 +18,8 @@ from llmctl.files.validation import describe_error, spec_of
 from llmctl.paths import Home
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from llmctl.prefs.audit import Change
 
 MAX_BOOK_NAME = 100
@@ -103,7 +105,7 @@ def _validate(path: Path, groups: tuple[str, ...], data: Any = None, text: str =
 
 
 @functools.cache
-def book_spec() -> type:
+def book_spec() -> type[BaseModel]:
     """The pydantic model of a book file, derived from `Book`."""
     from llmctl.prefs.specs import BookChecks
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from llmctl.catalog.entry import GROUPS, Cost, PositiveInt, StrictBool
 from llmctl.errors import FileError
@@ -19,6 +19,9 @@ from llmctl.files.toml_edit import dump_update
 from llmctl.files.validation import Check, describe_error, spec_of
 from llmctl.paths import Home
 from llmctl.providers.table import Provider
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 DEFAULT_SCOPE = "global"
 GroupName = Annotated[str, Check(pattern=r"^[a-z][a-z0-9_-]*$")]
@@ -133,7 +136,7 @@ def _line_of(text: str, fld: str | None) -> int | None:
 
 
 @functools.cache
-def config_spec() -> type:
+def config_spec() -> type[BaseModel]:
     """The pydantic model of config.toml, derived from `Config`."""
     from llmctl.prefs.specs import BudgetChecks, ConfigChecks, ProviderChecks, Strict
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from llmctl.catalog.entry import PositiveInt
 from llmctl.errors import FileError, UnknownNameError
@@ -14,6 +14,9 @@ from llmctl.files.io import line_in_table, load, no_directory
 from llmctl.files.validation import Check, describe_error, spec_of
 from llmctl.paths import Home
 from llmctl.prefs.config import Config
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 ORIGIN_BUNDLED_JOBS = "bundled jobs"
 ORIGIN_JOBS_FILE = "jobs file"
@@ -81,7 +84,7 @@ def get_job(jobs: dict[str, Job], name: str) -> Job:
 
 
 @functools.cache
-def jobs_file_spec() -> type:
+def jobs_file_spec() -> type[BaseModel]:
     """The pydantic model of jobs.toml; each job's is derived from `Job` (every field optional:
     a table patches a bundled job or adds one)."""
     from llmctl.prefs import specs
@@ -100,6 +103,7 @@ def _validate(path: Path, groups: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     JobsFileSpec = jobs_file_spec()
 
     data, text = load(path)
+    spec: Any  # a model built at run time: the checker does not know its `jobs` field
     try:
         spec = JobsFileSpec.model_validate(data, context={"extra_groups": groups})
     except ValidationError as exc:

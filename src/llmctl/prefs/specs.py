@@ -4,6 +4,7 @@ pydantic models each record's module derives from its record (`Config`, `Provide
 
 from __future__ import annotations
 
+import types
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -111,8 +112,9 @@ class JobChecks(VocabularyChecks):
 JobName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
 
 
-def jobs_file_spec(job_spec: type) -> type:
+def jobs_file_spec(job_spec: type) -> type[BaseModel]:
     """jobs.toml: `[jobs.NAME]` tables, each validated by `job_spec`."""
     from pydantic import create_model
 
-    return create_model("JobsFileSpec", __base__=Strict, jobs=(dict[JobName, job_spec], {}))
+    jobs: Any = types.GenericAlias(dict, (JobName, job_spec))  # dict[JobName, job_spec], built at run time
+    return create_model("JobsFileSpec", __base__=Strict, jobs=(jobs, {}))
