@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmctl.catalog.entry import ENTRY_FIELDS, default_model
+from llmctl.catalog.entry import ENTRY_FIELDS, Deployment, default_model
 from llmctl.catalog.files import CatalogFile, EntryInvalid, entries_of, read_catalog_file, validate_entry
 from llmctl.catalog.load import ORIGIN_USER, Catalog, load_catalog, merge, origin_of
 from llmctl.errors import FileError, UnknownNameError, UsageError
@@ -270,9 +270,10 @@ def edit_deployment(name: str, dep_id: str, fields: dict[str, Any]) -> Mutation:
         changed = {**current[index], **fields}
         if "auth" in fields:
             changed["auth"] = {**current[index].get("auth", {}), **fields["auth"]}
+        _check_deployment(overlay, llm_id, changed)
+        changed = Deployment(**changed).to_catalog_dict(llm_id)
         if changed == current[index]:
             return []  # nothing to change: an implicit deployment is not written out for nothing
-        _check_deployment(overlay, llm_id, changed)
         current[index] = changed
         _write_deployments(overlay, llm_id, current)
         return [llm_id]
@@ -350,6 +351,8 @@ def _write_deployments(overlay: Overlay, llm_id: str, deployments: list[dict[str
     first deployment's, and what sends by the entry's own fields must reach that one."""
     patch = overlay.patch(llm_id)
     base = overlay.base.get(llm_id, {})
+    # As a catalog file writes them: no default values (`--enabled` writes nothing back).
+    deployments = [Deployment(**d).to_catalog_dict(llm_id) for d in deployments]
     patch["deployments"] = deployments
     first = deployments[0]
     for key in ("provider", "router"):  # whichever name the file uses
