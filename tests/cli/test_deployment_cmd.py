@@ -478,3 +478,18 @@ def test_deployment_commands_load_no_http_client(home):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_shell_completes_an_llms_deployment_ids(cli):
+    from typer.testing import CliRunner
+
+    from llmctl.cli import app
+
+    cli("deployment", "add", "gpt4o", "--id", "or", "--provider", "openrouter")
+    env = {
+        "_LLMCTL_COMPLETE": "complete_bash",
+        "COMP_WORDS": "llmctl deployment edit gpt4o o",
+        "COMP_CWORD": "4",
+    }
+    result = CliRunner().invoke(app, [], prog_name="llmctl", env=env)
+    assert result.stdout.split() == ["openai", "or"]

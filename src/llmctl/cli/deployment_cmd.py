@@ -30,7 +30,14 @@ app = typer.Typer(
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LlmArg = Annotated[str, typer.Argument(help="LLM id or alias.", autocompletion=completers.complete_llm)]
-DeploymentArg = Annotated[str, typer.Argument(metavar="ID", help="Deployment id (e.g. openai, azure-eu).")]
+DeploymentArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="Deployment id (e.g. openai, azure-eu).",
+        autocompletion=completers.complete_deployment,
+    ),
+]
 Provider = Annotated[
     str | None,
     typer.Option("--provider", help="Provider it is sent to.", autocompletion=completers.complete_provider),
