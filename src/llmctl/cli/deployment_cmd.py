@@ -273,17 +273,19 @@ def _last_hour(home: Home, entries: list[LLM]) -> dict[tuple[str, str], tuple[in
     from llmctl.engine.usage import UsageStore
 
     store = UsageStore.for_home(home)
-    columns = {r["name"] for r in store.query("PRAGMA table_info(attempts)")}
-    if not columns:
-        return {}
-    since = (dt.datetime.now(dt.UTC) - WINDOW).isoformat(timespec="milliseconds")
-    deployment = "deployment" if "deployment" in columns else "NULL"
-    rows = store.read(
-        f"SELECT llm, provider, {deployment}, outcome, latency_ms FROM attempts "
-        "WHERE time >= ? AND outcome IN ('ok', 'error', 'interrupted')",
-        (since,),
-    )
-    store.close()
+    try:
+        columns = {r["name"] for r in store.query("PRAGMA table_info(attempts)")}
+        if not columns:
+            return {}
+        since = (dt.datetime.now(dt.UTC) - WINDOW).isoformat(timespec="milliseconds")
+        deployment = "deployment" if "deployment" in columns else "NULL"
+        rows = store.read(
+            f"SELECT llm, provider, {deployment}, outcome, latency_ms FROM attempts "
+            "WHERE time >= ? AND outcome IN ('ok', 'error', 'interrupted')",
+            (since,),
+        )
+    finally:
+        store.close()
     by_provider = {
         (e.id, d.provider): d.id for e in entries for d in reversed(e.routes())
     }  # reversed: the first deployment on a provider wins
