@@ -331,6 +331,23 @@ def test_entry_family_as_a_process(proc, home):
     ]  # gpt4o was already disabled: no second change
 
 
+def test_deployment_family_as_a_process(proc, home):
+    added = proc("deployment", "add", "gpt4o", "--id", "or", "--provider", "openrouter", "--weight", "0.5")
+    assert added.returncode == 0 and added.stdout == "added openai/gpt-4o@or\n", added.stderr
+    assert proc("deployment", "edit", "gpt4o", "or", "--order", "2").returncode == 0
+    rows = json.loads(proc("deployment", "list", "gpt4o", "--json", env={"OPENROUTER_API_KEY": "x"}).stdout)
+    assert [(r["id"], r["weight"], r["order"], r["key_set"]) for r in rows] == [
+        ("openai", 1.0, 1, False),
+        ("or", 0.5, 2, True),
+    ]
+    assert proc("deployment", "remove", "gpt4o", "openai").returncode == 0
+    last = proc("deployment", "remove", "gpt4o", "or")
+    assert last.returncode == 2 and last.stderr.startswith("llmctl: error: ")
+    assert json.loads(proc("show", "gpt4o", "--json").stdout)["provider"] == "openrouter"
+    assert proc("catalog", "validate").returncode == 0
+    assert [r["command"] for r in json.loads(proc("audit", "--json").stdout)] == ["deployment"] * 3
+
+
 def test_completion_and_providers_families_as_a_process(proc):
     script = proc("completion", "bash")
     assert script.returncode == 0 and "_LLMCTL_COMPLETE=complete_bash" in script.stdout

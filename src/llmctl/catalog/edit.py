@@ -11,12 +11,13 @@ The bundled catalog is never edited.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmctl.catalog.entry import ENTRY_FIELDS
+from llmctl.catalog.entry import ENTRY_FIELDS, Deployment, default_model
 from llmctl.catalog.files import CatalogFile, EntryInvalid, entries_of, read_catalog_file, validate_entry
 from llmctl.catalog.load import ORIGIN_USER, Catalog, load_catalog, merge, origin_of
 from llmctl.errors import FileError, UnknownNameError, UsageError
@@ -35,6 +36,8 @@ class Overlay:
     entries: dict[str, dict[str, Any]]
     catalog: Catalog
     notes: list[str] = field(default_factory=list)
+    # The base catalog's own entries (as its file sets them), by id: what a patch sits on.
+    base: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def patch(self, llm_id: str) -> dict[str, Any]:
         """Return the raw overlay entry for `llm_id`, creating an id-only patch."""
@@ -71,9 +74,14 @@ def change_catalog(
         # Loading validates the user file too: one with problems is reported, never rewritten.
         catalog = load_catalog(home, catalog_arg)
         raw = {e["id"]: e for e in _read_raw(path) if isinstance(e, dict)}
+        base_path = catalog.base_path or bundled_catalog_path()  # a catalog without one is the bundled one
+        base = read_catalog_file(
+            base_path, extra_groups=catalog.config.extra_groups, cache_dir=home.cache_dir
+        )
         overlay = Overlay(path=path, entries={k: dict(v) for k, v in raw.items()}, catalog=catalog)
+        overlay.base = {e["id"]: e for e in base.entries}
         touched = mutate(overlay)
-        new_catalog = _validate_result(home, catalog, overlay)
+        new_catalog = _validate_result(base, catalog, overlay)
         changes = []
         for llm_id in touched:
             before: dict[str, Any] | None
@@ -100,7 +108,7 @@ def _read_raw(path: Path) -> list[Any]:
     return entries_of(path, data)
 
 
-def _validate_result(home: Home, catalog: Catalog, overlay: Overlay) -> dict[str, Any]:
+def _validate_result(base: CatalogFile, catalog: Catalog, overlay: Overlay) -> dict[str, Any]:
     config = catalog.config
     patches = []
     for raw in overlay.entries.values():
@@ -109,10 +117,8 @@ def _validate_result(home: Home, catalog: Catalog, overlay: Overlay) -> dict[str
         except EntryInvalid as exc:
             fld, message = exc.problems[0]
             raise UsageError(f"{raw.get('id')}: {fld + ': ' if fld else ''}{message}") from None
-    base_path = catalog.base_path or bundled_catalog_path()  # a catalog without one is the bundled one
-    base = read_catalog_file(base_path, extra_groups=config.extra_groups, cache_dir=home.cache_dir)
     try:
-        return merge(base, CatalogFile(overlay.path, patches), config, origin_of(base_path), [])
+        return merge(base, CatalogFile(overlay.path, patches), config, origin_of(catalog.base_path), [])
     except FileError as exc:
         raise UsageError(f"the change would break the catalog: {exc.problem}") from None
 
@@ -222,3 +228,145 @@ def remove_entries(names: list[str]) -> Mutation:
         return stale + ids
 
     return mutate
+
+
+# --- deployments ---------------------------------------------------------------------------------
+
+# What an entry's implicit deployment is made of, written out when a second one is added.
+_IMPLICIT_FIELDS = ("id", "provider", "model", "api_base", "auth")
+
+
+def add_deployment(name: str, fields: dict[str, Any]) -> Mutation:
+    """Add a deployment (`fields`: its id, provider and any other field) to an LLM. An LLM
+    without written deployments first gets its implicit one written out. The mutation
+    raises UsageError for a duplicate id or a missing provider, UnknownNameError for an
+    unknown LLM or provider."""
+
+    def mutate(overlay: Overlay) -> list[str]:
+        llm_id, current = _deployments_of(overlay, name)
+        dep_id, provider = fields.get("id"), fields.get("provider")
+        if not dep_id or not provider:
+            raise UsageError("a deployment needs an id (--id) and a provider (--provider)")
+        check_provider(provider, overlay.catalog.config.providers)
+        if any(d["id"] == dep_id for d in current):
+            raise UsageError(
+                f"{llm_id} already has a deployment {dep_id!r}",
+                hint=f"`llmctl deployment edit {llm_id} {dep_id} ...` changes it",
+            )
+        _check_deployment(overlay, llm_id, fields)
+        _write_deployments(overlay, llm_id, [*current, dict(fields)])
+        return [llm_id]
+
+    return mutate
+
+
+def edit_deployment(name: str, dep_id: str, fields: dict[str, Any]) -> Mutation:
+    """Change fields of one deployment of an LLM (`auth` keys are merged into its own).
+    The mutation raises UnknownNameError for an unknown LLM, deployment or provider."""
+
+    def mutate(overlay: Overlay) -> list[str]:
+        llm_id, current = _deployments_of(overlay, name)
+        index = _index_of(llm_id, current, dep_id)
+        if "provider" in fields:
+            check_provider(fields["provider"], overlay.catalog.config.providers)
+        changed = {**current[index], **fields}
+        if "auth" in fields:
+            changed["auth"] = {**current[index].get("auth", {}), **fields["auth"]}
+        _check_deployment(overlay, llm_id, changed)
+        changed = Deployment(**changed).to_catalog_dict(llm_id)
+        if changed == current[index]:
+            return []  # nothing to change: an implicit deployment is not written out for nothing
+        current[index] = changed
+        _write_deployments(overlay, llm_id, current)
+        return [llm_id]
+
+    return mutate
+
+
+def remove_deployment(name: str, dep_id: str) -> Mutation:
+    """Remove one deployment of an LLM. The mutation raises UsageError for its only one
+    (an LLM is reached through at least one), UnknownNameError for an unknown LLM or id."""
+
+    def mutate(overlay: Overlay) -> list[str]:
+        llm_id, current = _deployments_of(overlay, name)
+        index = _index_of(llm_id, current, dep_id)
+        if len(current) == 1:
+            raise UsageError(
+                f"{dep_id!r} is the only deployment of {llm_id}, and an LLM is reached through at "
+                "least one: nothing removed",
+                hint=f"add another first (`llmctl deployment add {llm_id} --id ID --provider P`), "
+                f"or `llmctl disable {llm_id}`",
+            )
+        del current[index]
+        _write_deployments(overlay, llm_id, current)
+        if index == 0:
+            overlay.notes.append(
+                f"{llm_id}'s provider is now {current[0]['provider']}: an LLM's provider is its "
+                f"first deployment's, now {current[0]['id']!r}"
+            )
+        return [llm_id]
+
+    return mutate
+
+
+def _deployments_of(overlay: Overlay, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """The LLM's id and its deployments as a catalog file writes them: the written ones,
+    else its implicit one (id = its provider). Raises UnknownNameError for an unknown LLM."""
+    llm_id = overlay.catalog.resolve_id(name)
+    entry = overlay.catalog.entries[llm_id]
+    if entry.deployments:
+        return llm_id, [d.to_catalog_dict(llm_id) for d in entry.deployments]
+    implicit = entry.routes()[0].to_catalog_dict(llm_id)
+    return llm_id, [{k: v for k, v in implicit.items() if k in _IMPLICIT_FIELDS}]
+
+
+def _check_deployment(overlay: Overlay, llm_id: str, deployment: dict[str, Any]) -> None:
+    """Raise UsageError naming the deployment and field of its first problem (a bad id, a
+    negative weight, an order under 1, a literal key...)."""
+    try:
+        validate_entry({"id": llm_id, "deployments": [deployment]}, overlay.catalog.config.extra_groups)
+    except EntryInvalid as exc:
+        fld, message = exc.problems[0]
+        fld = re.sub(r"^deployments(\.0\.|\[0\]\.)?", "", fld or "")
+        message = re.sub(r"^deployments(\.0\.|\[0\]\.)", "", message)
+        # A bad id is named in the message (never echoed when it looks like a key).
+        what = (
+            "a deployment"
+            if fld == "id" or message.startswith("id ")
+            else f"deployment {deployment.get('id')!r}"
+        )
+        raise UsageError(f"{what} of {llm_id}: {fld + ': ' if fld else ''}{message}") from None
+
+
+def _index_of(llm_id: str, deployments: list[dict[str, Any]], dep_id: str) -> int:
+    ids = [d["id"] for d in deployments]
+    if dep_id not in ids:
+        raise UnknownNameError(
+            f"deployment of {llm_id}", dep_id, ids, hint=f"it has {', '.join(map(repr, ids))}"
+        )
+    return ids.index(dep_id)
+
+
+def _write_deployments(overlay: Overlay, llm_id: str, deployments: list[dict[str, Any]]) -> None:
+    """Set the LLM's deployments in the user catalog. The entry's own provider, model, base
+    URL and key follow its first deployment: the contract makes the entry's provider its
+    first deployment's, and what sends by the entry's own fields must reach that one."""
+    patch = overlay.patch(llm_id)
+    base = overlay.base.get(llm_id, {})
+    # As a catalog file writes them: no default values (`--enabled` writes nothing back).
+    deployments = [Deployment(**d).to_catalog_dict(llm_id) for d in deployments]
+    patch["deployments"] = deployments
+    first = deployments[0]
+    for key in ("provider", "router"):  # whichever name the file uses
+        if key in patch:
+            patch[key] = first["provider"]
+    model = first.get("model") or default_model(llm_id, first["provider"])
+    for key, value, absent in (
+        ("model", model, model),  # an entry with deployments and no model takes the first's
+        ("api_base", first.get("api_base"), None),
+        ("auth", first.get("auth"), None),
+    ):
+        if value is None or base.get(key, absent) == value:
+            patch.pop(key, None)  # the base's value (or the derived one) is already right
+        else:
+            patch[key] = value

@@ -28,6 +28,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "remove": ("llmctl.cli.llms_cmd", "remove"),
     "enable": ("llmctl.cli.llms_cmd", "enable"),
     "disable": ("llmctl.cli.llms_cmd", "disable"),
+    "deployment": ("llmctl.cli.deployment_cmd", "app"),
     "book": ("llmctl.cli.books_cmd", "app"),
     "job": ("llmctl.cli.jobs_cmd", "app"),
     "default": ("llmctl.cli.defaults_cmd", "app"),

@@ -46,6 +46,13 @@ def complete_llm(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 @_safe
+def complete_deployment(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The deployment ids of the LLM named before (`deployment edit LLM <TAB>`)."""
+    entry = _catalog(ctx).get(ctx.params.get("llm") or "")
+    return _matching([d.id for d in entry.routes()], incomplete)
+
+
+@_safe
 def complete_group(ctx: typer.Context, incomplete: str) -> list[str]:
     from llmctl.prefs.config import load_config
 
