@@ -71,6 +71,12 @@ def home(clean_env) -> Path:
 
 
 @pytest.fixture
+def h(home) -> Home:
+    """The test's home as a `Home` (its files' paths)."""
+    return Home.resolve(home)
+
+
+@pytest.fixture
 def cli():
     """Run the CLI in-process; returns the click Result (stdout and stderr kept apart)."""
     from llmctl.cli import app

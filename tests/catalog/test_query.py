@@ -7,12 +7,6 @@ import pytest
 from llmctl.catalog.load import load_catalog
 from llmctl.catalog.query import Query, check_query, run_query
 from llmctl.errors import UnknownNameError, UsageError
-from llmctl.paths import Home
-
-
-@pytest.fixture
-def h(home):
-    return Home.resolve(home)
 
 
 def test_query_filters_and_sorts(h):

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from llmctl.paths import Home
 from llmctl.prefs import audit
-
-
-@pytest.fixture
-def h(home):
-    return Home.resolve(home)
 
 
 def test_audit_records_and_reads(h):

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llmctl.errors import FileError
-from llmctl.paths import Home
 from llmctl.prefs.config import load_config
-
-
-@pytest.fixture
-def h(home):
-    return Home.resolve(home)
 
 
 def test_config_problems_name_file_line_and_field(h):

@@ -6,13 +6,7 @@ import pytest
 
 from llmctl.catalog.load import load_catalog
 from llmctl.errors import UsageError
-from llmctl.paths import Home
 from llmctl.prefs.scopes import check_scope, get_default, set_default
-
-
-@pytest.fixture
-def h(home):
-    return Home.resolve(home)
 
 
 def test_defaults_one_per_scope(h):
