@@ -1,0 +1,37 @@
+"""`llmctl cooldown list|clear`: what is cooling down, and forgetting it by key, id or URL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import entry
+from llmctl.catalog.load import load_catalog
+from llmctl.cli.cooldown_cmd import _key
+from llmctl.paths import Home
+
+pytestmark = pytest.mark.team([entry("acme/a", aliases=["a"])], keys={})
+
+
+def test_nothing_cooling_down_is_an_empty_list(cli, team):
+    listed = cli("cooldown", "list")
+    assert listed.exit_code == 0 and listed.stderr == "nothing is cooling down\n"
+    assert listed.stdout.split() == ["KEY", "KIND", "FAILURES", "UNTIL", "REASON"]
+    assert json.loads(cli("cooldown", "list", "--json").stdout) == []
+    cleared = cli("cooldown", "clear", "--all")
+    assert cleared.exit_code == 0 and cleared.stderr == "llmctl: nothing to clear\n"
+
+
+def test_clear_needs_a_target_and_refuses_an_unknown_llm(cli, team):
+    bare = cli("cooldown", "clear")
+    assert bare.exit_code == 2
+    assert bare.stderr == "llmctl: error: say what to clear: keys, LLM ids, base URLs, or --all\n"
+    assert cli("cooldown", "clear", "acme/nope").exit_code == 2
+
+
+def test_targets_become_cooldown_keys(team):
+    catalog = load_catalog(Home.resolve(team))
+    assert _key(catalog, None, "a") == "llm:acme/a"  # an alias is its id
+    assert _key(catalog, None, "https://gpu-box:8000/v1/") == "endpoint:https://gpu-box:8000/v1"
+    assert _key(catalog, None, "endpoint:http://x") == "endpoint:http://x"
