@@ -43,7 +43,10 @@ def serve(
     except ImportError as exc:
         raise UsageError(
             f"llmctl serve needs the serve extra ({exc.name} is not installed)",
-            hint="in llmctl's checkout: pip install '.[serve]' (the package index holds another project of this name)",
+            hint=(
+                "in llmctl's checkout: pip install '.[serve]' "
+                "(the package index holds another project of this name)"
+            ),
         ) from None
     st = state(ctx)
     run(
