@@ -86,8 +86,10 @@ def max_tokens_field(endpoint: Endpoint) -> str:
 
 
 def answer_cap(endpoint: Endpoint, call: HttpCall) -> int | None:
-    """The output tokens a chat request allows (None: no cap)."""
-    return (call.json or {}).get(max_tokens_field(endpoint))
+    """The output tokens a chat request allows (None: no cap): either name, as an entry's
+    params may give the other one and compatible servers read both."""
+    body = call.json or {}
+    return body.get(max_tokens_field(endpoint)) or body.get("max_tokens") or body.get("max_completion_tokens")
 
 
 def _usage(data: Any) -> Usage:
