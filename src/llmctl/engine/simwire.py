@@ -53,7 +53,7 @@ class SimulatedConnector(aiohttp.BaseConnector):
     so each request meets its fault when it connects, as a refused connection would."""
 
     def __init__(self, accept: Accept) -> None:
-        super().__init__(force_close=True, limit=LIMITS.max_connections)
+        super().__init__(force_close=True, limit=LIMITS.max_connections or 0)
         self.accept = accept
 
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> ResponseHandler:

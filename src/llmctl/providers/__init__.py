@@ -32,7 +32,7 @@ class Adapter(Protocol):
         adapter.answer_cap(endpoint, call)          # the output tokens this request allows
 
         # --simulate: what the request asks, and this protocol's answer to it
-        asked = adapter.asked(path_of(call.url), call.json)
+        asked = adapter.asked(urlsplit(call.url).path, call.json)
         fake = adapter.fake_chat(entry.model, "hello", Usage(3, 1), asked.stream)
         adapter.fake_failure("429", asked.stream)   # the provider's own 429 body
 
