@@ -7,6 +7,7 @@ import json
 import pytest
 
 from conftest import entry
+from llmctl.engine.simulate import FAULTS
 
 CHAIN = ["--group", "writer", "--max-attempts", "3", "--json"]
 
@@ -136,3 +137,140 @@ def test_a_simulation_sends_nothing_and_leaves_no_trace(cli, team, home):
     assert result.exit_code == 1
     assert not (home / "usage.sqlite").exists()
     assert not (home / "state" / "cooldown.json").exists()
+
+
+# --- the simulator below the CLI: every fault on the sync and the async path ------------------
+
+LLMS = {"openai": "acme/first", "anthropic": "anthropic/second", "ollama": "ollama/third"}
+RETRIED = ("error", 3)
+ONCE = ("error", 1)
+# fault -> (plain, streamed): (outcome, tries, status, error class) as today's sync path gives them
+EXPECTED = {
+    "refused": [(*ONCE, None, "ConnectFailed")] * 2,
+    "timeout": [(*RETRIED, None, "TimedOut")] * 2,
+    "400": [(*ONCE, 400, "BadRequest")] * 2,
+    "401": [(*ONCE, 401, "AuthFailed")] * 2,
+    "404": [(*ONCE, 404, "ModelNotFound")] * 2,
+    "429": [(*RETRIED, 429, "RateLimited")] * 2,
+    "500": [(*RETRIED, 500, "ServerFailed")] * 2,
+    "503": [(*RETRIED, 503, "ServerFailed")] * 2,
+    "context": [(*ONCE, 400, "ContextTooLong")] * 2,
+    "drop": [(*RETRIED, None, "StreamBroken"), ("interrupted", "simulated")],
+    "malformed": [(*RETRIED, None, "Malformed"), (*RETRIED, None, "StreamBroken")],
+    "empty": [(*RETRIED, None, "Malformed")] * 2,
+}
+assert set(EXPECTED) == set(FAULTS)
+
+
+def send(fault, llm, *, aio, stream):
+    """One LLM, its fault, through the simulated sender's router: what its attempt shows."""
+    from llmctl.engine.sender import Sender
+    from llmctl.errors import AllFailedError, StreamInterrupted
+    from llmctl.providers.wire import ChatRequest, messages_for
+
+    sender = Sender.create(simulate=[f"{fault}@{llm}" if fault else "500@xai"])  # xai: no LLM here
+    entry, req, seen = sender.catalog.entries[llm], ChatRequest(messages_for("hi")), []
+    router = sender.router()
+    on_text = seen.append if stream else None
+    try:
+        if aio:
+            result = sender.run(lambda: router.achat([entry], req, on_text=on_text))
+        else:
+            result = router.chat([entry], req, on_text=on_text)
+        attempt = result.attempts[-1]
+    except AllFailedError as exc:
+        attempt = exc.attempts[-1]
+    except StreamInterrupted:
+        return ("interrupted", "".join(seen))
+    finally:
+        sender.close()
+    failure = attempt.failure.__name__ if attempt.failure else None
+    return (getattr(attempt.outcome, "value", attempt.outcome), attempt.tries, attempt.status, failure)
+
+
+@pytest.mark.parametrize("protocol", LLMS)
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_every_fault_has_the_same_outcome_on_the_sync_and_the_async_path(team, protocol, fault, stream):
+    expected = EXPECTED[fault][stream]
+    if (fault, stream, protocol) == ("malformed", True, "ollama"):
+        expected = (*ONCE, None, "StreamUnreadable")  # a line that is not JSON: --no-stream may do
+    llm = LLMS[protocol]
+    assert send(fault, llm, aio=False, stream=stream) == expected
+    assert send(fault, llm, aio=True, stream=stream) == expected
+
+
+@pytest.mark.parametrize("protocol", LLMS)
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+def test_a_dropped_stream_breaks_after_its_first_text_in_every_protocol(team, protocol, aio):
+    # Ollama's simulated stream used to end whole, Anthropic's to break before any text.
+    assert send("drop", LLMS[protocol], aio=aio, stream=True) == ("interrupted", "simulated")
+
+
+@pytest.mark.parametrize("protocol", LLMS)
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+def test_without_a_fault_each_protocol_answers_plain_and_streamed(team, protocol, aio):
+    for stream in (False, True):
+        assert send(None, LLMS[protocol], aio=aio, stream=stream) == ("ok", 1, 200, None)
+
+
+def test_the_answer_is_in_the_protocol_of_the_providers_kind_whatever_the_url(team):
+    from llmctl.catalog.load import load_catalog
+    from llmctl.engine.simulate import Simulation
+    from llmctl.paths import Home
+    from llmctl.providers import anthropic
+    from llmctl.providers.resolve import Endpoint
+
+    simulation = Simulation(load_catalog(Home.resolve()))
+    entry = simulation.catalog.entries["anthropic/second"]
+    body = b'{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}'
+    reply = simulation.accept({"x-llmctl-simulate": entry.id})("/not/a/known/path", body)
+    ep = Endpoint("anthropic", "anthropic", "https://x", None)
+    assert (
+        anthropic.parse_chat(json.loads(reply.fake.body), ep).text == "simulated answer from anthropic/second"
+    )
+
+
+def test_the_async_path_runs_over_the_engines_aiohttp_session(team):
+    import aiohttp
+
+    from llmctl.engine.sender import Sender
+
+    sender = Sender.create(simulate=["500@ollama"])
+
+    async def session():
+        return sender.apool.get()
+
+    assert isinstance(sender.run(session), aiohttp.ClientSession)
+
+
+def test_a_simulation_opens_no_socket_on_either_path(team, monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a simulation touched the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    for aio in (False, True):
+        assert send(None, "acme/first", aio=aio, stream=True) == ("ok", 1, 200, None)
+        assert send("refused", "acme/first", aio=aio, stream=False)[3] == "ConnectFailed"
+
+
+def test_many_async_sends_at_once_each_get_their_own_answer(team):
+    import asyncio
+
+    from llmctl.engine.sender import Sender
+    from llmctl.providers.wire import ChatRequest, messages_for
+
+    sender = Sender.create(simulate=["503x10@ollama"])
+    router = sender.router(retries=10)  # which request meets the ten 503s is the loop's choice
+    entries = [sender.catalog.entries[llm] for llm in LLMS.values()] * 20
+
+    async def main():
+        return await asyncio.gather(*(router.achat([e], ChatRequest(messages_for("hi"))) for e in entries))
+
+    results = sender.run(main)
+    assert [r.text for r in results] == [f"simulated answer from {e.id}" for e in entries]
+    assert sum(r.attempts[-1].tries - 1 for r in results) == 10  # each of the ten 503s retried

@@ -7,8 +7,9 @@ session per event loop: measured at 1,000 requests and concurrency 32 against a 
 server, httpx's own async pool took about 5x as long as aiohttp (see
 benchmarks/bench_engine.py), and httpx's layer over aiohttp cost a quarter of a busy
 `llmctl serve`'s CPU. aiohttp's errors are mapped to the httpx kinds they stand for, so
-both paths fail the same way. An `httpx.AsyncClient` given by a caller (a test seam, the
-simulator) is used as is.
+both paths fail the same way. An `httpx.AsyncClient` given by a caller (a test seam) is
+used as is. The simulator plugs in below both: a transport for the sync client, a
+connector for the aiohttp session, so a simulated send runs through the same code.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import contextlib
 import json
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -51,9 +52,10 @@ def _headers() -> dict[str, str]:
     return {"user-agent": f"{USER_AGENT}/{__version__}"}
 
 
-def make_client() -> httpx.Client:
-    """A new pooled HTTP client for provider calls (the caller closes it)."""
-    return httpx.Client(headers=_headers(), follow_redirects=False, limits=LIMITS)
+def make_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A new pooled HTTP client for provider calls (the caller closes it); `transport`
+    answers its requests in place of the network (the simulator's)."""
+    return httpx.Client(headers=_headers(), follow_redirects=False, limits=LIMITS, transport=transport)
 
 
 def shared_client() -> httpx.Client:
@@ -65,21 +67,26 @@ def shared_client() -> httpx.Client:
     return _shared
 
 
-def make_async_session() -> Any:
+def make_async_session(connector: Any = None) -> Any:
     """A new aiohttp session: the engine's own async pool (the caller closes it). No cookies
     are kept between requests. The proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
     NO_PROXY) are read once, when the session is made, and honoured as the sync client
     honours them (aiohttp's own `trust_env` reads them on every request: that cost more
-    than the rest of its work)."""
+    than the rest of its work). A `connector` given (the simulator's, which answers in
+    process) stands in for the network, proxies included."""
     import aiohttp
 
-    connector = aiohttp.TCPConnector(
-        limit=LIMITS.max_connections, keepalive_timeout=LIMITS.keepalive_expiry, ssl=_ssl_context()
-    )
+    if connector is None:
+        connector = aiohttp.TCPConnector(
+            limit=LIMITS.max_connections, keepalive_timeout=LIMITS.keepalive_expiry, ssl=_ssl_context()
+        )
+        proxies = _environment_proxies()
+    else:
+        proxies = {}
     session = aiohttp.ClientSession(
         connector=connector, headers=_headers(), cookie_jar=aiohttp.DummyCookieJar()
     )
-    _proxies[session] = _environment_proxies()
+    _proxies[session] = proxies
     return session
 
 
@@ -131,10 +138,15 @@ def split_clients(client: Any) -> tuple[httpx.Client | None, httpx.AsyncClient |
 class AsyncPool:
     """The async client for whichever event loop is running: one aiohttp session per loop,
     reused by every call in it (a session left by an earlier loop, an earlier
-    `asyncio.run`, is let go). An `httpx.AsyncClient` given by the caller is used as is."""
+    `asyncio.run`, is let go). An `httpx.AsyncClient` given by the caller is used as is;
+    `connector`, called in the running loop, makes each session's aiohttp connector (the
+    simulator's, in place of the network)."""
 
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient | None = None, connector: Callable[[], Any] | None = None
+    ) -> None:
         self.given = client
+        self.connector = connector
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finalizer: weakref.finalize | None = None
@@ -147,7 +159,8 @@ class AsyncPool:
         if self._session is None or self._loop is not loop or self._session.closed:
             if self._session is not None and self._loop is not loop:
                 self._forget()
-            self._session, self._loop = make_async_session(), loop
+            connector = self.connector() if self.connector is not None else None
+            self._session, self._loop = make_async_session(connector), loop
             # A pool nobody closes (an `acomplete` outside `async with`) lets its sockets go
             # when it is collected or the process ends, without aiohttp's "Unclosed" messages.
             self._finalizer = weakref.finalize(self, _let_go, self._session)

@@ -391,14 +391,10 @@ class Sender:
         if endpoint.key_env and not real_key:
             step["skipped"] = f"{endpoint.key_env} is not set"
             endpoint.api_key = f"<{endpoint.key_env} is not set>"
-        call = adapter_for(endpoint.kind).build_chat(endpoint, entry.model, req, stream, entry.params)
+        adapter = adapter_for(endpoint.kind)
+        call = adapter.build_chat(endpoint, entry.model, req, stream, entry.params)
         headers = {k: v.replace(real_key, "***") if real_key else v for k, v in call.headers.items()}
-        body = call.json or {}
-        cap = (
-            body.get("max_tokens")
-            or body.get("max_completion_tokens")
-            or (body.get("options") or {}).get("num_predict")
-        )
+        cap = adapter.answer_cap(endpoint, call)
         step["worst_case_cost"] = worst_case_cost(entry, prompt_tokens, cap)  # what this request allows
         step["request"] = {
             "method": call.method,

@@ -4,10 +4,13 @@ the server root; the client appends `/v1/messages`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from llmctl.errors import BadRequest, StreamBroken
+from llmctl.providers import fakes
+from llmctl.providers.fakes import Asked, Fake
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import (
     ChatRequest,
@@ -46,7 +49,7 @@ def build_chat(
     body: dict[str, Any] = {
         "model": model,
         "messages": messages,
-        "max_tokens": params.pop("max_tokens", None) or DEFAULT_MAX_TOKENS,
+        max_tokens_field(endpoint): params.pop("max_tokens", None) or DEFAULT_MAX_TOKENS,
         **params,
     }
     if system:
@@ -54,6 +57,15 @@ def build_chat(
     if stream:
         body["stream"] = True
     return HttpCall("POST", f"{endpoint.base_url}/v1/messages", _headers(endpoint), body)
+
+
+def max_tokens_field(endpoint: Endpoint) -> str:
+    return "max_tokens"
+
+
+def answer_cap(endpoint: Endpoint, call: HttpCall) -> int | None:
+    """The output tokens a chat request allows (always capped: the API requires it)."""
+    return (call.json or {}).get("max_tokens")
 
 
 def _usage(data: Any) -> Usage:
@@ -171,3 +183,70 @@ def build_embed(endpoint: Endpoint, model: str, texts: list[str]) -> HttpCall:
 
 def parse_embed(data: Any, endpoint: Endpoint) -> tuple[list[list[float]], Usage]:
     raise BadRequest(f"{endpoint.provider} has no embeddings API")
+
+
+# --- what --simulate answers ----------------------------------------------------------------
+
+
+def asked(path: str, body: Any) -> Asked:
+    """What a request built here asks for (a chat: the protocol has no embeddings)."""
+    body = body if isinstance(body, dict) else {}
+    texts = [*fakes.message_texts(body.get("messages")), str(body.get("system") or "")]
+    return Asked(stream=bool(body.get("stream")), texts=tuple(texts))
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n"
+
+
+def fake_chat(model: str, text: str, usage: Usage, stream: bool) -> Fake:
+    """A message, or its event stream: message_start (input tokens), the text deltas,
+    message_delta (output tokens, stop reason), message_stop."""
+    if not stream:
+        counts = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
+        content = [{"type": "text", "text": text}]
+        return fakes.fake_json(
+            {"content": content, "usage": counts, "stop_reason": "end_turn", "model": model}
+        )
+    start = _event(
+        "message_start", {"message": {"model": model, "usage": {"input_tokens": usage.input_tokens}}}
+    )
+    block = _event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+    deltas = [
+        _event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": part}})
+        for part in fakes.halves(text)
+    ]
+    end = [
+        _event("content_block_stop", {"index": 0}),
+        _event(
+            "message_delta",
+            {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": usage.output_tokens}},
+        ),
+        _STREAM_END,
+    ]
+    # the first piece carries the first text, as the server flushes the start with it
+    return fakes.fake_frames([start + block + deltas[0], *deltas[1:], *end])
+
+
+def fake_embed(model: str, vectors: list[list[float]], usage: Usage) -> Fake:
+    raise BadRequest("anthropic has no embeddings API")
+
+
+_STREAM_END = _event("message_stop", {})
+# Anthropic's error types by status (https://docs.anthropic.com/en/api/errors).
+_ERRORS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "api_error",
+}
+
+
+def _error_body(fault: str, status: int, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": _ERRORS[status], "message": message}}
+
+
+def fake_failure(fault: str, stream: bool) -> Fake:
+    return fakes.failure(fault, stream, _error_body, _STREAM_END)

@@ -3,10 +3,13 @@ No key; the base URL is the server root (default http://localhost:11434)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from llmctl.errors import StreamBroken
+from llmctl.providers import fakes
+from llmctl.providers.fakes import Asked, Fake
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import (
     ChatRequest,
@@ -52,6 +55,16 @@ def build_chat(
     if options:
         body["options"] = options
     return HttpCall("POST", f"{endpoint.base_url}/api/chat", _headers(endpoint), body)
+
+
+def max_tokens_field(endpoint: Endpoint) -> str:
+    return f"options.{_OPTION_NAMES['max_tokens']}"
+
+
+def answer_cap(endpoint: Endpoint, call: HttpCall) -> int | None:
+    """The output tokens a chat request allows (None: no cap)."""
+    options = (call.json or {}).get("options") or {}
+    return options.get(_OPTION_NAMES["max_tokens"])
 
 
 def _usage(data: Mapping[str, Any]) -> Usage:
@@ -121,3 +134,43 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
         return [{"id": m["name"], "context_length": None} for m in data["models"]]
     except (KeyError, TypeError):
         raise malformed(endpoint, data) from None
+
+
+# --- what --simulate answers ----------------------------------------------------------------
+
+
+def asked(path: str, body: Any) -> Asked:
+    """What a request built here asks for (Ollama streams unless told not to)."""
+    body = body if isinstance(body, dict) else {}
+    if path.endswith("/api/embed"):
+        texts = body.get("input")
+        return Asked(embed=True, texts=tuple([texts] if isinstance(texts, str) else texts or ()))
+    return Asked(
+        stream=bool(body.get("stream", True)), texts=tuple(fakes.message_texts(body.get("messages")))
+    )
+
+
+def fake_chat(model: str, text: str, usage: Usage, stream: bool) -> Fake:
+    """A chat answer, or its NDJSON stream: a line a piece of text, then the `done` line
+    with the token counts."""
+    counts = {"prompt_eval_count": usage.input_tokens, "eval_count": usage.output_tokens}
+    if not stream:
+        return fakes.fake_json({"message": {"content": text}, "done": True, **counts, "model": model})
+    lines = [{"model": model, "message": {"content": part}, "done": False} for part in fakes.halves(text)]
+    lines.append({"model": model, "message": {"content": ""}, "done": True, "done_reason": "stop", **counts})
+    return fakes.fake_frames(json.dumps(line) + "\n" for line in lines)
+
+
+def fake_embed(model: str, vectors: list[list[float]], usage: Usage) -> Fake:
+    return fakes.fake_json({"model": model, "embeddings": vectors, "prompt_eval_count": usage.input_tokens})
+
+
+_STREAM_END = '{"done": true}\n'
+
+
+def _error_body(fault: str, status: int, message: str) -> dict[str, Any]:
+    return {"error": message}  # Ollama's errors are one string
+
+
+def fake_failure(fault: str, stream: bool) -> Fake:
+    return fakes.failure(fault, stream, _error_body, _STREAM_END)

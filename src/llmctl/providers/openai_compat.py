@@ -4,10 +4,13 @@ llama.cpp and Ollama's /v1. Base URLs include the version path (`.../v1`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from llmctl.errors import StreamBroken
+from llmctl.providers import fakes
+from llmctl.providers.fakes import Asked, Fake
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import (
     ChatRequest,
@@ -64,8 +67,9 @@ def build_chat(
         "messages": text_messages(req),
         **merged_params(req, defaults or {}),
     }
-    if endpoint.provider in MAX_COMPLETION_TOKENS and "max_tokens" in body:
-        body["max_completion_tokens"] = body.pop("max_tokens")
+    cap_field = max_tokens_field(endpoint)
+    if cap_field != "max_tokens" and "max_tokens" in body:
+        body[cap_field] = body.pop("max_tokens")
     if stream:
         body["stream"] = True
         if endpoint.provider not in NO_STREAM_OPTIONS:
@@ -74,6 +78,18 @@ def build_chat(
     if endpoint.provider == "azure":
         body.pop("model")
     return HttpCall("POST", url, _headers(endpoint), body, params)
+
+
+def max_tokens_field(endpoint: Endpoint) -> str:
+    """`max_completion_tokens` for OpenAI's own API and Azure's, else `max_tokens`."""
+    return "max_completion_tokens" if endpoint.provider in MAX_COMPLETION_TOKENS else "max_tokens"
+
+
+def answer_cap(endpoint: Endpoint, call: HttpCall) -> int | None:
+    """The output tokens a chat request allows (None: no cap): either name, as an entry's
+    params may give the other one and compatible servers read both."""
+    body = call.json or {}
+    return body.get(max_tokens_field(endpoint)) or body.get("max_tokens") or body.get("max_completion_tokens")
 
 
 def _usage(data: Any) -> Usage:
@@ -203,3 +219,61 @@ def parse_models(data: Any, endpoint: Endpoint) -> list[dict[str, Any]]:
         return [m if isinstance(m, dict) else {"id": str(m)} for m in data["data"]]
     except (KeyError, TypeError):
         raise malformed(endpoint, data) from None
+
+
+# --- what --simulate answers ----------------------------------------------------------------
+
+
+def asked(path: str, body: Any) -> Asked:
+    """What a request built here asks for."""
+    body = body if isinstance(body, dict) else {}
+    if path.endswith("/embeddings"):
+        texts = body.get("input")
+        return Asked(embed=True, texts=tuple([texts] if isinstance(texts, str) else texts or ()))
+    return Asked(stream=bool(body.get("stream")), texts=tuple(fakes.message_texts(body.get("messages"))))
+
+
+def _usage_body(usage: Usage) -> dict[str, Any]:
+    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens}
+
+
+def fake_chat(model: str, text: str, usage: Usage, stream: bool) -> Fake:
+    """A chat completion, or its SSE stream of chunks (text, finish, usage, `[DONE]`)."""
+    if not stream:
+        choice = {"message": {"content": text}, "finish_reason": "stop"}
+        return fakes.fake_json({"choices": [choice], "usage": _usage_body(usage), "model": model})
+    chunks: list[dict[str, Any]] = [
+        {"choices": [{"delta": {"content": part}, "finish_reason": None}]} for part in fakes.halves(text)
+    ]
+    chunks.append({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+    chunks.append({"choices": [], "usage": _usage_body(usage)})
+    frames = [f"data: {json.dumps(chunk)}\n\n" for chunk in chunks]
+    return fakes.fake_frames([*frames, _STREAM_END])
+
+
+def fake_embed(model: str, vectors: list[list[float]], usage: Usage) -> Fake:
+    data = [{"index": n, "embedding": v} for n, v in enumerate(vectors)]
+    return fakes.fake_json({"data": data, "usage": {"prompt_tokens": usage.input_tokens}})
+
+
+_STREAM_END = "data: [DONE]\n\n"
+# OpenAI's error `type` and `code` for each fault's status (compatible servers copy them).
+_ERRORS = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+    503: ("server_error", None),
+}
+
+
+def _error_body(fault: str, status: int, message: str) -> dict[str, Any]:
+    kind, code = _ERRORS[status]
+    if fault == "context":
+        code = "context_length_exceeded"
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def fake_failure(fault: str, stream: bool) -> Fake:
+    return fakes.failure(fault, stream, _error_body, _STREAM_END)

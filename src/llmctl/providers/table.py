@@ -16,7 +16,14 @@ from llmctl.files.validation import Check
 OPENAI_COMPAT = "openai_compat"
 ANTHROPIC = "anthropic"
 OLLAMA = "ollama"
-KINDS = (OPENAI_COMPAT, ANTHROPIC, OLLAMA)
+# The wire protocols: a provider's `kind` -> the module of llmctl.providers that speaks it
+# (an `Adapter`, see providers/__init__.py). A new protocol is its module and a row here.
+ADAPTERS = {
+    OPENAI_COMPAT: "openai_compat",
+    ANTHROPIC: "anthropic",
+    OLLAMA: "ollama",
+}
+KINDS = tuple(ADAPTERS)
 
 PositiveInt = Annotated[int, Check(gt=0, strict=True)]
 NO_KEY_OR_ENV_NAME = r"^([A-Z_][A-Z0-9_]*)?$"
