@@ -100,6 +100,27 @@ class BookChecks(Strict):
         return value
 
 
+def bad_var_values(values: Any) -> list[str]:
+    """The names in a book's `[jobs.JOB.vars]` whose value is neither text nor `{ file = "PATH" }`."""
+    if not isinstance(values, dict):
+        return []
+    return [
+        name
+        for name, given in values.items()
+        if not isinstance(given, str)
+        and not (isinstance(given, dict) and list(given) == ["file"] and isinstance(given["file"], str))
+    ]
+
+
+class BookJobChecks(Strict):
+    @field_validator("vars", mode="before", check_fields=False)
+    @classmethod
+    def _text_or_file(cls, value: Any) -> Any:
+        for name in bad_var_values(value)[:1]:
+            raise ValueError(f'variable {name!r}: a value is text or {{ file = "PATH" }} (got {value[name]!r})')
+        return value
+
+
 # A variable is a template name: not `input` (the prompt text) nor a word of Jinja's syntax.
 VAR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 RESERVED_VARS = frozenset(
