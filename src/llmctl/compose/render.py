@@ -136,11 +136,19 @@ def read_work(job: Job, home: Home) -> Work:
         try:
             schema = read_schema_file(path)
         except FileError as exc:
-            raise FileError(exc.path, exc.problem, line=exc.line, hint=f"named by schema_file of job {job.name!r}") from None
+            raise FileError(
+                exc.path, exc.problem, line=exc.line, hint=f"named by schema_file of job {job.name!r}"
+            ) from None
     elif schema is not None:
         problem = schema_problem(schema)
         if problem:
-            raise FileError(job.path or "jobs.toml", problem, line=field_line(job, "schema"), entry=job.name, field="schema")
+            raise FileError(
+                job.path or "jobs.toml",
+                problem,
+                line=field_line(job, "schema"),
+                entry=job.name,
+                field="schema",
+            )
     return Work(job.system, prompt, prompt_path, schema)
 
 
@@ -156,7 +164,12 @@ def fill(job: Job, which: str, work: Work, data: Mapping[str, Any]) -> str:
         if fault.kind == templates.UNDEFINED and fault.variable:
             hint = f"declare it in jobs.toml: [jobs.{job.name}.vars.{fault.variable}]"
         raise TemplateError(
-            job.name, f"{which} template: {fault.message}", variable=fault.variable, path=path, line=line, hint=hint
+            job.name,
+            f"{which} template: {fault.message}",
+            variable=fault.variable,
+            path=path,
+            line=line,
+            hint=hint,
         ) from None
 
 

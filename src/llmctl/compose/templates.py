@@ -151,9 +151,9 @@ def _environment() -> Any:
                 raise OverflowError(f"exponent {right} is over {MAX_POWER}")
             if operator == "*":
                 for seq, times in ((left, right), (right, left)):
-                    if isinstance(seq, str | list | tuple) and isinstance(times, int):
-                        if len(seq) * times > MAX_REPEAT:
-                            raise OverflowError(f"repeating makes more than {MAX_REPEAT} items")
+                    sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                    if sized and len(seq) * times > MAX_REPEAT:
+                        raise OverflowError(f"repeating makes more than {MAX_REPEAT} items")
             return super().call_binop(context, operator, left, right)
 
     return Sandbox(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)

@@ -111,7 +111,9 @@ def resolve(job: Job, *, home: Home, given: Mapping[str, Any], book: Book | None
     return {name: _value(job, name, spec, home, given, book, book_values) for name, spec in job.vars.items()}
 
 
-def _value(job: Job, name: str, spec: JobVar, home: Home, given: Mapping, book: Any, book_values: dict) -> Value:
+def _value(
+    job: Job, name: str, spec: JobVar, home: Home, given: Mapping, book: Any, book_values: dict
+) -> Value:
     if name in given:
         item = given[name] if isinstance(given[name], Given) else Given(given[name])
         if spec.file and item.path is None:
@@ -134,7 +136,9 @@ def _value(job: Job, name: str, spec: JobVar, home: Home, given: Mapping, book: 
         if not spec.file:
             return Value(spec.default, SOURCE_JOB)
         path = home.config_dir / Path(spec.default).expanduser()
-        return Value(read_home_file(path, f"the default of variable {name!r} of job {job.name!r}"), SOURCE_JOB, path)
+        return Value(
+            read_home_file(path, f"the default of variable {name!r} of job {job.name!r}"), SOURCE_JOB, path
+        )
     if spec.required:
         about = f" ({spec.description})" if spec.description else ""
         raise TemplateError(

@@ -59,7 +59,9 @@ class Book:
         out: dict[str, Any] = {"book": self.name, "override": self.override, "defaults": dict(self.defaults)}
         if self.jobs:
             out["jobs"] = {
-                job: {"vars": {k: v if isinstance(v, str) else {"file": v.file} for k, v in values.vars.items()}}
+                job: {
+                    "vars": {k: v if isinstance(v, str) else {"file": v.file} for k, v in values.vars.items()}
+                }
                 for job, values in self.jobs.items()
             }
         return out
@@ -100,7 +102,9 @@ def load_book(home: Home, name: str, groups: tuple[str, ...] = ()) -> Book:
         return Book(name=name, path=path)
     data = cached(path, home.cache_dir, "book:" + ",".join(groups), lambda: _validate(path, groups))
     jobs = {
-        job: BookJob({k: v if isinstance(v, str) else FileValue(**v) for k, v in values.get("vars", {}).items()})
+        job: BookJob(
+            {k: v if isinstance(v, str) else FileValue(**v) for k, v in values.get("vars", {}).items()}
+        )
         for job, values in data.get("jobs", {}).items()
     }
     return Book(

@@ -101,9 +101,10 @@ class Job:
     @property
     def has_work(self) -> bool:
         """True when the job carries a template, parameters, variables or an answer shape."""
-        return bool(
-            self.system or self.prompt or self.prompt_file or self.params.to_dict() or self.vars
-        ) or self.answers_json
+        return (
+            bool(self.system or self.prompt or self.prompt_file or self.params.to_dict() or self.vars)
+            or self.answers_json
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The `job list --json` shape."""

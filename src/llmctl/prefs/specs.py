@@ -117,7 +117,9 @@ class BookJobChecks(Strict):
     @classmethod
     def _text_or_file(cls, value: Any) -> Any:
         for name in bad_var_values(value)[:1]:
-            raise ValueError(f'variable {name!r}: a value is text or {{ file = "PATH" }} (got {value[name]!r})')
+            raise ValueError(
+                f'variable {name!r}: a value is text or {{ file = "PATH" }} (got {value[name]!r})'
+            )
         return value
 
 
