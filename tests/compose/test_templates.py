@@ -32,7 +32,8 @@ def test_placeholder_templates_render_as_jinja_does(source):
 
 
 @pytest.mark.parametrize(
-    "source", ["{{ name|upper }}", "{{- name }}", "{% if name %}x{% endif %}", "{# c #}{{ name }}", "{{ true }}"]
+    "source",
+    ["{{ name|upper }}", "{{- name }}", "{% if name %}x{% endif %}", "{# c #}{{ name }}", "{{ true }}"],
 )
 def test_other_syntax_goes_to_jinja(source):
     assert templates.compile_template(source).pieces is None
@@ -54,9 +55,13 @@ def test_an_undefined_name_is_an_error_naming_it():
     with pytest.raises(TemplateFault) as caught:
         render("Hi {{ who }}", {})
     assert (caught.value.kind, caught.value.variable) == (templates.UNDEFINED, "who")
+    assert caught.value.line == 1
     with pytest.raises(TemplateFault) as caught:
-        render("{% if x %}{{ who }}{% endif %}", {"x": "1"})
-    assert caught.value.variable == "who"
+        render("a\n{% if x %}\n{{ who }}{% endif %}", {"x": "1"})
+    assert (caught.value.variable, caught.value.line) == ("who", 3)
+    with pytest.raises(TemplateFault) as caught:
+        render("a\nb {{ x }}\n\n{{ who }}", {"x": "1"})
+    assert (caught.value.variable, caught.value.line) == ("who", 4)
 
 
 def test_a_syntax_error_names_its_line():
@@ -87,5 +92,8 @@ def test_a_runtime_error_names_its_line():
 
 
 def test_names_used_knows_input_and_ignores_jinja_globals():
-    assert templates.names_used("{% for i in range(2) %}{{ i }}{% endfor %}{{ input }}{{ a }}") == {"input", "a"}
+    assert templates.names_used("{% for i in range(2) %}{{ i }}{% endfor %}{{ input }}{{ a }}") == {
+        "input",
+        "a",
+    }
     assert templates.names_used("{{ a }} {{ input }}") == {"a", "input"}

@@ -58,6 +58,14 @@ class Compiled:
     names: frozenset[str]
     pieces: tuple[str, ...] | None
     jinja: Any = None
+    lines: Mapping[str, int] | None = None  # each name's first line
+
+    def line_of(self, name: str) -> int | None:
+        """The template line where `name` is first read."""
+        if self.pieces is None:
+            return (self.lines or {}).get(name)
+        index = self.pieces.index(name, 1) if name in self.pieces[1::2] else 0
+        return "".join(self.pieces[:index]).count("\n") + 1 if index else None
 
 
 def names_used(source: str) -> frozenset[str]:
@@ -74,7 +82,8 @@ def render(source: str, values: Mapping[str, Any]) -> str:
     compiled = compile_template(source)
     missing = sorted(compiled.names - values.keys())
     if missing:
-        raise TemplateFault(UNDEFINED, f"{missing[0]!r} is undefined", variable=missing[0])
+        line = compiled.line_of(missing[0])
+        raise TemplateFault(UNDEFINED, f"{missing[0]!r} is undefined", line=line, variable=missing[0])
     if compiled.pieces is not None:
         parts = list(compiled.pieces)
         for i in range(1, len(parts), 2):
@@ -89,7 +98,7 @@ def compile_template(source: str) -> Compiled:
     pieces = _placeholder_pieces(source)
     if pieces is not None:
         return Compiled(frozenset(pieces[1::2]), pieces)
-    from jinja2 import TemplateSyntaxError, meta
+    from jinja2 import TemplateSyntaxError, meta, nodes
 
     env = _environment()
     try:
@@ -97,7 +106,12 @@ def compile_template(source: str) -> Compiled:
         template = env.from_string(tree)
     except TemplateSyntaxError as exc:
         raise TemplateFault(SYNTAX, exc.message or "invalid template", line=exc.lineno) from None
-    return Compiled(frozenset(meta.find_undeclared_variables(tree)) - JINJA_NAMES, None, template)
+    names = frozenset(meta.find_undeclared_variables(tree)) - JINJA_NAMES
+    lines: dict[str, int] = {}
+    for node in tree.find_all(nodes.Name):
+        if node.name in names:
+            lines.setdefault(node.name, node.lineno)
+    return Compiled(names, None, template, lines)
 
 
 def _placeholder_pieces(source: str) -> tuple[str, ...] | None:
