@@ -150,6 +150,18 @@ def field_origin(job: Job, name: str) -> str:
     return ORIGIN_JOBS_FILE if job.origin == ORIGIN_JOBS_FILE or name in job.patched else ORIGIN_BUNDLED_JOBS
 
 
+def _first_bad_name(data: Any, loc: list[str]) -> list[str]:
+    """[NAME] of the first bad variable name when the error is about a job's `vars`, else []."""
+    from llmctl.prefs.specs import bad_var_names
+
+    if len(loc) != 3 or loc[2] != "vars":
+        return []
+    try:
+        return [name for name, _why in bad_var_names(data["jobs"][loc[1]]["vars"])[:1]]
+    except (KeyError, TypeError):
+        return []
+
+
 def _record_items(record: Any) -> list[tuple[str, Any]]:
     return [(f.name, getattr(record, f.name)) for f in dataclasses.fields(record)]
 
@@ -194,7 +206,7 @@ def _validate(path: Path, groups: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         raise FileError(
             path,
             message,
-            line=table_line(text, loc) if job else None,
+            line=table_line(text, loc + _first_bad_name(data, loc)) if job else None,
             entry=job,
             field=field_name or fld,
             more=[f"{path}: {f}: {m}" for _e, (f, m) in problems[1:]],

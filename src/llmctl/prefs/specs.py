@@ -131,6 +131,17 @@ RESERVED_VARS = frozenset(
 )
 
 
+def bad_var_names(value: Any) -> list[tuple[str, str]]:
+    """The names of a job's `vars` that cannot be template names, each with why."""
+    found = []
+    for name in value if isinstance(value, dict) else ():
+        if not VAR_NAME.fullmatch(name):
+            found.append((name, "a name is a letter, then letters, digits or '_'"))
+        elif name in RESERVED_VARS:
+            found.append((name, "the name is taken by the template language or llmctl"))
+    return found
+
+
 class JobChecks(VocabularyChecks):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -142,11 +153,8 @@ class JobChecks(VocabularyChecks):
     @field_validator("vars", check_fields=False)
     @classmethod
     def _template_names(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        for name in value or {}:
-            if not VAR_NAME.fullmatch(name):
-                raise ValueError(f"variable {name!r}: a name is a letter, then letters, digits or '_'")
-            if name in RESERVED_VARS:
-                raise ValueError(f"variable {name!r}: the name is taken by the template language or llmctl")
+        for name, why in bad_var_names(value)[:1]:
+            raise ValueError(f"variable {name!r}: {why}")
         return value
 
     @model_validator(mode="after")
