@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from compose.homes import write
+
 from llmctl.errors import FileError
 from llmctl.paths import Home
 from llmctl.prefs.books import FileValue, change_book, load_book
