@@ -77,7 +77,7 @@ def book_problems(book: Book, jobs: dict[str, Job], home: Home) -> list[str]:
     for job_name, values in book.jobs.items():
         job = jobs.get(job_name)
         if job is None:
-            line = table_line(text, ["jobs", job_name])
+            line = table_line(text, ["jobs", job_name, "vars"])
             problems.append(
                 f"{where(book.path, line, None, None)}unknown job {job_name!r}{did_you_mean(job_name, jobs)}"
             )
@@ -100,16 +100,16 @@ def book_problems(book: Book, jobs: dict[str, Job], home: Home) -> list[str]:
 
 def _template_problems(job: Job, which: str, work: Work, source: str) -> list[str]:
     try:
-        names = templates.names_used(source)
+        compiled = templates.compile_template(source)
     except templates.TemplateFault as fault:
         return [_in_template(job, which, work, fault.line, f"{which} template: {fault.message}")]
-    undeclared = sorted(names - job.vars.keys() - {INPUT})
+    undeclared = sorted(compiled.names - job.vars.keys() - {INPUT})
     return [
         _in_template(
             job,
             which,
             work,
-            None,
+            compiled.line_of(name),
             f"{which} template uses {name!r}, which the job does not declare{did_you_mean(name, job.vars)}",
         )
         for name in undeclared
