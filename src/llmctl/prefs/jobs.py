@@ -122,7 +122,8 @@ class Job:
 def load_jobs(home: Home, config: Config) -> dict[str, Job]:
     """Return every job type by name. Raises FileError for a jobs file with problems."""
     groups = config.extra_groups
-    bundled = _read(bundled_jobs_path(), home.cache_dir, groups)
+    bundled_path = bundled_jobs_path()
+    bundled = _read(bundled_path, home.cache_dir, groups)
     no_directory(home.jobs_file)
     user = _read(home.jobs_file, home.cache_dir, groups) if home.jobs_file.exists() else {}
     jobs: dict[str, Job] = {}
@@ -132,7 +133,7 @@ def load_jobs(home: Home, config: Config) -> dict[str, Job]:
             raise FileError(home.jobs_file, "a new job needs `group`", entry=name, field="group")
         origin = ORIGIN_BUNDLED_JOBS if name in bundled else ORIGIN_JOBS_FILE
         patched = tuple(user.get(name, {})) if name in bundled else ()
-        path = home.jobs_file if name in user else bundled_jobs_path()
+        path = home.jobs_file if name in user else bundled_path
         jobs[name] = _job(name, data, origin=origin, patched=patched, path=path)
     return jobs
 
