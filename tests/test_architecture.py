@@ -22,6 +22,7 @@ FLOORS = {
     "llmctl.catalog": 3,
     "llmctl.prefs": 3,
     "llmctl.selection": 4,
+    "llmctl.compose": 4,
     "llmctl.engine": 5,
     "llmctl.api": 6,
     "llmctl.client": 6,

@@ -29,6 +29,7 @@ _EXPORTS = {
     "LLMClient": "llmctl.client",
     "Response": "llmctl.client",
     "get_llm_with_fallback": "llmctl.client",
+    "render": "llmctl.compose.api",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -42,6 +42,30 @@ class TextNotUnicode(UsageError, ValueError):
     sent (exit 2; 400 on `serve`). A ValueError too, for Python callers."""
 
 
+class TemplateError(UsageError):
+    """A job's template or variables that cannot make a prompt (exit 2): a syntax error, an
+    undefined or missing variable, an unknown `--var`, a reach into Python internals. Names
+    the job, the variable and the template's file and line where known; nothing is sent."""
+
+    def __init__(
+        self,
+        job: str,
+        problem: str,
+        *,
+        variable: str | None = None,
+        path: Path | str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.job = job
+        self.variable = variable
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.problem = problem
+        place = f"{path}{f':{line}' if line else ''}: " if path is not None else ""
+        super().__init__(f"job {job!r}: {place}{problem}", hint=hint)
+
+
 class UnknownNameError(UsageError):
     """A name (LLM id, group, job, tier...) that does not exist; suggests the closest ones."""
 
@@ -249,6 +273,19 @@ class StreamBroken(ProviderError):
     """The connection or stream broke off before the answer was complete."""
 
     kind, retryable, cools = "stream_broken", True, COOL_LLM
+
+
+class InvalidOutput(ProviderError):
+    """An answer that is not the JSON the job asked for, or breaks its schema (retried once
+    on the same LLM with the problem added to the conversation, then a failed attempt).
+    `answer` is the text received; `problem` says what is wrong with it."""
+
+    kind = "invalid_output"
+
+    def __init__(self, problem: str, *, answer: str = "") -> None:
+        super().__init__(f"the answer is not the JSON asked for: {problem}")
+        self.problem = problem
+        self.answer = answer
 
 
 class NotConfigured(ProviderError):

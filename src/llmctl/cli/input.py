@@ -65,3 +65,9 @@ def time_limit_option(value: float | None) -> float | None:
         return time_limit(value)
     except UsageError as exc:
         raise typer.BadParameter(exc.message) from None
+
+
+def read_stdin(stdin: Any) -> str:
+    """All of stdin as UTF-8 text, as it is (a `--var NAME=@-` value; nothing stripped).
+    Raises UsageError for stdin that is not UTF-8 text."""
+    return _read(stdin)

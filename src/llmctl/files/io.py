@@ -184,6 +184,17 @@ def line_in_table(text: str, table: str, key: str | None) -> int | None:
     return text.count("\n", 0, start) + 1
 
 
+def table_line(text: str, loc: list[str]) -> int | None:
+    """Return the line in TOML text of the value at the key path `loc` (`["jobs", "x",
+    "vars", "pov", "required"]`): inside the deepest `[table]` written out, else None."""
+    parts = [p for p in loc if not p.isdigit()]  # list positions have no line of their own
+    for depth in range(len(parts), 0, -1):
+        table = ".".join(parts[:depth])
+        if re.search(r"^[ \t]*\[\s*" + re.escape(table) + r"\s*\]", text, re.MULTILINE):
+            return line_in_table(text, table, parts[depth] if depth < len(parts) else None)
+    return line_of_key(text, parts[0]) if parts else None
+
+
 def dump_text(path: Path, data: Any) -> str:
     """Serialise `data` as TOML, YAML or JSON by the file's suffix."""
     if path.suffix.lower() in YAML_SUFFIXES:

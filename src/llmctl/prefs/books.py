@@ -1,4 +1,5 @@
-"""Per-book preferences: one TOML file per book under `books/` (override + default per group)."""
+"""Per-book preferences: one TOML file per book under `books/` (override + default per group,
+and values of the jobs' template variables: `[jobs.JOB.vars]`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from llmctl.catalog.entry import Text
 from llmctl.catalog.load import Catalog
 from llmctl.errors import FileError, UnknownNameError, UsageError
 from llmctl.files.cache import cached
-from llmctl.files.io import atomic_write, line_in_table, load, locked
+from llmctl.files.io import atomic_write, line_in_table, load, locked, table_line
 from llmctl.files.toml_edit import dump_update
 from llmctl.files.validation import describe_error, spec_of
 from llmctl.paths import Home
@@ -29,6 +30,21 @@ NOT_IN_FILE = {"file": False}
 
 
 @dataclass(slots=True)
+class FileValue:
+    """A variable's value read from a file (`style = { file = "moby/style.md" }`, relative
+    to the home)."""
+
+    file: str
+
+
+@dataclass(slots=True)
+class BookJob:
+    """A book's values for one job's template variables."""
+
+    vars: dict[str, str | FileValue] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Book:
     """A book's LLM preferences (the one definition of a book file's fields). `exists` is
     False for a book without a file (no preferences)."""
@@ -36,12 +52,26 @@ class Book:
     name: str = field(metadata=NOT_IN_FILE)
     override: Text | None = None
     defaults: dict[str, Text] = field(default_factory=dict)
+    jobs: dict[str, BookJob] = field(default_factory=dict)
     path: Path | None = field(default=None, metadata=NOT_IN_FILE)
     exists: bool = field(default=False, metadata=NOT_IN_FILE)
 
     def to_dict(self) -> dict[str, Any]:
-        """The `book show --json` shape."""
-        return {"book": self.name, "override": self.override, "defaults": dict(self.defaults)}
+        """The `book show --json` shape (`jobs` only when the book sets job values)."""
+        out: dict[str, Any] = {"book": self.name, "override": self.override, "defaults": dict(self.defaults)}
+        if self.jobs:
+            out["jobs"] = {
+                job: {
+                    "vars": {k: v if isinstance(v, str) else {"file": v.file} for k, v in values.vars.items()}
+                }
+                for job, values in self.jobs.items()
+            }
+        return out
+
+    def job_vars(self, job: str) -> dict[str, str | FileValue]:
+        """The book's values for `job`'s variables (empty when it sets none)."""
+        found = self.jobs.get(job)
+        return dict(found.vars) if found else {}
 
 
 def check_book_name(name: str) -> str:
@@ -73,8 +103,19 @@ def load_book(home: Home, name: str, groups: tuple[str, ...] = ()) -> Book:
     if not path.is_file():
         return Book(name=name, path=path)
     data = cached(path, home.cache_dir, "book:" + ",".join(groups), lambda: _validate(path, groups))
+    jobs = {
+        job: BookJob(
+            {k: v if isinstance(v, str) else FileValue(**v) for k, v in values.get("vars", {}).items()}
+        )
+        for job, values in data.get("jobs", {}).items()
+    }
     return Book(
-        name=name, override=data.get("override"), defaults=data.get("defaults", {}), path=path, exists=True
+        name=name,
+        override=data.get("override"),
+        defaults=data.get("defaults", {}),
+        jobs=jobs,
+        path=path,
+        exists=True,
     )
 
 
@@ -97,19 +138,36 @@ def _validate(path: Path, groups: tuple[str, ...], data: Any = None, text: str =
     try:
         spec = BookSpec.model_validate(data, context={"extra_groups": groups})
     except ValidationError as exc:
-        fld, message = describe_error(exc.errors()[0], BookSpec)
-        loc = (fld or "").split(".")
-        line = line_in_table(text, "defaults", None) if loc[0] == "defaults" else None
+        err = exc.errors()[0]
+        fld, message = describe_error(err, BookSpec)
+        loc = [str(p) for p in err.get("loc", ())]
+        line = None
+        if loc and loc[0] == "defaults":
+            line = line_in_table(text, "defaults", None)
+        elif loc and loc[0] == "jobs":
+            line = table_line(text, loc + _first_bad_value(data, loc))
         raise FileError(path, message, line=line, field=fld) from None
     return spec.model_dump(mode="json", exclude_defaults=True)
+
+
+def _first_bad_value(data: Any, loc: list[str]) -> list[str]:
+    """[NAME] of the first bad value when the error is about a job's `vars` table, else []."""
+    from llmctl.prefs.specs import bad_var_values
+
+    if len(loc) != 3 or loc[2] != "vars":
+        return []
+    try:
+        return bad_var_values(data["jobs"][loc[1]]["vars"])[:1]
+    except (KeyError, TypeError):
+        return []
 
 
 @functools.cache
 def book_spec() -> type[BaseModel]:
     """The pydantic model of a book file, derived from `Book`."""
-    from llmctl.prefs.specs import BookChecks
+    from llmctl.prefs.specs import BookChecks, BookJobChecks, Strict
 
-    return spec_of(Book, BookChecks)
+    return spec_of(Book, BookChecks, nested={BookJob: BookJobChecks, FileValue: Strict})
 
 
 def check_llm_for_group(catalog: Catalog, llm: str, group: str) -> str:

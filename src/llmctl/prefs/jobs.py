@@ -1,16 +1,20 @@
-"""Job types: the bundled set, patched or extended by the home's jobs.toml."""
+"""Job types: the bundled set, patched or extended by the home's jobs.toml. A job names the
+LLM it needs and, optionally, what it sends: its system prompt and prompt template (inline or
+`prompt_file`), its parameters, its variables and the shape of its answer (`output`, `schema`
+or `schema_file`). Templates are only declared here; `llmctl.compose` renders them."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from llmctl.catalog.entry import PositiveInt
 from llmctl.errors import FileError, UnknownNameError
 from llmctl.files.cache import cached
-from llmctl.files.io import line_in_table, load, no_directory
+from llmctl.files.io import load, no_directory, table_line
 from llmctl.files.validation import Check, describe_error, spec_of
 from llmctl.paths import Home
 from llmctl.prefs.config import Config
@@ -29,6 +33,43 @@ def bundled_jobs_path() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "jobs.toml"
 
 
+OUTPUTS = ("text", "json")
+TEMPLATE_FIELDS = ("system", "prompt")
+
+
+@dataclass(slots=True)
+class JobVar:
+    """A variable of a job's templates (`[jobs.NAME.vars.VAR]`). With `file`, a value is a
+    path (relative to the home in files of the home) whose text is used."""
+
+    required: Annotated[bool, Check(strict=True)] = False
+    default: str | None = None
+    description: str | None = None
+    file: Annotated[bool, Check(strict=True)] = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "required": self.required,
+            "default": self.default,
+            "description": self.description,
+            "file": self.file,
+        }
+
+
+@dataclass(slots=True)
+class JobParams:
+    """The sampling parameters a job passes to the provider (command-line options win)."""
+
+    temperature: Annotated[float, Check(ge=0, le=2)] | None = None
+    max_tokens: PositiveInt | None = None
+    top_p: Annotated[float, Check(ge=0, le=1)] | None = None
+    stop: str | list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters set, by name (those left unset are absent)."""
+        return {k: v for k, v in _record_items(self) if v is not None}
+
+
 @dataclass(slots=True)
 class Job:
     """A job type: the group its LLM must be valid for, and what the LLM must offer
@@ -42,8 +83,31 @@ class Job:
     min_context: PositiveInt | None = None
     description: str | None = None
     cache: Annotated[bool, Check(strict=True)] | None = None  # use the response cache for this job
+    system: str | None = None
+    prompt: str | None = None
+    prompt_file: str | None = None  # relative to the home
+    params: JobParams = field(default_factory=JobParams)
+    vars: dict[str, JobVar] = field(default_factory=dict)
+    output: Literal["text", "json"] | None = None
+    # `schema` in the file (a pydantic model cannot have a field of that name)
+    json_schema: Annotated[dict[str, Any] | None, Check(alias="schema")] = None
+    schema_file: str | None = None  # relative to the home
     origin: str = field(default=ORIGIN_BUNDLED_JOBS, metadata=NOT_IN_FILE)
     patched: tuple[str, ...] = field(default=(), metadata=NOT_IN_FILE)
+    path: Path | None = field(default=None, metadata=NOT_IN_FILE)  # the file that sets its work
+
+    @property
+    def answers_json(self) -> bool:
+        """True when the job asks for JSON: `output = "json"`, or a schema."""
+        return self.output == "json" or self.json_schema is not None or self.schema_file is not None
+
+    @property
+    def has_work(self) -> bool:
+        """True when the job carries a template, parameters, variables or an answer shape."""
+        return (
+            bool(self.system or self.prompt or self.prompt_file or self.params.to_dict() or self.vars)
+            or self.answers_json
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The `job list --json` shape."""
@@ -61,7 +125,8 @@ class Job:
 def load_jobs(home: Home, config: Config) -> dict[str, Job]:
     """Return every job type by name. Raises FileError for a jobs file with problems."""
     groups = config.extra_groups
-    bundled = _read(bundled_jobs_path(), home.cache_dir, groups)
+    bundled_path = bundled_jobs_path()
+    bundled = _read(bundled_path, home.cache_dir, groups)
     no_directory(home.jobs_file)
     user = _read(home.jobs_file, home.cache_dir, groups) if home.jobs_file.exists() else {}
     jobs: dict[str, Job] = {}
@@ -71,8 +136,38 @@ def load_jobs(home: Home, config: Config) -> dict[str, Job]:
             raise FileError(home.jobs_file, "a new job needs `group`", entry=name, field="group")
         origin = ORIGIN_BUNDLED_JOBS if name in bundled else ORIGIN_JOBS_FILE
         patched = tuple(user.get(name, {})) if name in bundled else ()
-        jobs[name] = Job(name=name, origin=origin, patched=patched, **data)
+        path = home.jobs_file if name in user else bundled_path
+        jobs[name] = _job(name, data, origin=origin, patched=patched, path=path)
     return jobs
+
+
+def _job(name: str, data: dict[str, Any], **where: Any) -> Job:
+    """A Job from its validated, JSON-able fields (nested tables made records again)."""
+    fields = dict(data)
+    fields["params"] = JobParams(**(fields.get("params") or {}))
+    fields["vars"] = {var: JobVar(**spec) for var, spec in (fields.get("vars") or {}).items()}
+    return Job(name=name, **fields, **where)
+
+
+def field_origin(job: Job, name: str) -> str:
+    """Where a job's field comes from: the bundled jobs, or the home's jobs file."""
+    return ORIGIN_JOBS_FILE if job.origin == ORIGIN_JOBS_FILE or name in job.patched else ORIGIN_BUNDLED_JOBS
+
+
+def _first_bad_name(data: Any, loc: list[str]) -> list[str]:
+    """[NAME] of the first bad variable name when the error is about a job's `vars`, else []."""
+    from llmctl.prefs.specs import bad_var_names
+
+    if len(loc) != 3 or loc[2] != "vars":
+        return []
+    try:
+        return [name for name, _why in bad_var_names(data["jobs"][loc[1]]["vars"])[:1]]
+    except (KeyError, TypeError):
+        return []
+
+
+def _record_items(record: Any) -> list[tuple[str, Any]]:
+    return [(f.name, getattr(record, f.name)) for f in dataclasses.fields(record)]
 
 
 def get_job(jobs: dict[str, Job], name: str) -> Job:
@@ -89,7 +184,8 @@ def jobs_file_spec() -> type[BaseModel]:
     a table patches a bundled job or adds one)."""
     from llmctl.prefs import specs
 
-    return specs.jobs_file_spec(spec_of(Job, specs.JobChecks, patch=True, name="JobSpec"))
+    nested = {JobVar: specs.JobVarChecks, JobParams: specs.Strict}
+    return specs.jobs_file_spec(spec_of(Job, specs.JobChecks, patch=True, name="JobSpec", nested=nested))
 
 
 def _read(path: Path, cache_dir: Path | None, groups: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -115,7 +211,7 @@ def _validate(path: Path, groups: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         raise FileError(
             path,
             message,
-            line=line_in_table(text, f"jobs.{job}", loc[2] if len(loc) > 2 else None) if job else None,
+            line=table_line(text, loc + _first_bad_name(data, loc)) if job else None,
             entry=job,
             field=field_name or fld,
             more=[f"{path}: {f}: {m}" for _e, (f, m) in problems[1:]],

@@ -4,6 +4,7 @@ pydantic models each record's module derives from its record (`Config`, `Provide
 
 from __future__ import annotations
 
+import re
 import types
 from typing import Annotated, Any
 
@@ -100,6 +101,48 @@ class BookChecks(Strict):
         return value
 
 
+def bad_var_values(values: Any) -> list[str]:
+    """The names in a book's `[jobs.JOB.vars]` whose value is neither text nor `{ file = "PATH" }`."""
+    if not isinstance(values, dict):
+        return []
+    return [
+        name
+        for name, given in values.items()
+        if not isinstance(given, str)
+        and not (isinstance(given, dict) and list(given) == ["file"] and isinstance(given["file"], str))
+    ]
+
+
+class BookJobChecks(Strict):
+    @field_validator("vars", mode="before", check_fields=False)
+    @classmethod
+    def _text_or_file(cls, value: Any) -> Any:
+        for name in bad_var_values(value)[:1]:
+            raise ValueError(
+                f'variable {name!r}: a value is text or {{ file = "PATH" }} (got {value[name]!r})'
+            )
+        return value
+
+
+# A variable is a template name: not `input` (the prompt text) nor a word of Jinja's syntax.
+VAR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+RESERVED_VARS = frozenset(
+    {"input", "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "loop"}
+    | {"True", "False", "None", "self", "range", "lipsum", "dict", "cycler", "joiner", "namespace"}
+)
+
+
+def bad_var_names(value: Any) -> list[tuple[str, str]]:
+    """The names of a job's `vars` that cannot be template names, each with why."""
+    found = []
+    for name in value if isinstance(value, dict) else ():
+        if not VAR_NAME.fullmatch(name):
+            found.append((name, "a name is a letter, then letters, digits or '_'"))
+        elif name in RESERVED_VARS:
+            found.append((name, "the name is taken by the template language or llmctl"))
+    return found
+
+
 class JobChecks(VocabularyChecks):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -107,6 +150,32 @@ class JobChecks(VocabularyChecks):
     @classmethod
     def _known_group(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else check_names("group", [value], known_groups(info))[0]
+
+    @field_validator("vars", check_fields=False)
+    @classmethod
+    def _template_names(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for name, why in bad_var_names(value)[:1]:
+            raise ValueError(f"variable {name!r}: {why}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> Any:
+        data = self.__dict__
+        for inline, file in (("prompt", "prompt_file"), ("json_schema", "schema_file")):
+            if data.get(inline) is not None and data.get(file) is not None:
+                raise ValueError(f"give `{inline.removeprefix('json_')}` or `{file}`, not both")
+        has_schema = data.get("json_schema") is not None or data.get("schema_file") is not None
+        if data.get("output") == "text" and has_schema:
+            raise ValueError('a schema describes a JSON answer: set output = "json" or drop the schema')
+        return self
+
+
+class JobVarChecks(Strict):
+    @model_validator(mode="after")
+    def _required_has_no_default(self) -> Any:
+        if self.__dict__.get("required") and self.__dict__.get("default") is not None:
+            raise ValueError("a required variable takes no default: drop `default` or `required`")
+        return self
 
 
 JobName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
