@@ -133,6 +133,9 @@ class LLM:
     output_cost_per_mtok_above_200k: Cost | None = None
     seconds_per_output_mtok: Cost | None = None
     context_length: PositiveInt | None = None
+    # The prompt's own limit where it is below the window (GPT-5: 272k of 400k); unset, the
+    # prompt and the answer share `context_length`.
+    max_input_tokens: PositiveInt | None = None
     max_output_tokens: PositiveInt | None = None
     capabilities: list[str] = field(default_factory=list)
     enabled: StrictBool = True

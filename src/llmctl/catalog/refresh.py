@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.edit import Mutation, Overlay, change_catalog
-from llmctl.catalog.entry import LLM, default_model
+from llmctl.catalog.entry import LLM, PRICE_FIELDS, Deployment, default_model
 from llmctl.catalog.load import Catalog
 from llmctl.errors import UsageError
 from llmctl.paths import Home
+
+if TYPE_CHECKING:
+    from llmctl.catalog.formats.common import Imported
 
 # Fields an import or sync refreshes on an entry that already exists.
 REFRESHED = (
@@ -30,6 +34,7 @@ REFRESHED = (
     "input_cost_per_mtok_above_200k",
     "output_cost_per_mtok_above_200k",
     "context_length",
+    "max_input_tokens",
     "max_output_tokens",
     "capabilities",
     "deprecated",
@@ -38,37 +43,88 @@ REFRESHED = (
 SERVED_ELSEWHERE = "served by another provider"
 KEPT_NEWER = "kept newer"  # fields whose entry was checked after the source's date
 ALIAS_MOVED = "alias moved to the model it names now"
+NOT_KNOWN = "not in the catalog (--only-known)"
+ROUTE_PRICED = "deployment prices refreshed"
+
+
+@dataclass
+class Source:
+    """What a source says beyond its entries: per id, the capabilities its row states
+    (others are kept; no id: it states them all), and the fields it only fills in."""
+
+    stated: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    fill_only: frozenset[str] = frozenset()
 
 
 @dataclass
 class Matcher:
-    """Which catalog entry an incoming model is: the entry with its id, or the entry of the
-    same provider serving the same provider-side model (`groq/llama-3.3-70b-versatile` is
-    the catalog's `meta-llama/llama-3.3-70b-versatile`)."""
+    """Which catalog entry an incoming model is: the entry with its id, or the entry one of
+    whose deployments serves the same provider-side model at the same provider
+    (`groq/llama-3.3-70b-versatile` is the catalog's `meta-llama/llama-3.3-70b-versatile`)."""
 
     catalog: Catalog
     by_model: dict[tuple[str, str], LLM] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.by_model = {(e.provider, e.model): e for e in self.catalog}
+        self.by_model = {}
+        for entry in self.catalog:
+            for route in entry.routes():
+                key = (route.provider, route.model or default_model(entry.id, route.provider))
+                self.by_model.setdefault(key, entry)
 
     def find(self, item: dict[str, Any]) -> LLM | None:
         """The existing entry `item` is, or None for a new model."""
-        if item["id"] in self.catalog.entries:
-            return self.catalog.entries[item["id"]]
         provider = item.get("provider") or ""
-        return self.by_model.get((provider, item.get("model") or default_model(item["id"], provider)))
+        by_model = self.by_model.get((provider, item.get("model") or default_model(item["id"], provider)))
+        if item["id"] in self.catalog.entries:
+            current = self.catalog.entries[item["id"]]
+            # The same id served elsewhere, while a deployment of another entry serves it here.
+            return by_model if by_model is not None and self.elsewhere(current, item) else current
+        return by_model
 
     @staticmethod
     def elsewhere(current: LLM, item: dict[str, Any]) -> bool:
-        """The same id served by another provider: OpenRouter's price is not DeepSeek's, so
-        it is left alone."""
-        return current.provider != item.get("provider", current.provider)
+        """The model is the entry's, but the item's provider is none of its deployments':
+        OpenRouter's price is not DeepSeek's, so it is left alone."""
+        provider = item.get("provider", current.provider)
+        return all(route.provider != provider for route in current.routes())
 
     @staticmethod
-    def changes(current: LLM, item: dict[str, Any]) -> dict[str, Any]:
-        """The refreshed fields whose incoming value differs (lists compared as sets)."""
-        return {f: item[f] for f in REFRESHED if f in item and not same(getattr(current, f), item[f])}
+    def route(current: LLM, item: dict[str, Any]) -> Deployment | None:
+        """The entry's deployment at the item's provider when it is not the first one (whose
+        figures are the entry's own), else None."""
+        routes = current.routes()
+        provider = item.get("provider", current.provider)
+        if routes[0].provider == provider:
+            return None
+        return next((r for r in routes if r.provider == provider), None)
+
+    @staticmethod
+    def changes(current: LLM, item: dict[str, Any], source: Source | None = None) -> dict[str, Any]:
+        """The refreshed fields whose incoming value differs (lists compared as sets): a
+        field the source only fills in is left where the entry has it, and capabilities
+        the source does not state are kept."""
+        source = source or Source()
+        found = {}
+        for name in REFRESHED:
+            if name not in item or (name in source.fill_only and getattr(current, name) is not None):
+                continue
+            value = item[name]
+            if name == "capabilities":
+                value = merged_capabilities(current.capabilities, value, source.stated.get(item["id"]))
+            if not same(getattr(current, name), value):
+                found[name] = value
+        return found
+
+
+def merged_capabilities(current: list[str], incoming: list[str], says: frozenset[str] | None) -> list[str]:
+    """The entry's capabilities after a source that states `says` (None: all of them) and
+    gives `incoming`: those it does not state are kept (an embedding model stays one,
+    `streaming` is never dropped)."""
+    if says is None:
+        return list(incoming)
+    kept = [c for c in current if c not in says or c in incoming]
+    return kept + [c for c in incoming if c in says and c not in kept]
 
 
 def same(current: Any, incoming: Any) -> bool:
@@ -89,6 +145,8 @@ def import_entries(
     stats: dict[str, int] | None = None,
     as_of: str | None = None,
     force: bool = False,
+    source: Source | None = None,
+    only_known: bool = False,
 ) -> Mutation:
     """Add new entries and refresh prices, limits and capabilities of existing ones.
 
@@ -96,7 +154,9 @@ def import_entries(
     `groups`; entries of an llmctl catalog or the seeds' records keep their own groups
     (`groups` fills in where they have none) and enabled flag. A field of an entry whose
     `updated` is after `as_of` is kept (counted as "kept newer") unless `force`; a
-    refreshed entry gets `updated` = `as_of`. `stats` counts what was left alone."""
+    refreshed entry gets `updated` = `as_of`. `source` says what the source states (see
+    `Matcher.changes`); `only_known` adds no entry (counted). `stats` counts what was left
+    alone."""
     stats = {} if stats is None else stats
 
     def count(why: str, n: int = 1) -> None:
@@ -107,15 +167,25 @@ def import_entries(
         matcher = Matcher(overlay.catalog)
         for entry in entries:
             current = matcher.find(entry)
-            if current is not None and matcher.elsewhere(current, entry):
-                count(SERVED_ELSEWHERE)
+            if current is None and only_known:
+                count(NOT_KNOWN)
                 continue
+            # An alias names the model wherever it is served: it lands even when the figures do not.
             moved = _take_aliases(overlay, current.id if current else entry["id"], entry.get("aliases", []))
             touched += moved
             if moved:
                 count(ALIAS_MOVED, len(moved))
+            if current is not None and matcher.elsewhere(current, entry):
+                count(SERVED_ELSEWHERE)
+                continue
+            route = matcher.route(current, entry) if current is not None else None
+            if current is not None and route is not None:
+                if _refresh_route(overlay, current, route, entry):
+                    count(ROUTE_PRICED)
+                touched.append(current.id)
+                continue
             if current is not None:
-                changed = matcher.changes(current, entry)
+                changed = matcher.changes(current, entry, source)
                 if changed and not force and as_of and current.updated and current.updated > as_of:
                     count(KEPT_NEWER, len(changed))
                     changed = {}
@@ -132,6 +202,20 @@ def import_entries(
         return list(dict.fromkeys(touched))
 
     return mutate
+
+
+def _refresh_route(overlay: Overlay, current: LLM, route: Deployment, item: dict[str, Any]) -> bool:
+    """Give the deployment `route` of `current` the item's prices (the model's other figures
+    are the entry's, from its first deployment's source). Returns whether any changed."""
+    prices = {n: item[n] for n in PRICE_FIELDS if n in item and getattr(route, n) != item[n]}
+    if not prices:
+        return False
+    held = overlay.entries.get(current.id, {}).get("deployments")
+    deployments = held or [d.to_catalog_dict(current.id) for d in current.deployments]
+    overlay.patch(current.id)["deployments"] = [
+        {**d, **prices} if d["id"] == route.id else d for d in deployments
+    ]
+    return True
 
 
 def _take_aliases(overlay: Overlay, target: str, aliases: list[str]) -> list[str]:
@@ -165,26 +249,52 @@ def import_file(
     dry_run: bool = False,
     as_of: str | None = None,
     force: bool = False,
+    only_known: bool = False,
 ) -> dict[str, Any]:
     """Import `path` into the user catalog (or, with `dry_run`, only count what would change).
 
     `as_of` (YYYY-MM-DD; default: the file's modification date) is when the file's figures
     were true: entries checked after it keep their fields unless `force`. Returns the
     summary shown by `catalog import`. Raises UnknownNameError for an unknown group or
-    format, UsageError for a bad date, FileError for a file in another format.
+    format, UsageError for a bad date, FileError for a file in another format or of a
+    wrong structure (nothing imported).
     """
-    from llmctl.catalog.formats import FOREIGN, check_groups, read_import
+    from llmctl.catalog.formats import check_groups, read_import
     from llmctl.providers.table import provider_names
 
     check_groups(groups, catalog.config.groups)
     as_of = check_date(as_of) if as_of is not None else file_date(path)
     imported = read_import(path, fmt, sendable=provider_names(catalog.config.providers))
+    return apply_import(
+        home, catalog_arg, catalog, imported, groups,
+        dry_run=dry_run, as_of=as_of, force=force, only_known=only_known,
+    )  # fmt: skip
+
+
+def apply_import(
+    home: Home,
+    catalog_arg: str | os.PathLike[str] | None,
+    catalog: Catalog,
+    imported: Imported,
+    groups: list[str],
+    *,
+    as_of: str,
+    dry_run: bool = False,
+    force: bool = False,
+    only_known: bool = False,
+    verb: str = "import",
+) -> dict[str, Any]:
+    """Write what was read (`imported`, figures true on `as_of`) into the user catalog, or
+    with `dry_run` only count it; returns the summary (see `import_file`). `verb` names the
+    change in the audit and the entries' `source` (`openrouter update`)."""
+    from llmctl.catalog.formats import FOREIGN
+
     foreign = imported.format in FOREIGN
     for entry in imported.entries:
         if foreign or "updated" not in entry:
             entry.setdefault("updated", as_of)
         if foreign:
-            entry.setdefault("source", f"{imported.format} import")
+            entry.setdefault("source", f"{imported.format} {verb}")
     summary: dict[str, Any] = {
         "format": imported.format,
         "as_of": as_of,
@@ -194,18 +304,21 @@ def import_file(
     }
     left_alone: dict[str, int] = {}
     mutation = import_entries(
-        imported.entries, groups, foreign=foreign, stats=left_alone, as_of=as_of, force=force
-    )
+        imported.entries, groups, foreign=foreign, stats=left_alone, as_of=as_of, force=force,
+        source=Source(imported.stated, imported.fill_only), only_known=only_known,
+    )  # fmt: skip
     if dry_run:
         matcher = Matcher(catalog)
         new = sum(1 for e in imported.entries if matcher.find(e) is None)
-        summary.update(new=new, existing=len(imported.entries) - new, dry_run=True)
+        if only_known and new:
+            imported.skipped[NOT_KNOWN] = new
+        summary.update(new=0 if only_known else new, existing=len(imported.entries) - new, dry_run=True)
         return summary
-    result = change_catalog(home, catalog_arg, "import", mutation)
+    result = change_catalog(home, catalog_arg, verb, mutation)
     kept = left_alone.pop(KEPT_NEWER, 0)
-    moved = left_alone.pop(ALIAS_MOVED, 0)
-    if moved:
-        imported.fixed[ALIAS_MOVED] = moved
+    for rule in (ALIAS_MOVED, ROUTE_PRICED):
+        if left_alone.get(rule):
+            imported.fixed[rule] = left_alone.pop(rule)
     imported.skipped.update(left_alone)
     added = sum(1 for c in result.changes if c.before is None)
     summary.update(

@@ -171,6 +171,14 @@ class _EntryWithDeploymentsChecks(_EntryChecks):
             )
         return value
 
+    @field_validator("max_input_tokens", check_fields=False)
+    @classmethod
+    def _input_fits_the_window(cls, value: int | None, info: ValidationInfo) -> int | None:
+        window = info.data.get("context_length")
+        if value is not None and window is not None and value > window:
+            raise ValueError(f"max_input_tokens {value} is more than the context window ({window})")
+        return value
+
 
 # One catalog entry as written in a file: every field but `id` optional (a patch).
 LLMSpec = spec_of(

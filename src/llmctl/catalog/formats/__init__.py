@@ -37,8 +37,10 @@ __all__ = [
     "PLACEHOLDER_YEAR",
     "Imported",
     "check_groups",
+    "convert",
     "deprecate",
     "detect_format",
+    "format_of",
     "from_litellm",
     "from_modelsdev",
     "from_openrouter",
@@ -86,34 +88,50 @@ def read_import(
 ) -> Imported:
     """Read `path` as `fmt` (detected when None); returns the valid entries and the count
     of what was skipped or fixed. Raises UnknownNameError for an unknown format, FileError
-    for a file in another format. An llmctl catalog's validated content is cached in
-    `cache_dir` when given; `sendable` names the providers llmctl can send to (default: the
-    built-in ones)."""
+    for a file in another format or whose structure is wrong. An llmctl catalog's validated
+    content is cached in `cache_dir` when given; `sendable` names the providers llmctl can
+    send to (default: the built-in ones)."""
     if fmt is not None and fmt not in FORMATS:
         raise UnknownNameError("format", fmt, FORMATS)
     data, _text = load(path)
+    fmt = format_of(path, data, fmt)
+    if fmt == "llmctl":
+        return native.from_llmctl(path, sendable, cache_dir=cache_dir)
+    return convert(path, data, fmt, sendable)
+
+
+def format_of(where: Path | str, data: Any, fmt: str | None) -> str:
+    """The format of parsed `data`: `fmt` when it is that format, else the one detected.
+    `--format seed` also reads llmctl-shaped records (seed 000's `llms.json`, with
+    `router`). Raises FileError naming `where` when it is not `fmt`, or in no format."""
     found = detect_format(data)
+    if fmt == "seed" and found == "llmctl":
+        return fmt
     fmt = fmt or found
     if fmt is None:
         raise FileError(
-            path,
+            where,
             "not a catalog in a format llmctl can import",
             hint="formats: LiteLLM's model_prices_and_context_window.json, OpenRouter's "
             "/api/v1/models response, models.dev's api.json, the seeds' LLM records, or an llmctl catalog",
         )
     if found != fmt:
         actual = f" (it looks like {DESCRIBED[found]})" if found else ""
-        raise FileError(path, f"this is not {DESCRIBED[fmt]}{actual}", hint="check --format")
-    if fmt == "llmctl":
-        return native.from_llmctl(path, sendable, cache_dir=cache_dir)
+        raise FileError(where, f"this is not {DESCRIBED[fmt]}{actual}", hint="check --format")
+    return fmt
+
+
+def convert(where: Path | str, data: Any, fmt: str, sendable: Iterable[str] | None = None) -> Imported:
+    """The entries of parsed `data` in foreign format `fmt` (not `llmctl`), the invalid ones
+    dropped and counted. Raises FileError naming `where` for a wrong structure."""
     if fmt == "litellm":
         imported = from_litellm(data, sendable)
     elif fmt == "openrouter":
-        imported = from_openrouter(path, data)
+        imported = from_openrouter(where, data)
     elif fmt == "modelsdev":
-        imported = from_modelsdev(path, data, sendable)
+        imported = from_modelsdev(where, data, sendable)
     else:
-        imported = known_providers(from_seed(path, data), sendable)
+        imported = known_providers(from_seed(Path(where), data), sendable)
     return keep_valid(imported)
 
 

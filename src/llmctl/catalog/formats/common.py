@@ -10,7 +10,13 @@ to every row:
 - an expiry after 2090 is a placeholder, not a deprecation;
 - a provider llmctl cannot send to is imported disabled, the reason in its description,
   never with an invented key;
+- a router pseudo-model (OpenRouter's `openrouter/*`, whichever file lists it) is no model;
+- a source changes only what it describes: `Imported.stated` names, per entry, the
+  capabilities its row states (yes or no); the others are kept on an existing entry;
 - an entry that would not pass the catalog's validation is not imported.
+
+A file whose structure is wrong (not a row that is odd, but the shape the rows sit in) is
+refused whole with `structure_error`, naming the place: nothing of it is imported.
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
 from llmctl.catalog.entry import default_model
 from llmctl.catalog.files import EntryInvalid, validate_entry
+from llmctl.errors import FileError
 
 PLACEHOLDER_YEAR = "2090"  # an expiry after this is a placeholder ("2098-12-31")
 
@@ -35,6 +44,12 @@ class Imported:
     skipped: dict[str, int] = field(default_factory=dict)
     fixed: dict[str, int] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set, repr=False)
+    # id -> the capabilities the source's row states, yes or no (absent: it states them all);
+    # the others an import keeps as the entry has them.
+    stated: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    # Fields the source only fills in where an entry has none (LiteLLM's input limit as the
+    # context window).
+    fill_only: frozenset[str] = frozenset()
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -162,6 +177,37 @@ def set_model(entry: dict[str, Any], model: Any) -> None:
 def capabilities(flags: Mapping[str, Any], mapping: Mapping[str, str]) -> list[str]:
     """The capabilities whose source flag (mapping: flag -> capability) is set, in mapping order."""
     return [cap for key, cap in mapping.items() if flags.get(key)]
+
+
+def stated(flags: Mapping[str, Any], mapping: Mapping[str, str]) -> set[str]:
+    """The capabilities whose source flag is there at all (true or false): those the row
+    states. A flag the row leaves out says nothing."""
+    return {cap for key, cap in mapping.items() if flags.get(key) is not None}
+
+
+def is_router(provider: str, model: str) -> bool:
+    """A router pseudo-model (OpenRouter's `openrouter/auto`, listed by OpenRouter or by
+    LiteLLM as `openrouter/openrouter/auto`): it picks a model, it is none."""
+    return provider == "openrouter" and model.startswith("openrouter/")
+
+
+def embedding(entry: dict[str, Any], out: Imported, reason: str) -> None:
+    """Make `entry` an embedding model: `embeddings` only, no chat groups, no output cap (it
+    answers with a vector). Counted under `reason`."""
+    entry.pop("max_output_tokens", None)
+    entry["capabilities"] = ["embeddings"]
+    entry["valid_groups"] = []
+    out.fix(reason)
+
+
+def structure_error(path: Path | str, place: str, problem: str) -> FileError:
+    """The error of a file whose structure is wrong at `place` (`providers.acme.models`):
+    exit 3, nothing imported."""
+    return FileError(
+        path,
+        f"{place}: {problem}; nothing was imported",
+        hint="the file is damaged or not in the format named",
+    )
 
 
 # --- what is kept ---------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """LiteLLM's `model_prices_and_context_window.json`: an object of rows keyed by model.
 
 Rows that are not models are skipped: no `mode` or another mode than chat, responses or
-embedding, and its price buckets (`fireworks-ai-*`, `together-ai-*`). Context comes only
-from `max_input_tokens`, never from the legacy `max_tokens`. Provider names map one to one
-(`azure_ai` is not `azure`).
+embedding, its price buckets (`fireworks-ai-*`, `together-ai-*`) and router pseudo-models
+(`openrouter/openrouter/auto`). `max_input_tokens` is an input limit (GPT-5: 272k of a 400k
+window): it is the entry's `max_input_tokens`, and its context only where the entry has
+none; never the legacy `max_tokens`. A max output equal to the input limit is a copy, not a
+figure: left unknown. Provider names map one to one (`azure_ai` is not `azure`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from llmctl.catalog.formats.common import (
     Imported,
     capabilities,
     deprecate,
+    embedding,
+    is_router,
     per_million,
     sendable_names,
     set_limit,
     set_model,
     set_prices,
+    stated,
     unsendable,
 )
 
@@ -61,7 +66,7 @@ def from_litellm(data: dict[str, Any], sendable: Iterable[str] | None = None) ->
     """Convert LiteLLM's `model_prices_and_context_window.json`; returns the entries and
     the count of what was skipped or fixed."""
     names = sendable_names(sendable)
-    out = Imported("litellm", [])
+    out = Imported("litellm", [], fill_only=frozenset({"context_length"}))
     for key, spec in data.items():
         reason = _not_a_model(key, spec)
         if reason is not None:
@@ -73,6 +78,9 @@ def from_litellm(data: dict[str, Any], sendable: Iterable[str] | None = None) ->
         # LiteLLM's OpenRouter keys keep their prefix, so `openrouter/openai/gpt-4o` does not
         # overwrite the direct `openai/gpt-4o`.
         llm_id = f"{ours}/{model}"
+        if is_router(ours, model):
+            out.skip("router pseudo-model")
+            continue
         if not out.first(llm_id):
             continue
         entry = _entry(llm_id, ours, model, key, spec, out)
@@ -111,16 +119,26 @@ def _entry(
     entry: dict[str, Any] = {"id": llm_id, "provider": provider, "name": key}
     set_model(entry, model)
     set_prices(entry, spec, _PRICES, per_million)
-    if not set_limit(entry, "context_length", spec.get("max_input_tokens"), out) and (
-        spec.get("max_tokens") is not None
-    ):
-        out.fix("legacy max_tokens not taken as the context")
-    set_limit(entry, "max_output_tokens", spec.get("max_output_tokens"), out)
+    _limits(entry, spec, out)
     if spec["mode"] == "embedding":
-        entry.pop("max_output_tokens", None)  # an embedding answers with a vector: no output cap
-        entry["capabilities"] = ["embeddings"]
-        entry["valid_groups"] = []
+        embedding(entry, out, "embedding model imported as one")
+        out.stated[llm_id] = frozenset({"embeddings"})
     else:
         entry["capabilities"] = ["streaming"] + capabilities(spec, _CAPABILITIES)
+        out.stated[llm_id] = frozenset(stated(spec, _CAPABILITIES))
     deprecate(entry, spec.get("deprecation_date"), out)
     return entry
+
+
+def _limits(entry: dict[str, Any], spec: dict[str, Any], out: Imported) -> None:
+    """The input limit (also the context, which `fill_only` keeps from overwriting a known
+    window) and the max output, unless it only copies the input limit."""
+    if set_limit(entry, "max_input_tokens", spec.get("max_input_tokens"), out):
+        entry["context_length"] = entry["max_input_tokens"]
+    elif spec.get("max_tokens") is not None:
+        out.fix("legacy max_tokens not taken as the context")
+    if set_limit(entry, "max_output_tokens", spec.get("max_output_tokens"), out) and (
+        entry["max_output_tokens"] == entry.get("max_input_tokens")
+    ):
+        del entry["max_output_tokens"]
+        out.fix("max output equal to the context window not believed")

@@ -2,11 +2,13 @@
 flattened form (`{"models": [row, ...]}`). Prices there are per million tokens already.
 
 A provider that is not built into llmctl but whose `api` is OpenAI-compatible is sent to
-at that address with its first `env`; models without text output are skipped.
+at that address with its first `env`; models without text output are skipped; a model whose
+output is an embedding, or whose family or id say so, comes in as an embedding model.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,17 @@ from typing import Any
 from llmctl.catalog.formats.common import (
     Imported,
     capabilities,
+    embedding,
     number,
     sendable_names,
     set_limit,
     set_model,
     set_prices,
+    stated,
+    structure_error,
     unsendable,
 )
+from llmctl.catalog.entry import CAPABILITIES
 from llmctl.errors import FileError
 
 # models.dev's provider names that differ from llmctl's (the rest are the same name).
@@ -37,6 +43,9 @@ _ABOVE_200K_PRICES = (
     ("output_cost_per_mtok_above_200k", "output"),
 )
 _CAPABILITIES = {"tool_call": "tools", "structured_output": "json", "reasoning": "reasoning"}
+_EMBED = re.compile(r"embed", re.IGNORECASE)  # `text-embedding-3-small`, `mistral-embed`
+# An embedding row says what the model can do, all of it: it chats in no way.
+_EMBEDDING_STATES = frozenset(c for c in CAPABILITIES if c != "streaming")
 
 
 def detect(data: Any) -> bool:
@@ -48,9 +57,10 @@ def detect(data: Any) -> bool:
     return bool(data) and any(isinstance(v, dict) and "models" in v for v in data.values())
 
 
-def from_modelsdev(path: Path, data: dict[str, Any], sendable: Iterable[str] | None = None) -> Imported:
+def from_modelsdev(path: Path | str, data: dict[str, Any], sendable: Iterable[str] | None = None) -> Imported:
     """Convert models.dev's `api.json`; returns the entries and the count of what was
-    skipped or fixed. Raises FileError when no provider has models."""
+    skipped or fixed. Raises FileError when no provider has models, or naming the place
+    where the structure is wrong (a provider, or its `models`, that is not an object)."""
     names = sendable_names(sendable)
     out = Imported("modelsdev", [])
     rows = rows_of(data)
@@ -58,10 +68,8 @@ def from_modelsdev(path: Path, data: dict[str, Any], sendable: Iterable[str] | N
         providers = _providers_of_rows(rows)
     else:
         providers = data["providers"] if isinstance(data.get("providers"), dict) else data
+    _check_structure(path, providers, "providers." if providers is data.get("providers") else "")
     for pid, provider in providers.items():
-        if not isinstance(provider, dict) or not isinstance(provider.get("models"), dict):
-            out.skip("provider whose models is not an object")
-            continue
         ours = PROVIDERS.get(pid, pid)
         compat = _compat_endpoint(provider) if ours not in names else None
         for mid, model in provider["models"].items():
@@ -76,6 +84,17 @@ def from_modelsdev(path: Path, data: dict[str, Any], sendable: Iterable[str] | N
     if not out.entries and not out.skipped:
         raise FileError(path, "no providers with models")
     return out
+
+
+def _check_structure(path: Path | str, providers: dict[str, Any], prefix: str) -> None:
+    """Raise FileError (exit 3) naming the first provider that is not an object or whose
+    `models` is not one: a damaged file is refused whole, not imported in part."""
+    for pid, provider in providers.items():
+        if not isinstance(provider, dict):
+            raise structure_error(path, f"{prefix}{pid}", f"is {type(provider).__name__}, not a provider object")
+        if not isinstance(provider.get("models"), dict):
+            kind = type(provider.get("models")).__name__ if "models" in provider else "missing"
+            raise structure_error(path, f"{prefix}{pid}.models", f"is {kind}, not an object of models")
 
 
 def rows_of(data: dict[str, Any]) -> list[Any] | None:
@@ -108,12 +127,17 @@ def _providers_of_rows(rows: list[Any]) -> dict[str, Any]:
         )
         provider["models"][row["id"]] = {
             "name": row.get("name"),
+            "family": row.get("family"),
             "cost": {
                 key: row.get(f"cost_{key}_per_million")
                 for key in _PRICE_KEYS
                 if row.get(f"cost_{key}_per_million") is not None
             },
-            "limit": {"context": row.get("limit_context"), "output": row.get("limit_output")},
+            "limit": {
+                "context": row.get("limit_context"),
+                "input": row.get("limit_input"),
+                "output": row.get("limit_output"),
+            },
             "modalities": {"input": row.get("input_modalities"), "output": row.get("output_modalities")},
             **{k: row.get(k) for k in ("tool_call", "reasoning", "structured_output", "status")},
         }
@@ -134,7 +158,8 @@ def _unusable(model: Any) -> str | None:
     """Why `model` is not imported (malformed, no text output, unreadable price), or None."""
     if not isinstance(model, dict):
         return "malformed model"
-    if "text" not in ((model.get("modalities") or {}).get("output") or ["text"]):
+    outputs = (model.get("modalities") or {}).get("output") or ["text"]
+    if "text" not in outputs and "embedding" not in outputs:
         return "no text output"
     cost = model.get("cost") or {}
     if not isinstance(cost, dict) or any(
@@ -142,6 +167,23 @@ def _unusable(model: Any) -> str | None:
     ):
         return "unreadable price"
     return None
+
+
+def _capabilities(entry: dict[str, Any], mid: str, model: dict[str, Any], out: Imported) -> None:
+    """Set what the model can do, and record in `out.stated` what the row says (a flag it
+    leaves out says nothing: Anthropic's rows have no `structured_output`)."""
+    modalities = model.get("modalities") or {}
+    family = model.get("family") if isinstance(model.get("family"), str) else ""
+    if "embedding" in (modalities.get("output") or []) or _EMBED.search(f"{family} {mid}"):
+        embedding(entry, out, "embedding model (output, family or id) imported as one")
+        out.stated[entry["id"]] = _EMBEDDING_STATES
+        return
+    caps = ["streaming"]
+    inputs = modalities.get("input")
+    if "image" in (inputs or []):
+        caps.append("vision")
+    entry["capabilities"] = caps + capabilities(model, _CAPABILITIES)
+    out.stated[entry["id"]] = frozenset(stated(model, _CAPABILITIES) | ({"vision"} if inputs else set()))
 
 
 def _entry(provider: str, mid: str, model: Any, out: Imported) -> dict[str, Any] | None:
@@ -163,11 +205,13 @@ def _entry(provider: str, mid: str, model: Any, out: Imported) -> dict[str, Any]
     limit = model.get("limit") or {}
     if isinstance(limit, dict):
         set_limit(entry, "context_length", limit.get("context"), out)
+        if set_limit(entry, "max_input_tokens", limit.get("input"), out) and entry[
+            "max_input_tokens"
+        ] > entry.get("context_length", entry["max_input_tokens"]):
+            del entry["max_input_tokens"]
+            out.fix("input limit above the context window not believed")
         set_limit(entry, "max_output_tokens", limit.get("output"), out)
-    caps = ["streaming"]
-    if "image" in ((model.get("modalities") or {}).get("input") or []):
-        caps.append("vision")
-    entry["capabilities"] = caps + capabilities(model, _CAPABILITIES)
+    _capabilities(entry, mid, model, out)
     if model.get("status") == "deprecated":
         entry["deprecated"] = True
         out.fix("deprecated on models.dev")
