@@ -20,8 +20,11 @@ from llmctl.providers.resolve import base_url_env
 from llmctl.providers.table import BUILTIN_PROVIDERS
 
 DATA = Path(__file__).parent / "data"
-# The real catalog files of the project's shared folder (beside the checkout), when present.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+# The real catalog files of the project's shared folder (beside the checkout, or where
+# LLMCTL_TEST_SAMPLES says: a worktree sits deeper), when present.
+SAMPLES = Path(
+    os.environ.get("LLMCTL_TEST_SAMPLES") or Path(__file__).resolve().parents[2] / "shared" / "samples"
+)
 
 
 def sample(name: str) -> Path:

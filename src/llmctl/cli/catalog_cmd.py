@@ -168,8 +168,11 @@ def diff(
     new: Annotated[str, typer.Argument(help="A catalog file, `bundled` or `merged`.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Show what changed between two catalogs: added, removed, prices (with %), limits, deprecations."""
-    from llmctl.catalog.diff import catalog_side, describe_change, diff_catalogs
+    """Show what changed between two catalogs: added, removed, prices (with %), limits, deprecations.
+
+    Against a source file, entries are matched as an import would match them, and only
+    what an import would set is compared."""
+    from llmctl.catalog.diff import catalog_side, describe_change, describe_retirement, diff_catalogs
 
     st = state(ctx)
     result = diff_catalogs(
@@ -188,6 +191,10 @@ def diff(
         print(f"changed ({len(by_id)}):")
         for llm_id, lines in by_id.items():
             print(f"  {llm_id}: " + "; ".join(lines))
+    if result["retirements"]:
+        print(f"retirements ({len(result['retirements'])}):")
+        for item in result["retirements"]:
+            print("  " + describe_retirement(item))
     if not (result["added"] or result["removed"] or by_id):
         note("no differences")
 
