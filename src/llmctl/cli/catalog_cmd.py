@@ -14,6 +14,9 @@ app = typer.Typer(
     add_completion=False, help="Validate, import, export and locate catalogs.", no_args_is_help=True
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+OnlyKnownOpt = Annotated[
+    bool, typer.Option("--only-known", help="Update entries already in the catalog; add none.")
+]
 
 
 @app.command("validate")
@@ -70,6 +73,7 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
+    only_known: OnlyKnownOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import models into your catalog: new ones are added, known ones get fresh prices and limits."""
@@ -86,7 +90,12 @@ def import_(
         dry_run=dry_run,
         as_of=as_of,
         force=force,
+        only_known=only_known,
     )
+    _print_summary(summary, dry_run, as_json)
+
+
+def _print_summary(summary: dict, dry_run: bool, as_json: bool) -> None:
     if as_json:
         emit_json(summary)
         return
@@ -257,3 +266,108 @@ def sync(
             + (f": {details}" if details else "")
         )
     note(f"{provider} lists {len(listed)} models; {len(plan)} changes" + (" (dry run)" if dry_run else ""))
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """How old the catalog's figures are, what is retired or retiring and still in use, and
+    the command that refreshes them."""
+    from llmctl.catalog.status import WARN_DAYS, catalog_status, named_in_books
+
+    st = state(ctx)
+    catalog = st.catalog()
+    named = named_in_books(st.home, catalog)
+    report = catalog_status(catalog, named)
+    if as_json:
+        emit_json(report)
+        return
+    for src in report["sources"]:
+        dates = src["oldest"] if src["oldest"] == src["newest"] else f"{src['oldest']} to {src['newest']}"
+        print(f"{src['source']:<12} {src['entries']:>4} entries  checked {dates or 'never'}")
+    if report["stale_days"] is not None:
+        print(f"the oldest figures are {report['stale_days']} days old")
+    for llm_id in report["retired"]:
+        entry = catalog.entries[llm_id]
+        print(f"retired   {llm_id}: retired on {entry.deprecation_date}" + _use(entry.replacement) + _where(entry, named))
+    for item in report["retiring"]:
+        entry = catalog.entries[item["id"]]
+        print(f"retiring  {item['id']}: retires on {item['date']}" + _use(item["replacement"]) + _where(entry, named))
+    if not (report["retired"] or report["retiring"]):
+        print(f"no entry in use is retired or retires within {WARN_DAYS} days")
+    print("refresh: " + " | ".join(report["refresh"]))
+
+
+def _use(replacement: str | None) -> str:
+    return f"; use {replacement}" if replacement else ""
+
+
+def _where(entry, named: dict[str, list[str]]) -> str:
+    places = (["enabled"] if entry.enabled else []) + [f"book {b}" for b in named.get(entry.id, [])]
+    return f"  ({', '.join(places)})"
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="openrouter, modelsdev or litellm.")],
+    url: Annotated[
+        str | None, typer.Option("--url", help="Read the list from this address instead (a mirror).")
+    ] = None,
+    only_known: OnlyKnownOpt = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds the download may take.")] = 60.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Download a public model list and import it with every import rule: nothing changes
+    unless the whole download is read."""
+    import datetime as dt
+
+    from llmctl.catalog.formats import UPDATE_URLS, parse_download
+    from llmctl.catalog.refresh import apply_import
+    from llmctl.errors import UnknownNameError
+    from llmctl.providers.table import provider_names
+
+    if source not in UPDATE_URLS:
+        raise UnknownNameError("source", source, tuple(UPDATE_URLS))
+    st = state(ctx)
+    catalog = st.catalog()
+    address = url or UPDATE_URLS[source]
+    body = _download(source, address, timeout, quiet=as_json)
+    imported = parse_download(body, source, address, provider_names(catalog.config.providers))
+    as_of = dt.datetime.now(dt.UTC).date().isoformat()  # the figures are the list's as of now
+    summary = apply_import(
+        st.home, st.catalog_arg, catalog, imported, [],
+        as_of=as_of, dry_run=dry_run, only_known=only_known, verb="update",
+    )  # fmt: skip
+    summary["url"] = address
+    _print_summary(summary, dry_run, as_json)
+
+
+# The size cap of a download; tests make it small.
+MAX_DOWNLOAD: int | None = None
+
+
+def _download(source: str, url: str, timeout: float, *, quiet: bool) -> bytes:
+    """The list at `url`, with a progress bar on a terminal. Raises LlmctlError (exit 1)."""
+    from llmctl.engine.http import make_client
+    from llmctl.engine.probes import MAX_DOWNLOAD as CAP
+    from llmctl.engine.probes import download
+
+    cap = MAX_DOWNLOAD or CAP
+    if quiet or not sys.stderr.isatty():
+        with make_client() as client:
+            return download(url, client, label=source, timeout=timeout, max_bytes=cap)
+    from rich.console import Console
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+    with Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:  # fmt: skip
+        task = bar.add_task(f"{source}", total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        with make_client() as client:
+            return download(url, client, label=source, timeout=timeout, max_bytes=cap, progress=advance)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,3 +125,58 @@ def fetch_models(
             item["context_length"] = model["context_length"]
         entries.append(item)
     return entries
+
+
+# --- `catalog update`: a public model list, downloaded whole ---------------------------------------
+
+MAX_DOWNLOAD = 64 * 1024 * 1024  # 64 MiB: LiteLLM's map is ~3.5 MB; more is not a model list
+Progress = Callable[[int, int | None], None]  # (bytes so far, total when the server says it)
+
+
+def download(
+    url: str,
+    client: httpx.Client,
+    *,
+    label: str,
+    timeout: float = 60.0,
+    max_bytes: int = MAX_DOWNLOAD,
+    progress: Progress | None = None,
+) -> bytes:
+    """The whole body at `url` (a GET, no key sent). `timeout` bounds the whole download,
+    `max_bytes` its size (refused before reading when the server says it is larger).
+    Raises LlmctlError (exit 1) naming `label` and the address when it cannot be reached,
+    answers an error status, breaks off, is too large or too slow: then nothing was read."""
+    from llmctl.engine.http import out_of_time, transport_error
+
+    endpoint = resolve.Endpoint(provider=label, kind="download", base_url=url, key_env=None)
+    deadline = time.monotonic() + timeout
+    try:
+        with client.stream("GET", url, timeout=timeout) as response:
+            if response.status_code >= 400:
+                raise LlmctlError(f"{label} at {url} answered HTTP {response.status_code}")
+            total = _length(response.headers.get("content-length"))
+            if total is not None and total > max_bytes:
+                raise _too_large(label, url, max_bytes)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise _too_large(label, url, max_bytes)
+                if time.monotonic() > deadline:
+                    raise out_of_time(endpoint, timeout)
+                if progress is not None:
+                    progress(len(body), total)
+    except LlmctlError as exc:
+        raise LlmctlError(f"cannot download {exc.message}; nothing changed", hint=exc.hint) from None
+    except Exception as exc:  # httpx's errors, named in engine/http.py only, which maps them
+        error = transport_error(exc, endpoint)
+        raise LlmctlError(f"cannot download {error.message}; nothing changed") from None
+    return bytes(body)
+
+
+def _length(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _too_large(label: str, url: str, max_bytes: int) -> LlmctlError:
+    return LlmctlError(f"{label} at {url}: the download is larger than {max_bytes // 2**20} MiB")

@@ -47,6 +47,7 @@ __all__ = [
     "from_seed",
     "keep_valid",
     "known_providers",
+    "parse_download",
     "openrouter_capabilities",
     "per_million",
     "read_import",
@@ -63,6 +64,12 @@ DESCRIBED = {
     "modelsdev": "a models.dev api.json",
     "seed": "a file of the seeds' LLM records",
     "llmctl": "an llmctl catalog",
+}
+# Where `catalog update SOURCE` downloads each public list from.
+UPDATE_URLS = {
+    "openrouter": "https://openrouter.ai/api/v1/models",
+    "modelsdev": "https://models.dev/api.json",
+    "litellm": "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json",
 }
 # The order formats are recognised in: the seeds' records are lists of entries too.
 _DETECTORS = (
@@ -133,6 +140,28 @@ def convert(where: Path | str, data: Any, fmt: str, sendable: Iterable[str] | No
     else:
         imported = known_providers(from_seed(Path(where), data), sendable)
     return keep_valid(imported)
+
+
+def parse_download(body: bytes, fmt: str, url: str, sendable: Iterable[str] | None = None) -> Imported:
+    """The entries of a downloaded list in format `fmt`, read whole. Raises LlmctlError
+    (exit 1) naming `url` when it is not JSON (a truncated download is not), not that
+    format, or of a wrong structure: nothing of it is used."""
+    import json
+
+    from llmctl.errors import LlmctlError
+
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LlmctlError(
+            f"{url}: the download is not JSON ({exc}); nothing changed",
+            hint="a download cut short is not JSON either: try again",
+        ) from None
+    try:
+        return convert(url, data, format_of(url, data, fmt), sendable)
+    except FileError as exc:
+        message = exc.message if "nothing" in exc.message else f"{exc.message}; nothing changed"
+        raise LlmctlError(message, hint=f"is {url} {DESCRIBED[fmt]}?") from None
 
 
 def check_groups(groups: list[str], known: tuple[str, ...]) -> None:
