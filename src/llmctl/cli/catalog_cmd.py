@@ -330,7 +330,7 @@ def update(
     from llmctl.providers.table import provider_names
 
     if source not in UPDATE_URLS:
-        raise UnknownNameError("source", source, tuple(UPDATE_URLS))
+        raise UnknownNameError("source", source, tuple(UPDATE_URLS), hint="sources: " + ", ".join(UPDATE_URLS))
     st = state(ctx)
     catalog = st.catalog()
     address = url or UPDATE_URLS[source]

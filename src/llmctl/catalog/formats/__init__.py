@@ -65,6 +65,8 @@ DESCRIBED = {
     "seed": "a file of the seeds' LLM records",
     "llmctl": "an llmctl catalog",
 }
+# Formats whose reader checks the file's structure and names the place where it is wrong.
+_CHECKED = ("openrouter", "modelsdev")
 # Where `catalog update SOURCE` downloads each public list from.
 UPDATE_URLS = {
     "openrouter": "https://openrouter.ai/api/v1/models",
@@ -114,6 +116,8 @@ def format_of(where: Path | str, data: Any, fmt: str | None) -> str:
     found = detect_format(data)
     if fmt == "seed" and found == "llmctl":
         return fmt
+    if found is None and fmt in _CHECKED:
+        return fmt  # its reader names the place where the structure is wrong
     fmt = fmt or found
     if fmt is None:
         raise FileError(

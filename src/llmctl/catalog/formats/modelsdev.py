@@ -61,6 +61,8 @@ def from_modelsdev(path: Path | str, data: dict[str, Any], sendable: Iterable[st
     """Convert models.dev's `api.json`; returns the entries and the count of what was
     skipped or fixed. Raises FileError when no provider has models, or naming the place
     where the structure is wrong (a provider, or its `models`, that is not an object)."""
+    if not isinstance(data, dict):
+        raise structure_error(path, "the file", f"is {type(data).__name__}, not an object of providers")
     names = sendable_names(sendable)
     out = Imported("modelsdev", [])
     rows = rows_of(data)
