@@ -92,7 +92,9 @@ def test_a_source_file_is_matched_and_compared_as_an_import_would(cli, tmp_path)
 def test_the_bundled_catalog_against_its_own_source_has_no_changes(cli):
     """OpenRouter's list of 2026-08-19 is where the bundled figures come from: matched as an
     import matches, nothing differs (it was 53 "removed" and 182 "changes")."""
-    result = json.loads(cli("catalog", "diff", "bundled", str(sample("openrouter_models.json")), "--json").stdout)
+    result = json.loads(
+        cli("catalog", "diff", "bundled", str(sample("openrouter_models.json")), "--json").stdout
+    )
     assert (result["removed"], result["changed"], result["retirements"]) == ([], [], [])
 
 

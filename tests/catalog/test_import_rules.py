@@ -34,7 +34,10 @@ def test_models_dev_embedding_rows_come_in_as_embedding_models():
 def test_a_source_changes_only_the_capabilities_it_states(cli, home):
     """models.dev's Anthropic rows say nothing of structured output: `json` stays; its
     embedding row keeps the catalog's embedding model one; `streaming` is never dropped."""
-    before = {i: show(cli, i)["capabilities"] for i in ("openai/text-embedding-3-small", "anthropic/claude-sonnet-4.5")}
+    before = {
+        i: show(cli, i)["capabilities"]
+        for i in ("openai/text-embedding-3-small", "anthropic/claude-sonnet-4.5")
+    }
     result = cli("catalog", "import", str(sample("modelsdev_api_excerpt.json")), "--json")
     assert result.exit_code == 0, result.stderr
     embed = show(cli, "openai/text-embedding-3-small")
@@ -62,9 +65,14 @@ def test_a_max_output_equal_to_the_window_is_not_believed():
         if isinstance(v, dict) and v.get("mode") in ("chat", "responses", "embedding")
         and v.get("max_output_tokens") and v.get("max_output_tokens") == v.get("max_input_tokens")
     ]  # fmt: skip
-    assert imported.fixed["max output equal to the context window not believed"] == 1085 <= len(copies)  # one is a duplicate id
+    assert (
+        imported.fixed["max output equal to the context window not believed"] == 1085 <= len(copies)
+    )  # one is a duplicate id
     grok = by_id(imported)["xai/grok-4.6"]
-    assert "max_output_tokens" not in grok and data["xai/grok-4.6"]["max_output_tokens"] == grok["max_input_tokens"]
+    assert (
+        "max_output_tokens" not in grok
+        and data["xai/grok-4.6"]["max_output_tokens"] == grok["max_input_tokens"]
+    )
 
 
 def test_latest_aliases_land_on_the_newest_of_their_family():
@@ -93,7 +101,11 @@ def test_latest_aliases_land_in_the_catalog_even_on_a_model_served_directly(cli,
 
 def test_router_pseudo_models_are_skipped_from_litellm_too():
     rows = {
-        "openrouter/openrouter/auto": {"litellm_provider": "openrouter", "mode": "chat", "input_cost_per_token": 0},
+        "openrouter/openrouter/auto": {
+            "litellm_provider": "openrouter",
+            "mode": "chat",
+            "input_cost_per_token": 0,
+        },
         "openrouter/anthropic/claude-3-haiku": json.loads(sample("litellm_excerpt.json").read_text())[
             "openrouter/anthropic/claude-3-haiku"
         ],
@@ -123,7 +135,10 @@ def test_seed_000_records_import_with_format_seed(cli, home, tmp_path):
     ]
     path = write_json(tmp_path / "llms.json", records)  # seed 000's own file
     imported = read_import(path, "seed")
-    assert imported.format == "seed" and [e["id"] for e in imported.entries] == ["anthropic/claude-3-haiku", "acme/x"]
+    assert imported.format == "seed" and [e["id"] for e in imported.entries] == [
+        "anthropic/claude-3-haiku",
+        "acme/x",
+    ]
     assert imported.entries[0]["provider"] == "openrouter"
     seed001 = write_json(
         tmp_path / "s001.json",
@@ -138,7 +153,10 @@ def test_seed_000_records_import_with_format_seed(cli, home, tmp_path):
 @pytest.mark.parametrize(
     ("data", "place"),
     [
-        ({"anthropic": {"id": "anthropic", "models": {}}, "broken": {"id": "b", "models": ["x"]}}, "broken.models"),
+        (
+            {"anthropic": {"id": "anthropic", "models": {}}, "broken": {"id": "b", "models": ["x"]}},
+            "broken.models",
+        ),
         ({"providers": {"acme": {"id": "acme", "models": None}}}, "providers.acme.models"),
         ({"acme": "not a provider", "b": {"models": {}}}, "acme:"),
     ],
@@ -162,15 +180,22 @@ def test_an_openrouter_file_without_data_is_refused_naming_it(cli, home, tmp_pat
 
 
 def test_only_known_updates_and_adds_nothing(cli, home):
-    result = json.loads(cli("catalog", "import", str(sample("openrouter_models.json")), "--only-known", "--json").stdout)
+    result = json.loads(
+        cli("catalog", "import", str(sample("openrouter_models.json")), "--only-known", "--json").stdout
+    )
     assert result["added"] == 0 and result["skipped"]["not in the catalog (--only-known)"] == 328
     dry = json.loads(
-        cli("catalog", "import", str(sample("litellm_excerpt.json")), "--only-known", "--dry-run", "--json").stdout
+        cli(
+            "catalog", "import", str(sample("litellm_excerpt.json")), "--only-known", "--dry-run", "--json"
+        ).stdout
     )
     assert dry["new"] == 0 and dry["skipped"]["not in the catalog (--only-known)"] >= 1
 
 
 def test_max_input_tokens_is_validated(cli, home):
-    write_json(home / "catalog.json", {"llms": [{"id": "openai/gpt-4o", "context_length": 1000, "max_input_tokens": 2000}]})
+    write_json(
+        home / "catalog.json",
+        {"llms": [{"id": "openai/gpt-4o", "context_length": 1000, "max_input_tokens": 2000}]},
+    )
     result = cli("catalog", "validate")
     assert result.exit_code == 3 and "max_input_tokens 2000 is more than the context window" in result.stderr

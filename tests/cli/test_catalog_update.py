@@ -96,7 +96,7 @@ def test_update_dry_run_and_openrouter_list(cli, home, samples_url, user_catalog
     [
         ("litellm_excerpt.json", "is not an OpenRouter model list"),  # a wrong format
         ("cut/openrouter_models.json", "cannot download"),  # the server closes early
-        ("raw/{\"data\": 5}", "data: is int, not a list of models"),  # a wrong structure
+        ('raw/{"data": 5}', "data: is int, not a list of models"),  # a wrong structure
         ("raw/<html>", "the download is not JSON"),
     ],
 )

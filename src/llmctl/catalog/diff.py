@@ -148,7 +148,9 @@ def diff_source(llms: dict[str, LLM], source: Side, today: str) -> dict[str, Any
         else:
             shown, fields_ = current, matcher.changes(current, item, source.source)
         for name in sorted(fields_, key=_field_order):
-            changed.append({"id": current.id, "field": name, "old": getattr(shown, name), "new": fields_[name]})
+            changed.append(
+                {"id": current.id, "field": name, "old": getattr(shown, name), "new": fields_[name]}
+            )
         date = item.get("deprecation_date")
         if date and (date != current.deprecation_date or (date <= today and current.enabled)):
             retirements.append(_retirement(current.id, date, current.replacement, today))
@@ -156,7 +158,12 @@ def diff_source(llms: dict[str, LLM], source: Side, today: str) -> dict[str, Any
     removed = [
         e.id for e in llms.values() if e.id not in matched and any(r.provider in listed for r in e.routes())
     ]
-    return {"added": sorted(added), "removed": sorted(removed), "changed": changed, "retirements": retirements}
+    return {
+        "added": sorted(added),
+        "removed": sorted(removed),
+        "changed": changed,
+        "retirements": retirements,
+    }
 
 
 def _retirement(llm_id: str, date: str, replacement: str | None, today: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ priority and enabled flag are kept.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -63,7 +63,9 @@ def catalog_status(
         if entry.retired(today):
             retired.append(entry.id)
         elif entry.deprecation_date <= horizon:
-            retiring.append({"id": entry.id, "date": entry.deprecation_date, "replacement": entry.replacement})
+            retiring.append(
+                {"id": entry.id, "date": entry.deprecation_date, "replacement": entry.replacement}
+            )
     sources = [
         {
             "source": kind,

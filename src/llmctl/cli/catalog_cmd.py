@@ -288,10 +288,18 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         print(f"the oldest figures are {report['stale_days']} days old")
     for llm_id in report["retired"]:
         entry = catalog.entries[llm_id]
-        print(f"retired   {llm_id}: retired on {entry.deprecation_date}" + _use(entry.replacement) + _where(entry, named))
+        print(
+            f"retired   {llm_id}: retired on {entry.deprecation_date}"
+            + _use(entry.replacement)
+            + _where(entry, named)
+        )
     for item in report["retiring"]:
         entry = catalog.entries[item["id"]]
-        print(f"retiring  {item['id']}: retires on {item['date']}" + _use(item["replacement"]) + _where(entry, named))
+        print(
+            f"retiring  {item['id']}: retires on {item['date']}"
+            + _use(item["replacement"])
+            + _where(entry, named)
+        )
     if not (report["retired"] or report["retiring"]):
         print(f"no entry in use is retired or retires within {WARN_DAYS} days")
     print("refresh: " + " | ".join(report["refresh"]))
@@ -317,7 +325,9 @@ def update(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds the download may take.")] = 60.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds the download may take.")
+    ] = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Download a public model list and import it with every import rule: nothing changes
@@ -330,7 +340,9 @@ def update(
     from llmctl.providers.table import provider_names
 
     if source not in UPDATE_URLS:
-        raise UnknownNameError("source", source, tuple(UPDATE_URLS), hint="sources: " + ", ".join(UPDATE_URLS))
+        raise UnknownNameError(
+            "source", source, tuple(UPDATE_URLS), hint="sources: " + ", ".join(UPDATE_URLS)
+        )
     st = state(ctx)
     catalog = st.catalog()
     address = url or UPDATE_URLS[source]

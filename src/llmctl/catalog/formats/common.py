@@ -24,9 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from llmctl.catalog.entry import default_model
 from llmctl.catalog.files import EntryInvalid, validate_entry

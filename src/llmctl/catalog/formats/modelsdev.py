@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from llmctl.catalog.entry import CAPABILITIES
 from llmctl.catalog.formats.common import (
     Imported,
     capabilities,
@@ -26,7 +27,6 @@ from llmctl.catalog.formats.common import (
     structure_error,
     unsendable,
 )
-from llmctl.catalog.entry import CAPABILITIES
 from llmctl.errors import FileError
 
 # models.dev's provider names that differ from llmctl's (the rest are the same name).
@@ -93,7 +93,9 @@ def _check_structure(path: Path | str, providers: dict[str, Any], prefix: str) -
     `models` is not one: a damaged file is refused whole, not imported in part."""
     for pid, provider in providers.items():
         if not isinstance(provider, dict):
-            raise structure_error(path, f"{prefix}{pid}", f"is {type(provider).__name__}, not a provider object")
+            raise structure_error(
+                path, f"{prefix}{pid}", f"is {type(provider).__name__}, not a provider object"
+            )
         if not isinstance(provider.get("models"), dict):
             kind = type(provider.get("models")).__name__ if "models" in provider else "missing"
             raise structure_error(path, f"{prefix}{pid}.models", f"is {kind}, not an object of models")

@@ -67,7 +67,7 @@ def check_structure(path: Path | str, data: Any) -> None:
     """Raise FileError (exit 3) naming where the list's structure is wrong: a damaged file
     is refused whole, not imported in part."""
     if not isinstance(data, dict) or "data" not in data:
-        raise structure_error(path, "data", "missing: an OpenRouter model list is {\"data\": [model, ...]}")
+        raise structure_error(path, "data", 'missing: an OpenRouter model list is {"data": [model, ...]}')
     if not isinstance(data["data"], list):
         raise structure_error(path, "data", f"is {type(data['data']).__name__}, not a list of models")
     for n, model in enumerate(data["data"]):
