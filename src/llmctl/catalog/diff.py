@@ -113,7 +113,7 @@ def diff_catalogs(old: Side, new: Side, today: str | None = None) -> dict[str, A
                 continue
             changed.append({"id": llm_id, "field": name, "old": before.get(name), "new": after.get(name)})
     retirements = [
-        _retirement(c["id"], c["new"], new.entries[c["id"]].get("replacement"), today)
+        _retirement(str(c["id"]), str(c["new"]), new.entries[str(c["id"])].get("replacement"), today)
         for c in changed
         if c["field"] == "deprecation_date" and c["new"]
     ]

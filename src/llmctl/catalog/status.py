@@ -38,8 +38,8 @@ def named_in_books(home: Home, catalog: Catalog) -> dict[str, list[str]]:
             book = load_book(home, name, catalog.config.groups)
         except LlmctlError:
             continue
-        for llm in {book.override, *book.defaults.values()} - {None}:
-            if llm in catalog:
+        for llm in {book.override, *book.defaults.values()}:
+            if llm is not None and llm in catalog:
                 named.setdefault(catalog.resolve_id(llm), []).append(name)
     return named
 
@@ -75,7 +75,7 @@ def catalog_status(
         }
         for kind, dates in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
-    oldest = min((s["oldest"] for s in sources if s["oldest"]), default=None)
+    oldest = min((str(s["oldest"]) for s in sources if s["oldest"]), default=None)
     stale = None if oldest is None else (dt.date.fromisoformat(today) - dt.date.fromisoformat(oldest)).days
     return {
         "sources": sources,
