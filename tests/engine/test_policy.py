@@ -7,6 +7,7 @@ import pytest
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.budget import Ledger
+from llmctl.engine.options import bundled
 from llmctl.engine.policy import Attempt, ChainRun, Send, Wait
 from llmctl.engine.usage import UsageStore
 from llmctl.errors import (
@@ -48,7 +49,8 @@ OK = ChatResult("fine", Usage(10, 2))
 
 def run_of(*entries, urls=None, **kw):
     urls = urls or {e.id: f"http://{e.id.split('/')[1]}.test/v1" for e in entries}
-    return ChainRun(list(entries), resolver(urls), rng=lambda: 0.5, **kw)
+    own = {name: kw.pop(name) for name in list(kw) if name in ChainRun.__dataclass_fields__}
+    return ChainRun(list(entries), resolver(urls), *bundled(rng=lambda: 0.5, **kw), **own)
 
 
 def test_first_llm_answers():

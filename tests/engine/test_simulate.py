@@ -142,3 +142,14 @@ def test_a_simulation_sends_nothing_and_leaves_no_trace(cli, team, home):
     assert result.exit_code == 1
     assert not (home / "usage.sqlite").exists()
     assert not (home / "state" / "cooldown.json").exists()
+
+
+def test_compare_takes_the_sending_options_prompt_takes(cli, team):
+    once = ["compare", "hi", "--llm", "first", "--simulate", "503x1@acme/first", "--json"]
+    retried = cli(*once)
+    assert retried.exit_code == 0, retried.stderr  # the default retries ride over one 503
+    assert json.loads(retried.stdout)[0]["text"] == "simulated answer from acme/first"
+    no_retries = cli(*once, "--retries", "0")
+    assert no_retries.exit_code == 1 and "503" in json.loads(no_retries.stdout)[0]["error"]
+    capped = cli("compare", "hi", "--llm", "first", "--max-cost", "0", "--simulate", "401@ollama", "--json")
+    assert capped.exit_code == 1 and "--max-cost" in json.loads(capped.stdout)[0]["error"]

@@ -11,6 +11,7 @@ from llmctl.cli.output import emit_json, note
 from llmctl.cli.prompt_cmd import CacheOpt, MaxCostOpt, RetriesOpt, SimulateOpt, TimeoutOpt
 from llmctl.cli.selection_options import selection_from, with_selection_options
 from llmctl.cli.state import state
+from llmctl.engine.options import DEFAULT_CONCURRENCY
 
 
 @with_selection_options
@@ -22,7 +23,9 @@ def batch(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the output lines here (default: stdout).")
     ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")
+    ] = DEFAULT_CONCURRENCY,
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip the ids OUT already answered; run the rest (needs -o).")
     ] = False,
@@ -46,6 +49,7 @@ def batch(
     import uuid
 
     from llmctl.engine.batch import BatchOptions, check_names, parse_batch
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.sender import Sender
     from llmctl.errors import UsageError
 
@@ -54,7 +58,10 @@ def batch(
     source, text = _read_input(file)
     items = parse_batch(text, source, system=system)
     st = state(ctx)
-    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    sending = SendOptions.of(
+        retries=retries, timeout=timeout, max_cost=max_cost, cache=cache, simulate=simulate
+    )
+    sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     selection = selection_from(options)
     try:
         check_names(items, sender, source, selection)  # before OUT is opened
@@ -63,11 +70,8 @@ def batch(
             selection,
             max_tokens=max_tokens,
             temperature=temperature,
-            retries=retries,
-            timeout=timeout,
+            sending=sending,
             batch_id=uuid.uuid4().hex[:12],
-            max_cost=max_cost,
-            cache=cache,
         )
         run = _Run(sender, items, options_all, concurrency)
         if out is None:

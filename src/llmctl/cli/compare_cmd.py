@@ -8,7 +8,7 @@ import typer
 from llmctl.cli import completers
 from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, money, rich_output, warn
-from llmctl.cli.prompt_cmd import SimulateOpt, TimeoutOpt
+from llmctl.cli.prompt_cmd import CacheOpt, MaxCostOpt, RetriesOpt, SimulateOpt, TimeoutOpt
 from llmctl.cli.state import state
 
 
@@ -22,17 +22,24 @@ def compare(
     system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
     timeout: TimeoutOpt = None,
+    retries: RetriesOpt = None,
+    cache: CacheOpt = None,
+    max_cost: MaxCostOpt = None,
     simulate: SimulateOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Send one prompt to several LLMs at once; show each answer as it arrives (exit 1 when any failed)."""
     from llmctl.cli.signals import sigterm_as_interrupt
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
-    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    sending = SendOptions.of(
+        retries=retries, timeout=timeout, max_cost=max_cost, cache=cache, simulate=simulate
+    )
+    sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
@@ -40,7 +47,7 @@ def compare(
     show = view.add if view is not None else (None if as_json else _print_block)
 
     def ask() -> Any:
-        return sender.acompare(entries, req, timeout=timeout, on_answer=show)
+        return sender.acompare(entries, req, sending, on_answer=show)
 
     try:
         with sigterm_as_interrupt():  # SIGTERM: the attempts are recorded, exit 143
@@ -131,6 +138,7 @@ def embed(
     """Print the embedding vector of TEXT (or of stdin, or both, as `prompt` reads them) as a JSON array."""
     import json
 
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.sender import Sender
     from llmctl.errors import UsageError
 
@@ -142,5 +150,5 @@ def embed(
     content = read_prompt(text, sys.stdin)
     if not content.strip():
         raise UsageError("nothing to embed: give TEXT, or pipe it on stdin")
-    result = sender.embed(entry, [content], timeout=timeout)
+    result = sender.embed(entry, [content], SendOptions(timeout=timeout))
     sys.stdout.write(json.dumps(result.vectors[0]) + "\n")

@@ -64,17 +64,26 @@ def prompt(
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
     from llmctl.cli.signals import sigterm_as_interrupt
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.errors import NoMatchError
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
+    sending = SendOptions.of(
+        retries=retries,
+        timeout=timeout,
+        max_cost=max_cost,
+        cache=cache,
+        no_fallback=no_fallback,
+        simulate=simulate,
+    )
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
-    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     try:
-        plan = sender.plan(selection_from(options), req, no_fallback=no_fallback, explain=as_json)
+        plan = sender.plan(selection_from(options), req, no_fallback=sending.no_fallback, explain=as_json)
     except NoMatchError as exc:
         if as_json:
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
@@ -84,21 +93,20 @@ def prompt(
         warn(message)
     stream = not (no_stream or as_json)
     if dry_run:
-        shown, failure = sender.dry_run(plan, req, stream=stream, max_cost=max_cost)
+        shown, failure = sender.dry_run(plan, req, sending, stream=stream)
         _print_plan(shown, as_json)
         if failure is not None:  # the real run would send nothing: it exits as that run would
             raise failure
         return
-    sending = {"retries": retries, "timeout": timeout, "max_cost": max_cost, "cache": cache}
     with sigterm_as_interrupt():  # SIGTERM: the attempt is recorded, exit 143
-        _send(sender, plan, req, stream=stream, as_json=as_json, verbose=verbose, **sending)
+        _send(sender, plan, req, sending, stream=stream, as_json=as_json, verbose=verbose)
 
 
 def _send(
-    sender: Any, plan: Any, req: Any, *, stream: bool, as_json: bool, verbose: bool, **sending: Any
+    sender: Any, plan: Any, req: Any, sending: Any, *, stream: bool, as_json: bool, verbose: bool
 ) -> None:
-    """Send the planned prompt (`sending`: retries, timeout, max_cost, cache), streaming its
-    answer unless `as_json`; print the result."""
+    """Send the planned prompt as `sending` (SendOptions) says, streaming its answer unless
+    `as_json`; print the result."""
     from llmctl.errors import AllFailedError, NoMatchError, StreamInterrupted
 
     written: list[str] = []
@@ -109,7 +117,7 @@ def _send(
         sys.stdout.flush()
 
     try:
-        result = sender.execute(plan, req, on_text=out if stream else None, **sending)
+        result = sender.execute(plan, req, sending, on_text=out if stream else None)
     except StreamInterrupted:
         if written and not written[-1].endswith("\n") and sys.stdout.isatty():
             sys.stdout.write(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmctl.engine.options import DEFAULT_CONCURRENCY, SendOptions
 from llmctl.errors import AllFailedError, LlmctlError, UsageError, did_you_mean
 from llmctl.files.io import json_value
 from llmctl.providers.wire import ChatRequest, Message, messages_for
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 FIELDS = ("id", "prompt", "messages", "book", "job", "llm", "system", "max_tokens", "temperature")
 ROLES = ("system", "user", "assistant")
-DEFAULT_CONCURRENCY = 8
 
 
 @dataclass
@@ -178,11 +178,8 @@ class BatchOptions:
     selection: Selection = field(default_factory=Selection)
     max_tokens: int | None = None
     temperature: float | None = None
-    retries: int | None = None
-    timeout: float | None = None
+    sending: SendOptions = field(default_factory=SendOptions)  # retries, timeout, max_cost...
     batch_id: str | None = None  # recorded with every attempt of the run
-    max_cost: float | None = None  # --max-cost
-    cache: bool | None = None  # --cache / --no-cache
 
 
 @dataclass
@@ -259,16 +256,8 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
     temperature = item.temperature if item.temperature is not None else options.temperature
     req = ChatRequest(item.messages, temperature, max_tokens)
     try:
-        plan = sender.plan(selection, req)
-        result = await sender.aexecute(
-            plan,
-            req,
-            retries=options.retries,
-            timeout=options.timeout,
-            batch_id=options.batch_id,
-            max_cost=options.max_cost,
-            cache=options.cache,
-        )
+        plan = sender.plan(selection, req, no_fallback=options.sending.no_fallback)
+        result = await sender.aexecute(plan, req, options.sending, batch_id=options.batch_id)
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
         return output_line(item.id, error=error, attempts=[a.to_dict() for a in exc.attempts])

@@ -13,15 +13,15 @@ moves on to a larger context. Nothing falls back after the first byte of an answ
 
 from __future__ import annotations
 
-import random
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.costs import cost_of, request_cost, usd
 from llmctl.catalog.entry import LLM
 from llmctl.engine import counts
+from llmctl.engine.options import Labels, SendOptions, Services
 from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
@@ -37,26 +37,12 @@ from llmctl.providers.table import is_local
 from llmctl.providers.wire import ChatResult, Usage
 
 if TYPE_CHECKING:
-    from llmctl.engine.budget import Ledger
-    from llmctl.engine.ratelimit import RateLimiter
-    from llmctl.engine.usage import AttemptRecord
     from llmctl.providers.resolve import Endpoint
     from llmctl.selection.decision import Skip
 
-DEFAULT_RETRIES = 2
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 30.0
-
-
-class CooldownState(Protocol):
-    """What the policy asks of the cooldown memory (`engine.cooldown.Cooldown`)."""
-
-    def reason(self, entry: LLM) -> Skip | None: ...
-
-    def failed(self, entry: LLM, error: ProviderError) -> None: ...
-
-    def succeeded(self, entry: LLM) -> None: ...
 
 
 RENEW_EVERY = 60.0  # seconds: a streaming attempt renews its budget reservation at most this often
@@ -164,24 +150,15 @@ class ChainRun:
 
     chain: Sequence[LLM]
     resolve: Callable[[LLM], Endpoint]  # raises NotConfigured (no key, no base URL)
-    retries: int = DEFAULT_RETRIES
-    rng: Callable[[], float] = random.random
-    cooldown: CooldownState | None = None
-    record: Callable[[AttemptRecord], None] | None = None
+    services: Services = field(default_factory=Services)  # cooldown, records, ledger, limiter, rng
+    options: SendOptions = field(default_factory=SendOptions)  # retries, max_cost
+    labels: Labels = field(default_factory=Labels)  # book, job, scope, batch of the records
     passed_over: Sequence[Attempt] = ()
-    book: str | None = None
-    job: str | None = None
     prompt_tokens: int = 0  # the request's estimated size, for answers that report no usage
     prompt_bound: int | None = None  # no tokenizer counts more (reservations); else prompt_tokens
     max_tokens: int | None = None  # the request's answer cap (worst cases)
-    max_cost: float | None = None  # --max-cost: skip LLMs whose worst case is dearer
-    ledger: Ledger | None = None  # budgets: a reservation before each LLM is sent to
-    limiter: RateLimiter | None = None  # rate limits: a slot before each try
     cache_get: Callable[[Send], dict[str, Any] | None] | None = None  # a kept answer, if any
     cache_put: Callable[[Send, ChatResult], None] | None = None  # keep a complete answer
-    max_wait: float = 10.0  # seconds a try may wait for a slot (rate_limit_wait)
-    batch_id: str | None = None
-    scope: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     _queue: list[LLM] = field(default_factory=list, repr=False)
     _current: Send | None = field(default=None, repr=False)
@@ -270,21 +247,21 @@ class ChainRun:
         why = self._spend_check(entry, hold=False)
         if why is not None:
             return Attempt(entry.id, entry.provider, "skipped", error=why, spend=True)
-        if self.limiter is not None:
-            wait, why = self.limiter.admit(entry, self.prompt_tokens, count=False)
-            if wait > self.max_wait:
+        if self.services.limiter is not None:
+            wait, why = self.services.limiter.admit(entry, self.prompt_tokens, count=False)
+            if wait > self.services.max_wait:
                 return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True, limited=True)
         return Attempt(entry.id, entry.provider, "planned")
 
     def _slot(self, send: Send) -> Send | Wait | None:
         """`send` when its rate-limit windows have room (it is counted), a Wait when a slot
         frees soon enough, or None when the LLM is given up (skipped: a run-time reason)."""
-        if self.limiter is None:
+        if self.services.limiter is None:
             return send
-        wait, why, self._hits = self.limiter.take(send.entry, self.prompt_tokens)
+        wait, why, self._hits = self.services.limiter.take(send.entry, self.prompt_tokens)
         if wait <= 0:
             return send
-        if self._waited + wait <= self.max_wait:
+        if self._waited + wait <= self.services.max_wait:
             self._waited += wait
             return Wait(wait)
         attempt = self.attempts[-1]
@@ -317,39 +294,43 @@ class ChainRun:
             # the LLM runs on this machine).
             if is_local(entry.provider):
                 return None
-            if self.max_cost is not None:
+            if self.options.max_cost is not None:
                 return "its price is unknown, so --max-cost cannot be kept"
-            if self.ledger is not None and self.ledger.applicable(self.book, self.scope):
+            if self.services.ledger is not None and self.services.ledger.applicable(
+                self.labels.book, self.labels.scope
+            ):
                 return "its price is unknown, so the budget cannot be kept"
             return None
         worst = sum(costs)
-        if self.max_cost is not None and worst > self.max_cost:
-            return f"worst case ${usd(worst)} is over --max-cost ${usd(self.max_cost)}"
-        if self.ledger is not None:
+        if self.options.max_cost is not None and worst > self.options.max_cost:
+            return f"worst case ${usd(worst)} is over --max-cost ${usd(self.options.max_cost)}"
+        if self.services.ledger is not None:
             bound = self.prompt_tokens if self.prompt_bound is None else self.prompt_bound
             held = sum(request_cost(entry, max(bound, self.prompt_tokens), self.max_tokens) or costs)
-            reservation, why = self.ledger.reserve(entry, held, self.book, self.scope, hold=hold)
+            reservation, why = self.services.ledger.reserve(
+                entry, held, self.labels.book, self.labels.scope, hold=hold
+            )
             if hold:
-                self._reservation, self._renewed = reservation, self.ledger.clock()
+                self._reservation, self._renewed = reservation, self.services.ledger.clock()
             return why
         return None
 
     def still_sending(self) -> None:
         """The current attempt is still streaming: its reservation is renewed (at most once
         a minute), so an answer longer than the reservation's 10 minutes keeps its hold."""
-        if self.ledger is None or self._reservation is None:
+        if self.services.ledger is None or self._reservation is None:
             return
-        if self.ledger.clock() - self._renewed >= RENEW_EVERY:
+        if self.services.ledger.clock() - self._renewed >= RENEW_EVERY:
             self.renew()
 
     def renew(self) -> None:
         """Hold the current attempt's reservation another 10 minutes (the drivers call this
         every RENEW_EVERY seconds while an attempt runs, streamed or not)."""
         reservation = self._reservation
-        if self.ledger is None or reservation is None:
+        if self.services.ledger is None or reservation is None:
             return
-        self.ledger.extend(reservation)
-        self._renewed = self.ledger.clock()
+        self.services.ledger.extend(reservation)
+        self._renewed = self.services.ledger.clock()
 
     def holds(self) -> bool:
         """Whether the current attempt holds a budget reservation (to be kept alive)."""
@@ -357,15 +338,15 @@ class ChainRun:
 
     def _settle(self) -> None:
         """The LLM's run is over: its reservation gives way to the recorded cost."""
-        if self.ledger is not None and self._reservation is not None:
-            self.ledger.release(self._reservation)
+        if self.services.ledger is not None and self._reservation is not None:
+            self.services.ledger.release(self._reservation)
         self._reservation = None
 
     def _skip_reason(self, entry: LLM) -> str | None:
         if self._too_small and (entry.context_length or 0) <= self._too_small:
             return f"context {entry.context_length} is not larger than {self._too_small}"
-        if self.cooldown is not None:
-            why = self.cooldown.reason(entry)
+        if self.services.cooldown is not None:
+            why = self.services.cooldown.reason(entry)
             if why is not None:
                 return why.message
         return None
@@ -390,8 +371,8 @@ class ChainRun:
         )
         self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
         self._charge_window(usage)
-        if self.cooldown is not None:
-            self.cooldown.succeeded(entry)
+        if self.services.cooldown is not None:
+            self.services.cooldown.succeeded(entry)
         attempt = self.attempts[-1]
         attempt.outcome, attempt.status, attempt.error, attempt.failure = "ok", 200, None, None
         attempt.tries, attempt.latency_ms = send.tries, round(latency_ms, 1)
@@ -424,8 +405,8 @@ class ChainRun:
 
     def _charge_window(self, usage: Usage) -> None:
         """The try's rate-limit hits count its prompt and its answer, as providers count."""
-        if self.limiter is not None and self._hits:
-            self.limiter.charge(self._hits, (usage.input_tokens or 0) + (usage.output_tokens or 0))
+        if self.services.limiter is not None and self._hits:
+            self.services.limiter.charge(self._hits, (usage.input_tokens or 0) + (usage.output_tokens or 0))
         self._hits = []
 
     def failed(
@@ -504,16 +485,16 @@ class ChainRun:
 
     def _delay(self, tries: int, error: ProviderError) -> float | None:
         """Seconds to wait before the next try of the same LLM, or None to move on."""
-        if not error.retryable or tries > self.retries:
+        if not error.retryable or tries > self.options.retries:
             return None
         if error.retry_after is not None:
             return error.retry_after if error.retry_after <= RETRY_AFTER_CAP else None
         backoff = min(BACKOFF_BASE * (2 ** (tries - 1)), BACKOFF_CAP)
-        return backoff * (0.5 + self.rng() / 2)
+        return backoff * (0.5 + self.services.rng() / 2)
 
     def _cool(self, entry: LLM, error: ProviderError) -> None:
-        if self.cooldown is not None:
-            self.cooldown.failed(entry, error)
+        if self.services.cooldown is not None:
+            self.services.cooldown.failed(entry, error)
 
     def _log(
         self,
@@ -528,17 +509,17 @@ class ChainRun:
         *,
         estimated: bool = False,
     ) -> None:
-        if self.record is None:
+        if self.services.record is None:
             return
         from llmctl.engine.usage import AttemptRecord
 
-        self.record(
+        self.services.record(
             AttemptRecord(
                 llm=entry.id,
                 provider=entry.provider,
                 outcome=outcome,
-                book=self.book,
-                job=self.job,
+                book=self.labels.book,
+                job=self.labels.job,
                 status=status,
                 error=error,
                 latency_ms=round(latency_ms, 1),
@@ -551,8 +532,8 @@ class ChainRun:
                 output_cost_per_mtok=entry.output_cost_per_mtok,
                 cost=cost,
                 tokens_estimated=estimated,
-                batch_id=self.batch_id,
-                scope=self.scope,
+                batch_id=self.labels.batch_id,
+                scope=self.labels.scope,
             )
         )
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import random
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from numbers import Number
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,30 +22,39 @@ from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
 from llmctl.engine import policy
 from llmctl.engine.counts import token_bound
-from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
-from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
-from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, TextNotUnicode, UsageError
+from llmctl.engine.options import (
+    DEFAULT_RETRIES,
+    Labels,
+    SendOptions,
+    Services,
+    bundled,
+    retry_count,
+    time_limit,
+)
+from llmctl.engine.policy import Attempt, ChainRun, Result, Send, Wait
+from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, TextNotUnicode
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
-from llmctl.providers.table import Provider
 from llmctl.providers.wire import ChatRequest, ChatResult, Usage, shown
 
 if TYPE_CHECKING:
     import httpx
 
-    from llmctl.engine.budget import Ledger
-    from llmctl.engine.cache import ResponseCache
-    from llmctl.engine.http import AsyncPool
-    from llmctl.engine.policy import CooldownState
-    from llmctl.engine.ratelimit import RateLimiter
-    from llmctl.engine.usage import AttemptRecord
 
-__all__ = ["DEFAULT_RETRIES", "Attempt", "Result", "Router"]
+__all__ = [
+    "DEFAULT_RETRIES",
+    "Attempt",
+    "Labels",
+    "Result",
+    "Router",
+    "SendOptions",
+    "Services",
+    "retry_count",
+    "time_limit",
+]
 
 T = TypeVar("T")
 OnText = Callable[[str], None]
-LONGEST_TIMEOUT = 86_400.0  # a day: longer is a typing slip, not a time limit
-MOST_RETRIES = 100
 # Told, just before an LLM's first streamed text goes out, which LLM it is and every attempt
 # so far (the answering one last): a server can name both in its response headers.
 OnStart = Callable[[LLM, list[Attempt]], None]
@@ -94,39 +100,20 @@ class _Tap:
 
 @dataclass
 class Router:
-    """Walks fallback chains over pooled HTTP clients. `client` serves the sync entry
-    points; `apool` (an `AsyncPool`) the async ones."""
+    """Walks fallback chains with `services` (the HTTP pools, the state stores, the clock),
+    as `options` say (retries, time limit, --max-cost), recording under `labels`.
+    `services.client` serves the sync entry points; `services.apool` (an `AsyncPool`) the
+    async ones."""
 
-    client: httpx.Client | None = None
-    providers: Mapping[str, Provider] = field(default_factory=dict)
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    sleep: Callable[[float], None] = time.sleep
-    asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    clock: Callable[[], float] = time.monotonic
-    rng: Callable[[], float] = random.random
-    retries: int = DEFAULT_RETRIES
-    timeout: float | None = None
-    cooldown: CooldownState | None = None
-    record: Callable[[AttemptRecord], None] | None = None
-    book: str | None = None
-    job: str | None = None
-    apool: AsyncPool | None = None
-    require_key: bool = True
-    max_bytes: int | None = None  # the largest answer read (config.toml's max_response_bytes)
-    batch_id: str | None = None
-    scope: str | None = None
-    ledger: Ledger | None = None  # budgets: reserve before sending
-    max_cost: float | None = None  # --max-cost
-    limiter: RateLimiter | None = None  # rate limits across processes
-    cache: ResponseCache | None = None  # the response cache, when asked for
-    max_wait: float = 10.0  # rate_limit_wait
-    key_commands: KeyCommands = field(default_factory=lambda: KEY_COMMANDS)  # api_key_cmd
-    # Extra headers on every request (the simulator reads which LLM a request is for).
-    tag: Callable[[LLM], dict[str, str]] | None = None
+    services: Services = field(default_factory=Services)
+    options: SendOptions = field(default_factory=SendOptions)
+    labels: Labels = field(default_factory=Labels)
 
-    def __post_init__(self) -> None:
-        self.timeout = time_limit(self.timeout)
-        self.retries = retry_count(self.retries)
+    @classmethod
+    def of(cls, **fields: Any) -> Router:
+        """A router from loose fields (`Router.of(env=..., retries=0)`), each put in its
+        bundle. Raises TypeError for a field of none, UsageError for a bad option."""
+        return cls(*bundled(**fields))
 
     def _run(
         self,
@@ -136,33 +123,30 @@ class Router:
         max_tokens: int | None = None,
         req: ChatRequest | None = None,
     ) -> ChainRun:
+        services = self.services
+
         def resolve(entry: LLM) -> Endpoint:
             endpoint = resolve_endpoint(
-                entry, self.providers, self.env, require_key=self.require_key, run_key_cmd=self.key_commands
+                entry,
+                services.providers,
+                services.env,
+                require_key=services.require_key,
+                run_key_cmd=services.key_commands,
             )
-            endpoint.known_keys += self.key_commands.keys()
+            endpoint.known_keys += services.key_commands.keys()
             return endpoint
 
         return ChainRun(
             chain,
             resolve,
-            retries=self.retries,
-            rng=self.rng,
-            cooldown=self.cooldown,
-            record=self.record,
+            services,
+            self.options,
+            self.labels,
             passed_over=passed_over,
-            book=self.book,
-            job=self.job,
             prompt_tokens=estimate_tokens(texts) if texts else 0,
             prompt_bound=token_bound(texts) if texts else None,
             max_tokens=max_tokens,
-            max_cost=self.max_cost,
-            ledger=self.ledger,
-            limiter=self.limiter,
-            max_wait=self.max_wait,
             **self._caching(req),
-            batch_id=self.batch_id,
-            scope=self.scope,
         )
 
     # --- sync -----------------------------------------------------------------------------------
@@ -188,10 +172,10 @@ class Router:
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    self.sleep(step.seconds)
+                    self.services.sleep(step.seconds)
                     continue
-                started = self.clock()
-                tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
+                started = self.services.clock()
+                tap = _Tap(self.services.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
                     with _kept(run):
                         answer = self._chat_once(step, req, tap if on_text is not None else None)
@@ -227,14 +211,18 @@ class Router:
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    self.sleep(step.seconds)
+                    self.services.sleep(step.seconds)
                     continue
-                started = self.clock()
+                started = self.services.clock()
                 adapter, call = self._embed_call(step, texts)
                 try:
                     with _kept(run):
                         data = send_json(
-                            self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes
+                            self._sync_client(),
+                            call,
+                            step.endpoint,
+                            self.options.timeout,
+                            self.services.max_bytes,
                         )
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
                 except ProviderError as exc:
@@ -251,22 +239,26 @@ class Router:
         return run.outcome()
 
     def _sync_client(self) -> httpx.Client:
-        if self.client is None:
+        if self.services.client is None:
             from llmctl.engine.http import shared_client
 
-            self.client = shared_client()
-        return self.client
+            self.services.client = shared_client()
+        return self.services.client
 
     def _chat_once(self, step: Send, req: ChatRequest, tap: _Tap | None) -> ChatResult:
         from llmctl.engine.http import send_json, stream_lines
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
+            data = send_json(
+                self._sync_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
+            )
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
         answer = _Answer(step.entry)
-        for line in stream_lines(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes):
+        for line in stream_lines(
+            self._sync_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
+        ):
             answer.take(parser.feed(line), tap)
             if parser.done:
                 break
@@ -292,10 +284,10 @@ class Router:
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    await self.asleep(step.seconds)
+                    await self.services.asleep(step.seconds)
                     continue
-                started = self.clock()
-                tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
+                started = self.services.clock()
+                tap = _Tap(self.services.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
                     async with _akept(run):
                         work = self._achat_once(step, req, tap if on_text is not None else None)
@@ -325,14 +317,18 @@ class Router:
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    await self.asleep(step.seconds)
+                    await self.services.asleep(step.seconds)
                     continue
-                started = self.clock()
+                started = self.services.clock()
                 adapter, call = self._embed_call(step, texts)
                 try:
                     async with _akept(run):
                         work = asend_json(
-                            self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
+                            self._async_client(),
+                            call,
+                            step.endpoint,
+                            self.options.timeout,
+                            self.services.max_bytes,
                         )
                         data = await self._bounded(work, step)
                     vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
@@ -353,21 +349,21 @@ class Router:
     async def _bounded(self, work: Awaitable[T], step: Send) -> T:
         """`work` within the time limit: the whole attempt's, however its bytes come.
         Raises TimedOut past it."""
-        if self.timeout is None:
+        if self.options.timeout is None:
             return await work
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.options.timeout):
                 return await work
         except TimeoutError:
             from llmctl.engine.http import out_of_time
 
-            raise out_of_time(step.endpoint, self.timeout) from None
+            raise out_of_time(step.endpoint, self.options.timeout) from None
 
     def _refused(self, exc: ProviderError, step: Send) -> bool:
         """A key the provider refuses is asked for again next time (a token may have
         expired). True when a key was forgotten."""
         if isinstance(exc, AuthFailed) and step.endpoint.api_key:
-            return self.key_commands.refused(step.endpoint.api_key)
+            return self.services.key_commands.refused(step.endpoint.api_key)
         return False
 
     async def _keys_ready(self, chain: Sequence[LLM]) -> None:
@@ -376,29 +372,35 @@ class Router:
         from llmctl.providers.resolve import key_cmd, key_env
 
         for entry in chain:
-            name = key_env(entry, self.providers)
-            command = key_cmd(entry, self.providers) if name and not self.env.get(name) else None
-            if command and not self.key_commands.settled(command):
+            name = key_env(entry, self.services.providers)
+            command = (
+                key_cmd(entry, self.services.providers) if name and not self.services.env.get(name) else None
+            )
+            if command and not self.services.key_commands.settled(command):
                 with contextlib.suppress(ProviderError):
-                    await asyncio.to_thread(self.key_commands, command)
+                    await asyncio.to_thread(self.services.key_commands, command)
 
     def _async_client(self) -> httpx.AsyncClient:
-        if self.apool is None:
+        if self.services.apool is None:
             from llmctl.engine.http import AsyncPool
 
-            self.apool = AsyncPool()
-        return self.apool.get()
+            self.services.apool = AsyncPool()
+        return self.services.apool.get()
 
     async def _achat_once(self, step: Send, req: ChatRequest, tap: _Tap | None) -> ChatResult:
         from llmctl.engine.http import asend_json, astream_lines
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = await asend_json(self._async_client(), call, step.endpoint, self.timeout, self.max_bytes)
+            data = await asend_json(
+                self._async_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
+            )
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
         answer = _Answer(step.entry)
-        lines = astream_lines(self._async_client(), call, step.endpoint, self.timeout, self.max_bytes)
+        lines = astream_lines(
+            self._async_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
+        )
         try:
             async for line in lines:
                 answer.take(parser.feed(line), tap)
@@ -413,12 +415,12 @@ class Router:
 
     def _caching(self, req: ChatRequest | None) -> dict[str, Any]:
         """The policy's cache hooks for a chat request (none without a cache)."""
-        if self.cache is None or req is None:
+        if self.services.cache is None or req is None:
             return {}
         from llmctl.engine.cache import cache_key
         from llmctl.providers.wire import merged_params, text_messages
 
-        cache = self.cache
+        cache = self.services.cache
 
         def key(step: Send) -> str:
             params = merged_params(req, step.entry.params)
@@ -439,19 +441,19 @@ class Router:
     def _chat_call(self, step: Send, req: ChatRequest, *, stream: bool) -> tuple[Any, Any]:
         adapter = adapter_for(step.endpoint.kind)
         call = adapter.build_chat(step.endpoint, step.entry.model, req, stream, step.entry.params)
-        if self.tag is not None:
-            call.headers.update(self.tag(step.entry))
+        if self.services.tag is not None:
+            call.headers.update(self.services.tag(step.entry))
         return adapter, call
 
     def _embed_call(self, step: Send, texts: list[str]) -> tuple[Any, Any]:
         adapter = adapter_for(step.endpoint.kind)
         call = adapter.build_embed(step.endpoint, step.entry.model, texts)
-        if self.tag is not None:
-            call.headers.update(self.tag(step.entry))
+        if self.services.tag is not None:
+            call.headers.update(self.services.tag(step.entry))
         return adapter, call
 
     def _ms(self, started: float) -> float:
-        return (self.clock() - started) * 1000
+        return (self.services.clock() - started) * 1000
 
     def _ttft(self, tap: _Tap, started: float) -> float | None:
         return None if tap.first is None else (tap.first - started) * 1000
@@ -511,28 +513,6 @@ def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], 
             + shown(repr(vectors), step.endpoint, 80)
         )
     return vectors, usage
-
-
-def time_limit(seconds: float | None) -> float | None:
-    """A time limit in seconds as given (None: none). Raises UsageError (exit 2) for one
-    that is not a number of seconds above 0 and at most a day (inf, NaN)."""
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise UsageError(f"the time limit must be a number of seconds, not {seconds!r}")
-    if not 0 < seconds <= LONGEST_TIMEOUT:  # NaN fails every comparison
-        raise UsageError(
-            f"the time limit must be above 0 and at most {LONGEST_TIMEOUT:g} seconds (a day), not {seconds}"
-        )
-    return float(seconds)
-
-
-def retry_count(retries: int) -> int:
-    """Retries per LLM as given. Raises UsageError (exit 2) for one that is not a whole
-    number from 0 to 100."""
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MOST_RETRIES:
-        raise UsageError(f"retries must be a whole number from 0 to {MOST_RETRIES}, not {retries!r}")
-    return retries
 
 
 def checked_texts(req: ChatRequest) -> list[str]:

@@ -20,6 +20,7 @@ from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.hooks import picker_hooks
+from llmctl.engine.options import Labels, SendOptions, Services
 from llmctl.errors import LlmctlError, NoMatchError, NotConfigured, UsageError
 from llmctl.paths import Home
 from llmctl.providers.resolve import resolve_endpoint
@@ -204,48 +205,38 @@ class Sender:
 
     # --- sending --------------------------------------------------------------------------------
 
-    def router(
-        self,
-        *,
-        retries: int | None = None,
-        timeout: float | None = None,
-        book: str | None = None,
-        job: str | None = None,
-        scope: str | None = None,
-        batch_id: str | None = None,
-        max_cost: float | None = None,
-        cache: bool = False,
-    ) -> Router:
-        """A router over this sender's pools, cooldown and usage store (a simulation's:
-        none of them, and no sleeping)."""
-        from llmctl.engine.router import DEFAULT_RETRIES, Router
+    def router(self, options: SendOptions | None = None, labels: Labels | None = None) -> Router:
+        """A router over this sender's services (pools, cooldown, usage store, budgets, rate
+        limits; a simulation's: none of them, and no sleeping), sending as `options` say
+        (the response cache only when `options.cache` is true)."""
+        from llmctl.engine.router import Router
 
+        return Router(
+            self.services(bool(options and options.cache)), options or SendOptions(), labels or Labels()
+        )
+
+    def services(self, cache: bool = False) -> Services:
+        """What this sender's sends use (`cache`: with the response cache)."""
+        config = self.catalog.config
         common: dict[str, Any] = {
             "client": self.client,
             "apool": self.apool,
-            "providers": self.catalog.config.providers,
+            "providers": config.providers,
             "env": self.env,
-            "retries": DEFAULT_RETRIES if retries is None else retries,
-            "timeout": timeout,
-            "book": book,
-            "job": job,
-            "scope": scope,
-            "batch_id": batch_id,
-            "max_bytes": self.catalog.config.max_response_bytes,
+            "max_bytes": config.max_response_bytes,
         }
-        common["max_cost"] = max_cost
         if self.simulation is not None:
-            return Router(
+            return Services(
                 **common, sleep=_no_sleep, asleep=_no_asleep, require_key=False, tag=self.simulation.tag
             )
-        return Router(
+        return Services(
             **common,
             cooldown=self.cooldown,
             record=self.store.record,
             ledger=self.ledger(),
             limiter=self.limiter(),
             cache=self.response_cache() if cache else None,
-            max_wait=self.catalog.config.rate_limit_wait,
+            max_wait=config.rate_limit_wait,
         )
 
     def response_cache(self) -> ResponseCache:
@@ -290,70 +281,51 @@ class Sender:
         self,
         plan: Plan,
         req: ChatRequest,
+        options: SendOptions | None = None,
         *,
         on_text: Callable[[str], None] | None = None,
-        retries: int | None = None,
-        timeout: float | None = None,
-        max_cost: float | None = None,
-        cache: bool | None = None,
     ) -> Result:
-        """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
-        (listing every attempt, skips included), StreamInterrupted, NoMatchError (exit 4)
-        when budgets or `max_cost` let no LLM be paid for."""
-        router = self._planned(plan, retries, timeout, None, max_cost, cache)
+        """Send a planned prompt as `options` say; the picker's skips head the attempts.
+        Raises AllFailedError (listing every attempt, skips included), StreamInterrupted,
+        NoMatchError (exit 4) when budgets or `max_cost` let no LLM be paid for."""
+        router = self._planned(plan, options)
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     async def aexecute(
         self,
         plan: Plan,
         req: ChatRequest,
+        options: SendOptions | None = None,
         *,
         on_text: Callable[[str], None] | None = None,
-        retries: int | None = None,
-        timeout: float | None = None,
         batch_id: str | None = None,
-        max_cost: float | None = None,
-        cache: bool | None = None,
         on_start: OnStart | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool; `on_start` hears which LLM
         streams, and the attempts before it, just before its first text."""
-        router = self._planned(plan, retries, timeout, batch_id, max_cost, cache)
+        router = self._planned(plan, options, batch_id)
         return await router.achat(
             plan.chain, req, on_text=on_text, passed_over=plan.passed_over, on_start=on_start
         )
 
-    def _planned(
-        self,
-        plan: Plan,
-        retries: int | None,
-        timeout: float | None,
-        batch_id: str | None,
-        max_cost: float | None,
-        cache: bool | None,
-    ) -> Router:
-        """The router for one planned prompt (the store checked first)."""
+    def _planned(self, plan: Plan, options: SendOptions | None, batch_id: str | None = None) -> Router:
+        """The router for one planned prompt (the store checked first; the cache flag
+        settled by `use_cache`)."""
         self.ready()
-        return self.router(
-            retries=retries,
-            timeout=timeout,
-            book=plan.book,
-            job=plan.job,
-            scope=plan.scope,
-            batch_id=batch_id,
-            max_cost=max_cost,
-            cache=self.use_cache(plan, cache),
-        )
+        options = options or SendOptions()
+        options = replace(options, cache=self.use_cache(plan, options.cache))
+        return self.router(options, Labels(plan.book, plan.job, plan.scope, batch_id))
 
     def dry_run(
-        self, plan: Plan, req: ChatRequest, *, stream: bool, max_cost: float | None = None
+        self, plan: Plan, req: ChatRequest, options: SendOptions | None = None, *, stream: bool
     ) -> tuple[dict[str, Any], LlmctlError | None]:
         """What would be sent to each LLM of the chain, secrets redacted, and its worst-case
         cost; each LLM a real run would skip before sending (cooldown, keys, budgets,
         `max_cost`, rate limits) carries the reason. Returns that, and the error the real
         run would end with when it would skip them all (nothing is sent or reserved)."""
         prompt_tokens = estimate_tokens(m.content for m in req.messages)
-        router = self.router(book=plan.book, job=plan.job, scope=plan.scope, max_cost=max_cost)
+        options = replace(options or SendOptions(), cache=False)  # a dry run reads no cache
+        router = self.router(options, Labels(plan.book, plan.job, plan.scope))
         foreseen, failure = router.preview(plan.chain, req, passed_over=plan.passed_over)
         skipped = {a.llm: a.error for a in foreseen if a.outcome == "skipped"}
         steps = []
@@ -409,7 +381,7 @@ class Sender:
         }
         return step
 
-    def embed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
+    def embed(self, entry: LLM, texts: list[str], options: SendOptions | None = None) -> Result:
         """Embed `texts` with `entry` through the engine (retries, cooldown, records); the
         vectors are in `Result.vectors`.
 
@@ -417,13 +389,13 @@ class Sender:
         (an answer that is not a list of numbers is a failed attempt)."""
         self._check_embeddings(entry)
         self.ready()
-        return self.router(timeout=timeout).embed([entry], texts)
+        return self.router(_uncached(options)).embed([entry], texts)
 
-    async def aembed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
+    async def aembed(self, entry: LLM, texts: list[str], options: SendOptions | None = None) -> Result:
         """`embed` as a native coroutine."""
         self._check_embeddings(entry)
         self.ready()
-        return await self.router(timeout=timeout).aembed([entry], texts)
+        return await self.router(_uncached(options)).aembed([entry], texts)
 
     def _check_embeddings(self, entry: LLM) -> None:
         from llmctl.providers import adapter_for
@@ -439,8 +411,8 @@ class Sender:
         self,
         entries: Sequence[LLM],
         req: ChatRequest,
+        options: SendOptions | None = None,
         *,
-        timeout: float | None = None,
         on_answer: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Ask every LLM at once; each answer goes to `on_answer` as it arrives. Returns the
@@ -448,7 +420,7 @@ class Sender:
         import asyncio
 
         self.ready()
-        router = self.router(timeout=timeout)
+        router = self.router(options)  # the cache only when asked for (`cache=True`)
 
         async def ask(entry: LLM) -> dict[str, Any]:
             answer = await _answer_of(router, entry, req)
@@ -508,6 +480,11 @@ async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> dict[str, 
         latency_ms=round(result.latency_ms, 1),
     )
     return answer
+
+
+def _uncached(options: SendOptions | None) -> SendOptions:
+    """Embeddings are never cached."""
+    return replace(options or SendOptions(), cache=False)
 
 
 def _no_sleep(_seconds: float) -> None:

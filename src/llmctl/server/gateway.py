@@ -28,6 +28,7 @@ from llmctl.server.state import BadBody, Live, Problem, problem_of, waited
 if TYPE_CHECKING:
     from llmctl.catalog.entry import LLM
     from llmctl.catalog.load import Catalog
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.sender import Plan, Sender
     from llmctl.providers.wire import ChatRequest
@@ -72,7 +73,7 @@ _KNOWN = (
 # llmctl's own request options (`extra_body={"llmctl": {...}}` in the OpenAI SDK): the
 # selection options of `llmctl prompt`, and its sending options.
 _SELECTION = {"scope": str, "strategy": str, "tier": str, "provider": str, "max_attempts": int}
-_SENDING = {"max_cost": float, "cache": bool, "no_fallback": bool}
+_SENDING = {"max_cost": float, "cache": bool, "no_fallback": bool, "retries": int, "timeout": float}
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "length": "length"}
 _END, _GONE = object(), object()
 MODEL_NOT_FOUND = "model_not_found"
@@ -259,10 +260,10 @@ class ChatAnswer:
         req: ChatRequest,
         stream: bool,
         usage_chunk: bool,
-        sending: dict[str, Any] | None = None,
+        sending: SendOptions | None = None,
     ) -> None:
         self.live, self.sender, self.plan, self.req = live, sender, plan, req
-        self.sending = sending or {}  # max_cost, cache
+        self.sending = sending  # retries, timeout, max_cost, cache
         self.stream, self.usage_chunk = stream, usage_chunk
         self.id = "chatcmpl-" + uuid.uuid4().hex
         self.created = int(time.time())
@@ -278,9 +279,9 @@ class ChatAnswer:
             self.sender.aexecute(
                 self.plan,
                 self.req,
+                self.sending,
                 on_text=queue.put_nowait if self.stream else None,
                 on_start=on_start,
-                **self.sending,
             )
         )
         self.live.sending.add(task)
@@ -454,11 +455,27 @@ def plan_chat(live: Live, body: Any) -> ChatAnswer:
     """Read a chat body and plan it (the picker's choice and chain). Raises BadBody and
     what the picker raises (an unknown model, nothing fits)."""
     model, req, stream, usage_chunk = chat_request(body)
-    chosen, sending = llmctl_options(body)
+    chosen, given = llmctl_options(body)
+    sending = send_options(given)
     sender = live.sender()
     selection = selection_for(live, model, sender.catalog, chosen)
-    plan = sender.plan(selection, req, no_fallback=bool(sending.pop("no_fallback", False)))
+    plan = sender.plan(selection, req, no_fallback=sending.no_fallback)
     return ChatAnswer(live, sender, plan, req, stream, usage_chunk, sending)
+
+
+def send_options(given: dict[str, Any]) -> SendOptions:
+    """The SendOptions of the body's `llmctl` sending options. Raises BadBody (400) for a
+    time limit or retries out of range."""
+    from llmctl.engine.options import SendOptions, retry_count, time_limit
+    from llmctl.errors import UsageError
+
+    for name, check in (("timeout", time_limit), ("retries", retry_count)):
+        try:
+            if name in given:
+                check(given[name])
+        except UsageError as exc:
+            raise BadBody(f"'llmctl.{name}': {exc.message}", f"llmctl.{name}") from None
+    return SendOptions(**given)
 
 
 async def embeddings(live: Live, body: Any) -> tuple[dict[str, Any], Result]:
