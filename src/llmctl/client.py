@@ -31,7 +31,7 @@ from llmctl.selection.picker import Picker
 if TYPE_CHECKING:
     import httpx
 
-    from llmctl.engine.policy import Result
+    from llmctl.engine.records import Result
     from llmctl.engine.router import Router
 
 

@@ -8,7 +8,8 @@ from conftest import entry
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.budget import Ledger
 from llmctl.engine.options import bundled
-from llmctl.engine.policy import Attempt, ChainRun, Send, Wait
+from llmctl.engine.policy import ChainRun, Send, Wait
+from llmctl.engine.records import Attempt
 from llmctl.engine.usage import UsageStore
 from llmctl.errors import (
     AllFailedError,

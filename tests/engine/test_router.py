@@ -38,7 +38,9 @@ def sleeps():
 def router(sleeps, tmp_path):
     with httpx.Client() as client:
         cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
-        yield Router.of(client=client, env=ENV, sleep=sleeps.append, rng=lambda: 0.5, timeout=2.0, cooldown=cooldown)
+        yield Router.of(
+            client=client, env=ENV, sleep=sleeps.append, rng=lambda: 0.5, timeout=2.0, cooldown=cooldown
+        )
 
 
 def test_plain_chat_returns_text_usage_and_cost(server, router):
@@ -224,7 +226,9 @@ def test_model_failures_cool_down_the_llm_after_three_runs_never_the_endpoint(se
     with httpx.Client() as client:
         for run in range(3):  # three runs, each with one try: three failures
             with pytest.raises(AllFailedError):
-                Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0).chat([a], REQ)
+                Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0).chat(
+                    [a], REQ
+                )
             state = json.loads((tmp_path / "cool.json").read_text())
             assert state["llm:openai/a"]["failures"] == run + 1
             assert not any(key.startswith("endpoint:") for key in state)
@@ -249,9 +253,9 @@ def test_attempts_are_recorded_in_the_usage_store(server, tmp_path):
     (a,) = llms(oa("openai/a", server.url, input_cost_per_mtok=1.0, output_cost_per_mtok=2.0))
     store = UsageStore(tmp_path / "usage.sqlite")
     with httpx.Client() as client:
-        Router.of(client=client, env=ENV, sleep=lambda s: None, record=store.record, book="moby", job="copyedit").chat(
-            [a], REQ
-        )
+        Router.of(
+            client=client, env=ENV, sleep=lambda s: None, record=store.record, book="moby", job="copyedit"
+        ).chat([a], REQ)
     rows = store.rows()
     assert [r["outcome"] for r in rows] == ["error", "ok"]
     ok = rows[1]

@@ -175,12 +175,14 @@ def _verbose(data: dict[str, Any], req: Any) -> None:
 def _route(data: dict[str, Any]) -> str:
     """How the answer was reached: the LLMs skipped before sending (with why), those
     tried that failed ("fell back from"), and whether the cache answered."""
+    from llmctl.engine.records import Outcome
+
     attempts = data["attempts"]
-    skipped = [f"{a['llm']} ({a['error']})" for a in attempts if a["outcome"] == "skipped"]
+    skipped = [f"{a['llm']} ({a['error']})" for a in attempts if a["outcome"] == Outcome.SKIPPED]
     failed = [
         f"{a['llm']} ({a['status'] or a['error'] or a['outcome']})"
         for a in attempts
-        if a["tries"] and a["outcome"] not in ("ok", "skipped")
+        if a["tries"] and a["outcome"] not in (Outcome.OK, Outcome.SKIPPED)
     ]
     parts = []
     if skipped:

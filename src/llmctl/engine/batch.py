@@ -24,7 +24,7 @@ from llmctl.providers.wire import ChatRequest, Message, messages_for
 from llmctl.selection.request import Selection
 
 if TYPE_CHECKING:
-    from llmctl.engine.policy import Result
+    from llmctl.engine.records import Result
     from llmctl.engine.sender import Sender
 
 FIELDS = ("id", "prompt", "messages", "book", "job", "llm", "system", "max_tokens", "temperature")

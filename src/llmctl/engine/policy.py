@@ -22,6 +22,7 @@ from llmctl.catalog.costs import cost_of, request_cost, usd
 from llmctl.catalog.entry import LLM
 from llmctl.engine import counts
 from llmctl.engine.options import Labels, SendOptions, Services
+from llmctl.engine.records import Attempt, Outcome, Result
 from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
@@ -38,7 +39,6 @@ from llmctl.providers.wire import ChatResult, Usage
 
 if TYPE_CHECKING:
     from llmctl.providers.resolve import Endpoint
-    from llmctl.selection.decision import Skip
 
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
@@ -46,84 +46,6 @@ RETRY_AFTER_CAP = 30.0
 
 
 RENEW_EVERY = 60.0  # seconds: a streaming attempt renews its budget reservation at most this often
-
-
-@dataclass
-class Attempt:
-    """One LLM of the chain: what happened to it (after its retries)."""
-
-    llm: str
-    provider: str | None
-    outcome: str  # ok, error, skipped
-    status: int | None = None
-    failure: type[ProviderError] | None = None  # the class of the last error
-    error: str | None = None
-    tries: int = 0
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    by_picker: bool = False  # skipped when the chain was chosen, not while sending
-    hint: str | None = None  # what the last error suggests doing
-    spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
-    runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
-    limited: bool = False  # given up because a rate limit had no room soon enough
-    retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "llm": self.llm,
-            "provider": self.provider,
-            "outcome": self.outcome,
-            "status": self.status,
-            "error": self.error,
-            "tries": self.tries,
-            "latency_ms": self.latency_ms,
-            "ttft_ms": self.ttft_ms,
-        }
-
-    @classmethod
-    def passed_over(cls, llm: str, provider: str | None, why: Skip) -> Attempt:
-        """An LLM the picker passed over (no key, cooldown...): nothing was sent to it."""
-        return cls(llm, provider, "skipped", error=why.message, by_picker=True, runtime=why.runtime)
-
-    def line(self) -> str:
-        """One line for the failure report."""
-        what = self.error or self.outcome
-        if self.by_picker:
-            what += " (skipped, nothing sent)"
-        return f"{self.llm} ({self.provider}): {what}" + (
-            f" after {self.tries} tries" if self.tries > 1 else ""
-        )
-
-
-@dataclass
-class Result:
-    """The answer of the LLM that answered, with every attempt that led to it."""
-
-    text: str
-    llm: LLM
-    attempts: list[Attempt]
-    usage: Usage
-    cost: float | None
-    latency_ms: float
-    ttft_ms: float | None = None
-    vectors: list[list[float]] | None = None  # for embeddings
-    tokens_estimated: bool = False  # the provider reported no counts: they are estimated
-    cached: bool = False  # answered from the response cache: nothing was sent
-    finish_reason: str | None = None  # as the provider said it (stop, length, end_turn...)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The `prompt --json` shape."""
-        return {
-            "text": self.text,
-            "llm": self.llm.id,
-            "provider": self.llm.provider,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "usage": {**self.usage.to_dict(), "estimated": self.tokens_estimated},
-            "cost": self.cost,
-            "latency_ms": round(self.latency_ms, 1),
-            "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
-            "cached": self.cached,
-        }
 
 
 @dataclass(slots=True)
@@ -193,16 +115,20 @@ class ChainRun:
             entry = self._queue.pop(0)
             why = self._skip_reason(entry)
             if why is not None:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True))
+                self.attempts.append(
+                    Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, runtime=True)
+                )
                 continue
             try:
                 endpoint = self.resolve(entry)
             except NotConfigured as exc:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=exc.message))
+                self.attempts.append(Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=exc.message))
                 continue
             if endpoint.base_url in self._dead:
                 note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note, runtime=True))
+                self.attempts.append(
+                    Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=note, runtime=True)
+                )
                 continue
             if self.cache_get is not None:
                 kept = self.cache_get(Send(entry, endpoint, 0))
@@ -211,9 +137,11 @@ class ChainRun:
                     return None
             why = self._spend_check(entry)
             if why is not None:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, spend=True))
+                self.attempts.append(
+                    Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, spend=True)
+                )
                 continue
-            self.attempts.append(Attempt(entry.id, entry.provider, "error"))
+            self.attempts.append(Attempt(entry.id, entry.provider, Outcome.ERROR))
             self._current, self._waited = Send(entry, endpoint, 1), 0.0
             step = self._slot(self._current)
             if step is not None:
@@ -227,7 +155,7 @@ class ChainRun:
         `planned`; and the error the real run would end with when every LLM is skipped."""
         for entry in self.chain:
             self.attempts.append(self._foreseen(entry))
-        if any(a.outcome == "planned" for a in self.attempts):
+        if any(a.outcome == Outcome.PLANNED for a in self.attempts):
             return self.attempts, None
         try:
             self.outcome()
@@ -239,19 +167,21 @@ class ChainRun:
         """What a real run would do with `entry` before sending (see `preview`)."""
         why = self._skip_reason(entry)
         if why is not None:
-            return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True)
+            return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, runtime=True)
         try:
             self.resolve(entry)
         except NotConfigured as exc:
-            return Attempt(entry.id, entry.provider, "skipped", error=exc.message)
+            return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=exc.message)
         why = self._spend_check(entry, hold=False)
         if why is not None:
-            return Attempt(entry.id, entry.provider, "skipped", error=why, spend=True)
+            return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, spend=True)
         if self.services.limiter is not None:
             wait, why = self.services.limiter.admit(entry, self.prompt_tokens, count=False)
             if wait > self.services.max_wait:
-                return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True, limited=True)
-        return Attempt(entry.id, entry.provider, "planned")
+                return Attempt(
+                    entry.id, entry.provider, Outcome.SKIPPED, error=why, runtime=True, limited=True
+                )
+        return Attempt(entry.id, entry.provider, Outcome.PLANNED)
 
     def _slot(self, send: Send) -> Send | Wait | None:
         """`send` when its rate-limit windows have room (it is counted), a Wait when a slot
@@ -265,7 +195,7 @@ class ChainRun:
             self._waited += wait
             return Wait(wait)
         attempt = self.attempts[-1]
-        attempt.outcome = "skipped" if send.tries == 1 else "error"
+        attempt.outcome = Outcome.SKIPPED if send.tries == 1 else Outcome.ERROR
         attempt.error, attempt.runtime, attempt.limited = why, True, True
         attempt.retry_after = wait
         if send.tries > 1 and self._last_error is not None:  # its failed tries count once
@@ -277,8 +207,10 @@ class ChainRun:
     def _from_cache(self, entry: LLM, kept: dict[str, Any]) -> None:
         """Answer from the cache: nothing is sent; the hit is recorded at no cost."""
         usage = Usage(kept.get("input_tokens"), kept.get("output_tokens"))
-        self.attempts.append(Attempt(entry.id, entry.provider, "cache_hit", status=None, latency_ms=0.0))
-        self._log(entry, "cache_hit", None, None, 0.0, None, usage, 0.0)
+        self.attempts.append(
+            Attempt(entry.id, entry.provider, Outcome.CACHE_HIT, status=None, latency_ms=0.0)
+        )
+        self._log(entry, Outcome.CACHE_HIT, None, None, 0.0, None, usage, 0.0)
         result = Result(kept["text"], entry, [*self.passed_over, *self.attempts], usage, 0.0, 0.0)
         result.cached = True
         self._result = result
@@ -369,12 +301,12 @@ class ChainRun:
         cost = cost_of(
             entry, usage.input_tokens, out_tokens, usage.cached_input_tokens, usage.cache_write_tokens
         )
-        self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
+        self._log(entry, Outcome.OK, 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
         self._charge_window(usage)
         if self.services.cooldown is not None:
             self.services.cooldown.succeeded(entry)
         attempt = self.attempts[-1]
-        attempt.outcome, attempt.status, attempt.error, attempt.failure = "ok", 200, None, None
+        attempt.outcome, attempt.status, attempt.error, attempt.failure = Outcome.OK, 200, None, None
         attempt.tries, attempt.latency_ms = send.tries, round(latency_ms, 1)
         attempt.ttft_ms = None if ttft_ms is None else round(ttft_ms, 1)
         self._result = Result(
@@ -423,12 +355,12 @@ class ChainRun:
         attempt.failure, attempt.latency_ms, attempt.hint = type(error), round(latency_ms, 1), error.hint
         attempt.retry_after = error.retry_after
         if streamed:
-            self._cut_short(send, "error", error.status, message, latency_ms, received)
+            self._cut_short(send, Outcome.ERROR, error.status, message, latency_ms, received)
             self._cool(entry, error)
             self._settle()
             self._interrupted = StreamInterrupted(f"{entry.id} broke off mid-answer: {message}")
             return
-        self._log(entry, "error", error.status, message, latency_ms, None, Usage())
+        self._log(entry, Outcome.ERROR, error.status, message, latency_ms, None, Usage())
         self._hits = []
         delay = self._delay(send.tries, error)
         if delay is not None:
@@ -451,14 +383,18 @@ class ChainRun:
             return
         send = self._take()
         attempt = self.attempts[-1]
-        attempt.outcome, attempt.tries, attempt.latency_ms = "interrupted", send.tries, round(latency_ms, 1)
+        attempt.outcome, attempt.tries, attempt.latency_ms = (
+            Outcome.INTERRUPTED,
+            send.tries,
+            round(latency_ms, 1),
+        )
         try:
-            self._cut_short(send, "interrupted", None, "interrupted", latency_ms, received)
+            self._cut_short(send, Outcome.INTERRUPTED, None, "interrupted", latency_ms, received)
         finally:
             self._settle()
 
     def _cut_short(
-        self, send: Send, outcome: str, status: int | None, error: str, latency_ms: float, received: str
+        self, send: Send, outcome: Outcome, status: int | None, error: str, latency_ms: float, received: str
     ) -> None:
         """Record an attempt that ended before its answer did, never as free: the provider
         bills what it read and wrote."""
@@ -499,7 +435,7 @@ class ChainRun:
     def _log(
         self,
         entry: LLM,
-        outcome: str,
+        outcome: Outcome,
         status: int | None,
         error: str | None,
         latency_ms: float,

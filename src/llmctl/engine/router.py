@@ -31,7 +31,8 @@ from llmctl.engine.options import (
     retry_count,
     time_limit,
 )
-from llmctl.engine.policy import Attempt, ChainRun, Result, Send, Wait
+from llmctl.engine.policy import ChainRun, Send, Wait
+from llmctl.engine.records import Attempt, Result
 from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, TextNotUnicode
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint

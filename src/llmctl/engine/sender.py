@@ -21,6 +21,7 @@ from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.hooks import picker_hooks
 from llmctl.engine.options import Labels, SendOptions, Services
+from llmctl.engine.records import Outcome
 from llmctl.errors import LlmctlError, NoMatchError, NotConfigured, UsageError
 from llmctl.paths import Home
 from llmctl.providers.resolve import resolve_endpoint
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
     from llmctl.engine.budget import Ledger
     from llmctl.engine.cache import ResponseCache
     from llmctl.engine.http import AsyncPool
-    from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.ratelimit import RateLimiter
+    from llmctl.engine.records import Attempt, Result
     from llmctl.engine.router import OnStart, Router
     from llmctl.engine.simulate import Simulation
     from llmctl.engine.usage import UsageStore
@@ -174,7 +175,7 @@ class Sender:
         With `no_fallback` only the chosen LLM is sent to; when an LLM was named
         (`--llm`) and skipped, nothing is sent: raises NoMatchError saying why (exit 4
         for no key or disabled, 1 for cooldown)."""
-        from llmctl.engine.policy import Attempt
+        from llmctl.engine.records import Attempt
 
         tokens = estimate_tokens(m.content for m in req.messages)
         selection = replace(selection, props={"prompt_tokens": tokens, **selection.props})
@@ -327,7 +328,7 @@ class Sender:
         options = replace(options or SendOptions(), cache=False)  # a dry run reads no cache
         router = self.router(options, Labels(plan.book, plan.job, plan.scope))
         foreseen, failure = router.preview(plan.chain, req, passed_over=plan.passed_over)
-        skipped = {a.llm: a.error for a in foreseen if a.outcome == "skipped"}
+        skipped = {a.llm: a.error for a in foreseen if a.outcome == Outcome.SKIPPED}
         steps = []
         for entry in plan.chain:
             step = self._dry_step(entry, req, prompt_tokens, stream)

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from llmctl.engine.records import Outcome
 from llmctl.engine.statefiles import wal
 from llmctl.errors import FileError
 from llmctl.paths import Home
@@ -50,7 +51,7 @@ ADDED_COLUMNS = (
 class AttemptRecord:
     llm: str
     provider: str
-    outcome: str
+    outcome: Outcome
     book: str | None = None
     job: str | None = None
     status: int | None = None
@@ -199,7 +200,7 @@ class UsageStore:
         try:
             with self._lock:
                 cur = self._connect().execute(
-                    "SELECT llm, latency_ms FROM attempts WHERE outcome = 'ok' "
+                    f"SELECT llm, latency_ms FROM attempts WHERE outcome = {_words(Outcome.OK)} "
                     "AND typeof(latency_ms) IN ('real', 'integer') ORDER BY id DESC"
                 )
                 rows = cur.fetchall()
@@ -269,11 +270,16 @@ def latency_bucket(column: str) -> str:
     )
 
 
+def _words(*outcomes: Outcome) -> str:
+    """Outcomes as SQL string literals: `'ok', 'error'`."""
+    return ", ".join(f"'{o.value}'" for o in outcomes)
+
+
 def rollup_values(row: str = "") -> list[str]:
     """SQL for one attempt's contribution to its rollup row (`row` is "NEW." in the
     trigger), in the order of ROLLUP_KEYS + ROLLUP_SUMS. A failed attempt adds tokens and
     cost only where the provider reported them; a damaged (text) cell adds 0."""
-    sent = f"{row}outcome IN ('ok', 'error', 'interrupted')"
+    sent = f"{row}outcome IN ({_words(Outcome.OK, Outcome.ERROR, Outcome.INTERRUPTED)})"
     latency = f"{row}latency_ms"
 
     def counted(column: str) -> str:
@@ -286,13 +292,13 @@ def rollup_values(row: str = "") -> list[str]:
         f"COALESCE({row}job, '')",
         f"{row}llm",
         f"{row}provider",
-        f"CASE WHEN {row}outcome = 'ok' AND typeof({latency}) IN ('integer', 'real') "
+        f"CASE WHEN {row}outcome = {_words(Outcome.OK)} AND typeof({latency}) IN ('integer', 'real') "
         f"THEN {latency_bucket(latency)} ELSE -1 END",
         "1",
         sent,
-        f"{row}outcome = 'ok'",
-        f"{row}outcome IN ('error', 'interrupted')",
-        f"{row}outcome = 'cache_hit'",
+        f"{row}outcome = {_words(Outcome.OK)}",
+        f"{row}outcome IN ({_words(Outcome.ERROR, Outcome.INTERRUPTED)})",
+        f"{row}outcome = {_words(Outcome.CACHE_HIT)}",
         counted("input_tokens"),
         counted("output_tokens"),
         counted("cost"),

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from llmctl.engine.records import Outcome
 from llmctl.errors import (
     LlmctlError,
 )
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from llmctl.catalog.entry import LLM
     from llmctl.catalog.load import Catalog
     from llmctl.engine.options import SendOptions
-    from llmctl.engine.policy import Attempt, Result
+    from llmctl.engine.records import Attempt, Result
     from llmctl.engine.sender import Plan, Sender
     from llmctl.providers.wire import ChatRequest
     from llmctl.selection.request import Selection
@@ -228,9 +229,9 @@ def attempts_header(attempts: list[Attempt]) -> str:
 
 
 def _label(a: Attempt) -> str:
-    if a.outcome in ("ok", "skipped"):
-        return a.outcome
-    if a.outcome == "cache_hit":
+    if a.outcome in (Outcome.OK, Outcome.SKIPPED):
+        return a.outcome.value
+    if a.outcome == Outcome.CACHE_HIT:
         return "cache"
     if a.status:
         return str(a.status)
@@ -404,7 +405,7 @@ class ChatAnswer:
 def _ok(attempt: Attempt) -> Attempt:
     from dataclasses import replace
 
-    return replace(attempt, outcome="ok", status=None, failure=None)
+    return replace(attempt, outcome=Outcome.OK, status=None, failure=None)
 
 
 async def _watch(receive: Receive, task: asyncio.Future[Any], queue: asyncio.Queue) -> None:

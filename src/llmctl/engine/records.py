@@ -1,0 +1,105 @@
+"""What a send leaves behind: each LLM's `Attempt`, the `Result` of the one that answered,
+and the `Outcome` words both are told in (`prompt --json`, batch lines, usage records,
+`serve`'s `x-llmctl-attempts`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from llmctl.catalog.entry import LLM
+from llmctl.errors import ProviderError
+from llmctl.providers.wire import Usage
+
+if TYPE_CHECKING:
+    from llmctl.selection.decision import Skip
+
+
+class Outcome(StrEnum):
+    """What came of an attempt; serialised as its word (JSON, the usage store)."""
+
+    OK = "ok"  # answered
+    ERROR = "error"  # failed (after its retries), or broke off mid-answer
+    SKIPPED = "skipped"  # nothing was sent to it (no key, cooldown, budget, --max-cost...)
+    CACHE_HIT = "cache_hit"  # answered from the response cache: nothing was sent
+    INTERRUPTED = "interrupted"  # cut short by Ctrl-C, SIGTERM, a client leaving
+    PLANNED = "planned"  # a dry run would send to it
+
+
+@dataclass
+class Attempt:
+    """One LLM of the chain: what happened to it (after its retries)."""
+
+    llm: str
+    provider: str | None
+    outcome: Outcome
+    status: int | None = None
+    failure: type[ProviderError] | None = None  # the class of the last error
+    error: str | None = None
+    tries: int = 0
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    by_picker: bool = False  # skipped when the chain was chosen, not while sending
+    hint: str | None = None  # what the last error suggests doing
+    spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
+    runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
+    limited: bool = False  # given up because a rate limit had no room soon enough
+    retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "llm": self.llm,
+            "provider": self.provider,
+            "outcome": self.outcome,
+            "status": self.status,
+            "error": self.error,
+            "tries": self.tries,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+        }
+
+    @classmethod
+    def passed_over(cls, llm: str, provider: str | None, why: Skip) -> Attempt:
+        """An LLM the picker passed over (no key, cooldown...): nothing was sent to it."""
+        return cls(llm, provider, Outcome.SKIPPED, error=why.message, by_picker=True, runtime=why.runtime)
+
+    def line(self) -> str:
+        """One line for the failure report."""
+        what = self.error or self.outcome
+        if self.by_picker:
+            what += " (skipped, nothing sent)"
+        return f"{self.llm} ({self.provider}): {what}" + (
+            f" after {self.tries} tries" if self.tries > 1 else ""
+        )
+
+
+@dataclass
+class Result:
+    """The answer of the LLM that answered, with every attempt that led to it."""
+
+    text: str
+    llm: LLM
+    attempts: list[Attempt]
+    usage: Usage
+    cost: float | None
+    latency_ms: float
+    ttft_ms: float | None = None
+    vectors: list[list[float]] | None = None  # for embeddings
+    tokens_estimated: bool = False  # the provider reported no counts: they are estimated
+    cached: bool = False  # answered from the response cache: nothing was sent
+    finish_reason: str | None = None  # as the provider said it (stop, length, end_turn...)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `prompt --json` shape."""
+        return {
+            "text": self.text,
+            "llm": self.llm.id,
+            "provider": self.llm.provider,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "usage": {**self.usage.to_dict(), "estimated": self.tokens_estimated},
+            "cost": self.cost,
+            "latency_ms": round(self.latency_ms, 1),
+            "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
+            "cached": self.cached,
+        }
