@@ -87,7 +87,7 @@ def prompt(
     except NoMatchError as exc:
         if as_json:
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
-            emit_json({**_failure(exc.message, []), "candidates": candidates})
+            emit_json({**_failure(exc.message), "candidates": candidates})
         raise
     for message in plan.warnings:
         warn(message)
@@ -126,13 +126,15 @@ def _send(
         raise
     except AllFailedError as exc:
         if as_json:
-            emit_json(_failure(exc.message, [a.to_dict() for a in exc.attempts]))
+            emit_json(_failure(exc.message, exc.attempts))
         raise
     except NoMatchError as exc:  # budgets or --max-cost let no LLM be paid for
         if as_json:
-            emit_json(_failure(exc.message, []))
+            emit_json(_failure(exc.message))
         raise
-    data = result.to_dict()
+    from llmctl.engine.answers import PROMPT, answer_json
+
+    data = answer_json(PROMPT, result)
     if as_json:
         emit_json(data)
     else:
@@ -144,17 +146,11 @@ def _send(
         _verbose(data, req)
 
 
-def _failure(message: str, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+def _failure(message: str, attempts: Any = ()) -> Any:
     """The `prompt --json` object when nothing answered."""
-    return {
-        "text": None,
-        "llm": None,
-        "provider": None,
-        "error": message,
-        "attempts": attempts,
-        "usage": None,
-        "cost": None,
-    }
+    from llmctl.engine.answers import PROMPT_FAILED, answer_json
+
+    return answer_json(PROMPT_FAILED, error=message, attempts=attempts)
 
 
 def _verbose(data: dict[str, Any], req: Any) -> None:

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from llmctl.engine.answers import BATCH, BatchLine, answer_json
 from llmctl.engine.options import DEFAULT_CONCURRENCY, SendOptions
 from llmctl.errors import AllFailedError, LlmctlError, UsageError, did_you_mean
 from llmctl.files.io import json_value
@@ -24,7 +25,7 @@ from llmctl.providers.wire import ChatRequest, Message, messages_for
 from llmctl.selection.request import Selection
 
 if TYPE_CHECKING:
-    from llmctl.engine.records import Result
+    from llmctl.engine.records import Attempt, Result
     from llmctl.engine.sender import Sender
 
 FIELDS = ("id", "prompt", "messages", "book", "job", "llm", "system", "max_tokens", "temperature")
@@ -260,7 +261,7 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
         result = await sender.aexecute(plan, req, options.sending, batch_id=options.batch_id)
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
-        return output_line(item.id, error=error, attempts=[a.to_dict() for a in exc.attempts])
+        return output_line(item.id, error=error, attempts=exc.attempts)
     except LlmctlError as exc:
         return output_line(item.id, error=exc.message)
     except Exception as exc:  # one line's surprise must not take the other lines down
@@ -269,35 +270,14 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
 
 
 def output_line(
-    item_id: str, *, result: Result | None = None, error: str | None = None, attempts: list | None = None
-) -> dict[str, Any]:
+    item_id: str, *, result: Result | None = None, error: str | None = None, attempts: Sequence[Attempt] = ()
+) -> BatchLine:
     """One output line: `{"id", "text", "llm", "provider", "attempts", "usage", "cost",
     "latency_ms", "cached", "error"}` (`error` null on success, else one line)."""
     if result is None:
-        return {
-            "id": item_id,
-            "text": None,
-            "llm": None,
-            "provider": None,
-            "attempts": attempts or [],
-            "usage": None,
-            "cost": None,
-            "latency_ms": None,
-            "cached": False,
-            "error": (error or "failed").splitlines()[0],
-        }
-    return {
-        "id": item_id,
-        "text": result.text,
-        "llm": result.llm.id,
-        "provider": result.llm.provider,
-        "attempts": [a.to_dict() for a in result.attempts],
-        "usage": result.usage.to_dict(),
-        "cost": result.cost,
-        "latency_ms": round(result.latency_ms, 1),
-        "cached": result.cached,
-        "error": None,
-    }
+        error = (error or "failed").splitlines()[0]
+    line = answer_json(BATCH, result, error=error, attempts=attempts, item_id=item_id)
+    return cast(BatchLine, line)
 
 
 def output_text(line: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from llmctl.catalog.entry import LLM
 from llmctl.errors import ProviderError
@@ -25,6 +25,19 @@ class Outcome(StrEnum):
     CACHE_HIT = "cache_hit"  # answered from the response cache: nothing was sent
     INTERRUPTED = "interrupted"  # cut short by Ctrl-C, SIGTERM, a client leaving
     PLANNED = "planned"  # a dry run would send to it
+
+
+class AttemptJSON(TypedDict):
+    """One LLM of the chain, as `Attempt.to_dict` gives it."""
+
+    llm: str
+    provider: str | None
+    outcome: Outcome
+    status: int | None
+    error: str | None
+    tries: int
+    latency_ms: float | None
+    ttft_ms: float | None
 
 
 @dataclass
@@ -47,7 +60,8 @@ class Attempt:
     limited: bool = False  # given up because a rate limit had no room soon enough
     retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> AttemptJSON:
+        """The attempt as `prompt --json`, batch lines and errors show it."""
         return {
             "llm": self.llm,
             "provider": self.provider,
@@ -89,17 +103,3 @@ class Result:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     cached: bool = False  # answered from the response cache: nothing was sent
     finish_reason: str | None = None  # as the provider said it (stop, length, end_turn...)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The `prompt --json` shape."""
-        return {
-            "text": self.text,
-            "llm": self.llm.id,
-            "provider": self.llm.provider,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "usage": {**self.usage.to_dict(), "estimated": self.tokens_estimated},
-            "cost": self.cost,
-            "latency_ms": round(self.latency_ms, 1),
-            "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
-            "cached": self.cached,
-        }

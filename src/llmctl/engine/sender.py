@@ -32,6 +32,7 @@ from llmctl.selection.request import Selection
 if TYPE_CHECKING:
     import httpx
 
+    from llmctl.engine.answers import AnswerJSON
     from llmctl.engine.budget import Ledger
     from llmctl.engine.cache import ResponseCache
     from llmctl.engine.http import AsyncPool
@@ -414,8 +415,8 @@ class Sender:
         req: ChatRequest,
         options: SendOptions | None = None,
         *,
-        on_answer: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
+        on_answer: Callable[[AnswerJSON], None] | None = None,
+    ) -> list[AnswerJSON]:
         """Ask every LLM at once; each answer goes to `on_answer` as it arrives. Returns the
         answers in the order of `entries` (`compare --json`'s objects)."""
         import asyncio
@@ -423,7 +424,7 @@ class Sender:
         self.ready()
         router = self.router(options)  # the cache only when asked for (`cache=True`)
 
-        async def ask(entry: LLM) -> dict[str, Any]:
+        async def ask(entry: LLM) -> AnswerJSON:
             answer = await _answer_of(router, entry, req)
             if on_answer is not None:
                 on_answer(answer)
@@ -452,35 +453,21 @@ def _check_named(catalog: Catalog, decision: Decision) -> None:
     raise NoMatchError(f"{llm_id} was skipped: {why}; nothing was sent (--no-fallback)", runtime=why.runtime)
 
 
-async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> dict[str, Any]:
+async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> AnswerJSON:
+    """`compare --json`'s object for `entry`: its answer, or its first attempt's error."""
+    from llmctl.engine.answers import COMPARE, answer_json
     from llmctl.errors import AllFailedError, StreamInterrupted
 
-    answer: dict[str, Any] = {
-        "llm": entry.id,
-        "provider": entry.provider,
-        "text": None,
-        "error": None,
-        "usage": None,
-        "cost": None,
-        "latency_ms": 0.0,
-    }
     try:
         result = await router.achat([entry], req)
     except AllFailedError as exc:
         first = exc.attempts[0] if exc.attempts else None
-        answer["error"] = first.error if first else exc.message
-        answer["latency_ms"] = (first.latency_ms or 0.0) if first else 0.0
-        return answer
+        error = first.error if first else exc.message
+        latency = (first.latency_ms or 0.0) if first else 0.0
+        return answer_json(COMPARE, entry=entry, error=error, latency_ms=latency)
     except (StreamInterrupted, NoMatchError) as exc:  # broke off; over budget or --max-cost
-        answer["error"] = exc.message
-        return answer
-    answer.update(
-        text=result.text,
-        usage=result.usage.to_dict(),
-        cost=result.cost,
-        latency_ms=round(result.latency_ms, 1),
-    )
-    return answer
+        return answer_json(COMPARE, entry=entry, error=exc.message, latency_ms=0.0)
+    return answer_json(COMPARE, result)
 
 
 def _uncached(options: SendOptions | None) -> SendOptions:
