@@ -126,7 +126,7 @@ def _message(message: Any, n: int) -> tuple[str, str]:
     if not isinstance(message, dict):
         raise BadBody(f"{where} must be an object with 'role' and 'content'", where)
     role = message.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:  # a list or object is no role (and unhashable)
         raise BadBody(
             f"{where}.role {role!r} is not supported (use system, developer, user or assistant)", where
         )
