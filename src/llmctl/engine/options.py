@@ -18,7 +18,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
@@ -146,9 +146,9 @@ def bundled(**given: Any) -> tuple[Services, SendOptions, Labels]:
     """Loose fields sorted into their bundles: `bundled(env=..., retries=0, book="moby")`
     (a convenience for tests and scripts). Raises TypeError naming a field of none."""
     parts: list[dict[str, Any]] = [{}, {}, {}]
-    kinds = (Services, SendOptions, Labels)
+    names = [{f.name for f in fields(kind)} for kind in (Services, SendOptions, Labels)]
     for name, value in given.items():
-        where = next((n for n, kind in enumerate(kinds) if name in kind.__dataclass_fields__), None)
+        where = next((n for n, known in enumerate(names) if name in known), None)
         if where is None:
             raise TypeError(f"no sending field is called {name!r}")
         parts[where][name] = value

@@ -27,6 +27,7 @@ from llmctl.errors import (
     COOL_ENDPOINT,
     AllFailedError,
     ContextTooLong,
+    KeyMissing,
     LlmctlError,
     LlmctlWarning,
     NotConfigured,
@@ -36,6 +37,16 @@ from llmctl.errors import (
 )
 from llmctl.providers.table import is_local
 from llmctl.providers.wire import ChatResult, Usage
+from llmctl.selection.decision import (
+    BUDGET,
+    DEAD_ENDPOINT,
+    MAX_COST,
+    NO_KEY,
+    NOT_CONFIGURED,
+    RATE_LIMIT,
+    TOO_SMALL,
+    Skip,
+)
 
 if TYPE_CHECKING:
     from llmctl.providers.resolve import Endpoint
@@ -115,20 +126,16 @@ class ChainRun:
             entry = self._queue.pop(0)
             why = self._skip_reason(entry)
             if why is not None:
-                self.attempts.append(
-                    Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, runtime=True)
-                )
+                self.attempts.append(Attempt.skipped(entry, why))
                 continue
             try:
                 endpoint = self.resolve(entry)
             except NotConfigured as exc:
-                self.attempts.append(Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=exc.message))
+                self.attempts.append(Attempt.skipped(entry, _unresolved(exc)))
                 continue
             if endpoint.base_url in self._dead:
                 note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
-                self.attempts.append(
-                    Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=note, runtime=True)
-                )
+                self.attempts.append(Attempt.skipped(entry, Skip(DEAD_ENDPOINT, note)))
                 continue
             if self.cache_get is not None:
                 kept = self.cache_get(Send(entry, endpoint, 0))
@@ -137,9 +144,7 @@ class ChainRun:
                     return None
             why = self._spend_check(entry)
             if why is not None:
-                self.attempts.append(
-                    Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, spend=True)
-                )
+                self.attempts.append(Attempt.skipped(entry, why))
                 continue
             self.attempts.append(Attempt(entry.id, entry.provider, Outcome.ERROR))
             self._current, self._waited = Send(entry, endpoint, 1), 0.0
@@ -167,20 +172,19 @@ class ChainRun:
         """What a real run would do with `entry` before sending (see `preview`)."""
         why = self._skip_reason(entry)
         if why is not None:
-            return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, runtime=True)
+            return Attempt.skipped(entry, why)
         try:
             self.resolve(entry)
         except NotConfigured as exc:
-            return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=exc.message)
+            return Attempt.skipped(entry, _unresolved(exc))
         why = self._spend_check(entry, hold=False)
         if why is not None:
-            return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=why, spend=True)
+            return Attempt.skipped(entry, why)
         if self.services.limiter is not None:
-            wait, why = self.services.limiter.admit(entry, self.prompt_tokens, count=False)
+            wait, limit = self.services.limiter.admit(entry, self.prompt_tokens, count=False)
             if wait > self.services.max_wait:
-                return Attempt(
-                    entry.id, entry.provider, Outcome.SKIPPED, error=why, runtime=True, limited=True
-                )
+                skip = Skip(RATE_LIMIT, limit or "")
+                return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=limit, skip=skip)
         return Attempt(entry.id, entry.provider, Outcome.PLANNED)
 
     def _slot(self, send: Send) -> Send | Wait | None:
@@ -196,8 +200,7 @@ class ChainRun:
             return Wait(wait)
         attempt = self.attempts[-1]
         attempt.outcome = Outcome.SKIPPED if send.tries == 1 else Outcome.ERROR
-        attempt.error, attempt.runtime, attempt.limited = why, True, True
-        attempt.retry_after = wait
+        attempt.error, attempt.skip, attempt.retry_after = why, Skip(RATE_LIMIT, why or ""), wait
         if send.tries > 1 and self._last_error is not None:  # its failed tries count once
             self._cool(send.entry, self._last_error)
         self._current = None
@@ -215,7 +218,7 @@ class ChainRun:
         result.cached = True
         self._result = result
 
-    def _spend_check(self, entry: LLM, *, hold: bool = True) -> str | None:
+    def _spend_check(self, entry: LLM, *, hold: bool = True) -> Skip | None:
         """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
         reserves it against the budgets when it may (unless `hold` is False: a dry run).
         The reservation takes the prompt at its upper bound, so that no script (CJK, emoji)
@@ -227,15 +230,17 @@ class ChainRun:
             if is_local(entry.provider):
                 return None
             if self.options.max_cost is not None:
-                return "its price is unknown, so --max-cost cannot be kept"
+                return Skip(MAX_COST, "its price is unknown, so --max-cost cannot be kept")
             if self.services.ledger is not None and self.services.ledger.applicable(
                 self.labels.book, self.labels.scope
             ):
-                return "its price is unknown, so the budget cannot be kept"
+                return Skip(BUDGET, "its price is unknown, so the budget cannot be kept")
             return None
         worst = sum(costs)
         if self.options.max_cost is not None and worst > self.options.max_cost:
-            return f"worst case ${usd(worst)} is over --max-cost ${usd(self.options.max_cost)}"
+            return Skip(
+                MAX_COST, f"worst case ${usd(worst)} is over --max-cost ${usd(self.options.max_cost)}"
+            )
         if self.services.ledger is not None:
             bound = self.prompt_tokens if self.prompt_bound is None else self.prompt_bound
             held = sum(request_cost(entry, max(bound, self.prompt_tokens), self.max_tokens) or costs)
@@ -244,7 +249,7 @@ class ChainRun:
             )
             if hold:
                 self._reservation, self._renewed = reservation, self.services.ledger.clock()
-            return why
+            return None if why is None else Skip(BUDGET, why)
         return None
 
     def still_sending(self) -> None:
@@ -274,13 +279,13 @@ class ChainRun:
             self.services.ledger.release(self._reservation)
         self._reservation = None
 
-    def _skip_reason(self, entry: LLM) -> str | None:
+    def _skip_reason(self, entry: LLM) -> Skip | None:
+        """Why `entry` is skipped before anything else: a larger context is needed, or it
+        is in cooldown."""
         if self._too_small and (entry.context_length or 0) <= self._too_small:
-            return f"context {entry.context_length} is not larger than {self._too_small}"
+            return Skip(TOO_SMALL, f"context {entry.context_length} is not larger than {self._too_small}")
         if self.services.cooldown is not None:
-            why = self.services.cooldown.reason(entry)
-            if why is not None:
-                return why.message
+            return self.services.cooldown.reason(entry)
         return None
 
     # --- what happened --------------------------------------------------------------------------
@@ -503,3 +508,8 @@ class ChainRun:
             attempts,
             hint=hint,
         )
+
+
+def _unresolved(exc: NotConfigured) -> Skip:
+    """Why an LLM whose endpoint cannot be resolved is skipped: no key, or another setting."""
+    return Skip(NO_KEY if isinstance(exc, KeyMissing) else NOT_CONFIGURED, exc.message)

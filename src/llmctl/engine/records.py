@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 from llmctl.catalog.entry import LLM
 from llmctl.errors import ProviderError
 from llmctl.providers.wire import Usage
-
-if TYPE_CHECKING:
-    from llmctl.selection.decision import Skip
+from llmctl.selection.decision import RATE_LIMIT, Skip
 
 
 class Outcome(StrEnum):
@@ -55,10 +53,28 @@ class Attempt:
     ttft_ms: float | None = None
     by_picker: bool = False  # skipped when the chain was chosen, not while sending
     hint: str | None = None  # what the last error suggests doing
-    spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
-    runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
-    limited: bool = False  # given up because a rate limit had no room soon enough
+    skip: Skip | None = None  # why it was skipped, or given up waiting for a rate-limit slot
     retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
+
+    @classmethod
+    def skipped(cls, entry: LLM, why: Skip) -> Attempt:
+        """`entry` skipped while sending, for `why`: nothing was sent to it."""
+        return cls(entry.id, entry.provider, Outcome.SKIPPED, error=why.message, skip=why)
+
+    @property
+    def spend(self) -> bool:
+        """Skipped by a budget or --max-cost (a reason of the setup, not a failure)."""
+        return self.skip is not None and self.skip.spend
+
+    @property
+    def runtime(self) -> bool:
+        """Skipped for a reason that passes with time (cooldown, rate limit, endpoint down)."""
+        return self.skip is not None and self.skip.runtime
+
+    @property
+    def limited(self) -> bool:
+        """Given up because a rate limit had no room soon enough."""
+        return self.skip is not None and self.skip.kind == RATE_LIMIT
 
     def to_dict(self) -> AttemptJSON:
         """The attempt as `prompt --json`, batch lines and errors show it."""
@@ -76,7 +92,7 @@ class Attempt:
     @classmethod
     def passed_over(cls, llm: str, provider: str | None, why: Skip) -> Attempt:
         """An LLM the picker passed over (no key, cooldown...): nothing was sent to it."""
-        return cls(llm, provider, Outcome.SKIPPED, error=why.message, by_picker=True, runtime=why.runtime)
+        return cls(llm, provider, Outcome.SKIPPED, error=why.message, by_picker=True, skip=why)
 
     def line(self) -> str:
         """One line for the failure report."""
