@@ -25,8 +25,7 @@ from llmctl.engine.sender import Sender
 from llmctl.errors import LlmctlWarning, NoMatchError
 from llmctl.paths import Home
 from llmctl.providers.wire import ChatRequest, Message, Usage, messages_for
-from llmctl.selection.decision import Request
-from llmctl.selection.picker import Picker
+from llmctl.selection.request import Selection
 
 if TYPE_CHECKING:
     import httpx
@@ -94,15 +93,9 @@ class LLMClient:
         sync_client = given_sync or base.client
         self._own_client = sync_client is None
         # This client's own pools (a sender or clients passed in lend theirs).
-        self.sender = Sender(
-            base.home,
-            base.catalog,
-            base.env,
-            base.cooldown,
+        self.sender = base.lending(
             sync_client or make_client(),
             AsyncPool(given_async) if given_async is not None else (base.apool or AsyncPool()),
-            base.simulation,
-            base._store,
         )
         self.defaults = defaults
 
@@ -297,14 +290,18 @@ def get_llm_with_fallback(
     from llmctl.engine.http import shared_client
 
     sender = Sender.create(home, catalog)
-    usable = sender.catalog
-    hook = sender.cooldown.hook() if sender.cooldown is not None else None
     # Every enabled LLM, by priority, whatever its tier; those without a key or in cooldown
     # stay in the chain so that the router reports them (as skipped) when all fail.
-    picker = Picker(usable, env=sender.env, unavailable=hook)
-    request = Request(scope=scope, max_attempts=len(usable), allow_upgrade=True, assume_available=True)
-    decision = picker.decide(request)
-    for message in decision.warnings:
+    everything = Selection(
+        scope=scope,
+        max_attempts=max(len(sender.catalog), 1),
+        allow_upgrade=True,
+        assume_available=True,
+        prefer_providers=(),  # by priority alone, whatever config.toml prefers
+        source="get_llm_with_fallback()",
+    )
+    decision, found = sender.decide(everything)
+    for message in found:
         warnings.warn(LlmctlWarning(message), stacklevel=2)
     return LLMClient(decision.chain, sender=sender, http_client=shared_client(), **options)
 

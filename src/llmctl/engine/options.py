@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
 from llmctl.errors import UsageError
+from llmctl.prefs.config import Config
 
 if TYPE_CHECKING:
     import httpx
@@ -52,7 +53,7 @@ DEFAULT_RETRIES = 2  # retries per LLM
 LONGEST_TIMEOUT = 86_400.0  # a day: longer is a typing slip, not a time limit
 MOST_RETRIES = 100
 DEFAULT_CONCURRENCY = 8  # requests in flight at once (batch)
-DEFAULT_RATE_LIMIT_WAIT = 10.0  # seconds a try may wait for a rate-limit slot (config.toml's)
+DEFAULT_RATE_LIMIT_WAIT = Config.rate_limit_wait  # seconds a try may wait for a slot (config.toml)
 
 
 @dataclass(frozen=True, slots=True)

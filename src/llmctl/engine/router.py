@@ -56,6 +56,8 @@ __all__ = [
 
 T = TypeVar("T")
 OnText = Callable[[str], None]
+# What one try gives the drivers: the answer, and its vectors when it embedded.
+Answered = tuple[ChatResult, list[list[float]] | None]
 # Told, just before an LLM's first streamed text goes out, which LLM it is and every attempt
 # so far (the answering one last): a server can name both in its response headers.
 OnStart = Callable[[LLM, list[Attempt]], None]
@@ -170,30 +172,11 @@ class Router:
         Unicode."""
         texts = checked_texts(req)
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
-        try:
-            while (step := run.next()) is not None:
-                if isinstance(step, Wait):
-                    self.services.sleep(step.seconds)
-                    continue
-                started = self.services.clock()
-                tap = _Tap(self.services.clock, on_text, run.still_sending, _starter(on_start, run, step))
-                try:
-                    with _kept(run):
-                        answer = self._chat_once(step, req, tap if on_text is not None else None)
-                except ProviderError as exc:
-                    self._refused(exc, step)
-                    run.failed(
-                        exc, latency_ms=self._ms(started), streamed=tap.first is not None, received=tap.text
-                    )
-                    continue
-                except BaseException:  # Ctrl-C, SIGTERM, a closed pipe: the attempt is still recorded
-                    run.interrupted(latency_ms=self._ms(started), received=tap.text)
-                    raise
-                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
-        except BaseException:  # interrupted while waiting, or an unexpected error
-            run.abandon()
-            raise
-        return _replayed(run.outcome(), on_text)
+
+        def attempt(step: Send, tap: _Tap) -> Answered:
+            return self._chat_once(step, req, tap if on_text is not None else None), None
+
+        return _replayed(self._drive(run, attempt, on_text, on_start), on_text)
 
     def preview(
         self, chain: Sequence[LLM], req: ChatRequest, *, passed_over: Sequence[Attempt] = ()
@@ -209,35 +192,53 @@ class Router:
         from llmctl.engine.http import send_json
 
         run = self._run(chain, (), _checked(texts))
+
+        def attempt(step: Send, _tap: _Tap) -> Answered:
+            adapter, call = self._embed_call(step, texts)
+            data = send_json(self._sync_client(), call, step.endpoint, *self._limits())
+            return _embedded(adapter.parse_embed(data, step.endpoint), step)
+
+        return self._drive(run, attempt)
+
+    def _drive(
+        self,
+        run: ChainRun,
+        attempt: Callable[[Send, _Tap], Answered],
+        on_text: OnText | None = None,
+        on_start: OnStart | None = None,
+    ) -> Result:
+        """The sync driver: walk `run`, making each try with `attempt` and sleeping its waits.
+        Returns the Result; raises what `ChainRun.outcome` raises, or what interrupted it."""
+        services = self.services
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    self.services.sleep(step.seconds)
+                    services.sleep(step.seconds)
                     continue
-                started = self.services.clock()
-                adapter, call = self._embed_call(step, texts)
+                started = services.clock()
+                tap = _Tap(services.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
                     with _kept(run):
-                        data = send_json(
-                            self._sync_client(),
-                            call,
-                            step.endpoint,
-                            self.options.timeout,
-                            self.services.max_bytes,
-                        )
-                    vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
+                        answer, vectors = attempt(step, tap)
                 except ProviderError as exc:
                     self._refused(exc, step)
-                    run.failed(exc, latency_ms=self._ms(started))
+                    run.failed(
+                        exc, latency_ms=self._ms(started), streamed=tap.first is not None, received=tap.text
+                    )
                     continue
-                except BaseException:
-                    run.interrupted(latency_ms=self._ms(started))
+                except BaseException:  # Ctrl-C, SIGTERM, a closed pipe: the attempt is still recorded
+                    run.interrupted(latency_ms=self._ms(started), received=tap.text)
                     raise
-                run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+                ttft = self._ttft(tap, started)
+                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=ttft, vectors=vectors)
         except BaseException:  # interrupted while waiting, or an unexpected error
             run.abandon()
             raise
         return run.outcome()
+
+    def _limits(self) -> tuple[float | None, int | None]:
+        """The time limit and the largest answer, as the HTTP functions take them."""
+        return self.options.timeout, self.services.max_bytes
 
     def _sync_client(self) -> httpx.Client:
         if self.services.client is None:
@@ -251,15 +252,11 @@ class Router:
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = send_json(
-                self._sync_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
-            )
+            data = send_json(self._sync_client(), call, step.endpoint, *self._limits())
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
         answer = _Answer(step.entry)
-        for line in stream_lines(
-            self._sync_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
-        ):
+        for line in stream_lines(self._sync_client(), call, step.endpoint, *self._limits()):
             answer.take(parser.feed(line), tap)
             if parser.done:
                 break
@@ -282,17 +279,49 @@ class Router:
         texts = checked_texts(req)
         await self._keys_ready(chain)
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
+
+        async def attempt(step: Send, tap: _Tap) -> Answered:
+            work = self._achat_once(step, req, tap if on_text is not None else None)
+            return await self._bounded(work, step), None
+
+        return _replayed(await self._adrive(run, chain, attempt, on_text, on_start), on_text)
+
+    async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
+        """`embed` as a native coroutine."""
+        from llmctl.engine.http import asend_json
+
+        run = self._run(chain, (), _checked(texts))
+        await self._keys_ready(chain)
+
+        async def attempt(step: Send, _tap: _Tap) -> Answered:
+            adapter, call = self._embed_call(step, texts)
+            work = asend_json(self._async_client(), call, step.endpoint, *self._limits())
+            data = await self._bounded(work, step)
+            return _embedded(adapter.parse_embed(data, step.endpoint), step)
+
+        return await self._adrive(run, chain, attempt)
+
+    async def _adrive(
+        self,
+        run: ChainRun,
+        chain: Sequence[LLM],
+        attempt: Callable[[Send, _Tap], Awaitable[Answered]],
+        on_text: OnText | None = None,
+        on_start: OnStart | None = None,
+    ) -> Result:
+        """The async driver: `_drive` on the event loop (a key the provider refuses is asked
+        for again off the loop, from `chain`'s key commands)."""
+        services = self.services
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    await self.services.asleep(step.seconds)
+                    await services.asleep(step.seconds)
                     continue
-                started = self.services.clock()
-                tap = _Tap(self.services.clock, on_text, run.still_sending, _starter(on_start, run, step))
+                started = services.clock()
+                tap = _Tap(services.clock, on_text, run.still_sending, _starter(on_start, run, step))
                 try:
                     async with _akept(run):
-                        work = self._achat_once(step, req, tap if on_text is not None else None)
-                        answer = await self._bounded(work, step)
+                        answer, vectors = await attempt(step, tap)
                 except ProviderError as exc:
                     if self._refused(exc, step):
                         await self._keys_ready(chain)  # asked again off the loop, not inline
@@ -303,45 +332,8 @@ class Router:
                 except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
                     run.interrupted(latency_ms=self._ms(started), received=tap.text)
                     raise
-                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
-        except BaseException:  # interrupted while waiting, or an unexpected error
-            run.abandon()
-            raise
-        return _replayed(run.outcome(), on_text)
-
-    async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
-        """`embed` as a native coroutine."""
-        from llmctl.engine.http import asend_json
-
-        run = self._run(chain, (), _checked(texts))
-        await self._keys_ready(chain)
-        try:
-            while (step := run.next()) is not None:
-                if isinstance(step, Wait):
-                    await self.services.asleep(step.seconds)
-                    continue
-                started = self.services.clock()
-                adapter, call = self._embed_call(step, texts)
-                try:
-                    async with _akept(run):
-                        work = asend_json(
-                            self._async_client(),
-                            call,
-                            step.endpoint,
-                            self.options.timeout,
-                            self.services.max_bytes,
-                        )
-                        data = await self._bounded(work, step)
-                    vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
-                except ProviderError as exc:
-                    if self._refused(exc, step):
-                        await self._keys_ready(chain)
-                    run.failed(exc, latency_ms=self._ms(started))
-                    continue
-                except BaseException:
-                    run.interrupted(latency_ms=self._ms(started))
-                    raise
-                run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+                ttft = self._ttft(tap, started)
+                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=ttft, vectors=vectors)
         except BaseException:  # interrupted while waiting, or an unexpected error
             run.abandon()
             raise
@@ -393,15 +385,11 @@ class Router:
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = await asend_json(
-                self._async_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
-            )
+            data = await asend_json(self._async_client(), call, step.endpoint, *self._limits())
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
         answer = _Answer(step.entry)
-        lines = astream_lines(
-            self._async_client(), call, step.endpoint, self.options.timeout, self.services.max_bytes
-        )
+        lines = astream_lines(self._async_client(), call, step.endpoint, *self._limits())
         try:
             async for line in lines:
                 answer.take(parser.feed(line), tap)
@@ -497,8 +485,9 @@ class _Answer:
         return ChatResult("".join(tap.parts), self.usage, self.entry.model, self.finish)
 
 
-def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], Usage]:
-    """The vectors of an embeddings answer; anything but lists of numbers is malformed."""
+def _embedded(parsed: tuple[Any, Usage], step: Send) -> Answered:
+    """An embeddings answer as the drivers take it: its usage and its vectors. Anything but
+    lists of numbers is malformed."""
     vectors, usage = parsed
     good = (
         isinstance(vectors, list)
@@ -513,7 +502,7 @@ def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], 
             f"{step.entry.provider}: the embeddings answer is not a list of numbers: "
             + shown(repr(vectors), step.endpoint, 80)
         )
-    return vectors, usage
+    return ChatResult("", usage), vectors
 
 
 def checked_texts(req: ChatRequest) -> list[str]:

@@ -19,7 +19,7 @@ from llmctl.catalog.costs import estimate_tokens, worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
 from llmctl.engine.cooldown import Cooldown
-from llmctl.engine.hooks import picker_hooks
+from llmctl.engine.hooks import decide_now
 from llmctl.engine.options import Labels, SendOptions, Services
 from llmctl.engine.records import Outcome
 from llmctl.errors import LlmctlError, NoMatchError, NotConfigured, UsageError
@@ -119,6 +119,11 @@ class Sender:
         sender._checked = self._checked
         return sender
 
+    def lending(self, client: httpx.Client | None, apool: AsyncPool | None) -> Sender:
+        """This sender over other pools (a client's own), sharing everything else: the
+        catalog, the cooldown state, the simulation and the usage store."""
+        return replace(self, client=client, apool=apool)
+
     @property
     def store(self) -> UsageStore:
         """The usage store, opened on first use and shared by every send of this sender."""
@@ -164,8 +169,15 @@ class Sender:
         if self.simulation is not None:
             selection = replace(selection, assume_available=True)
             return decide(self.catalog, self.home, selection, explain=explain, env=self.env)
-        hooks = picker_hooks(self.home, self.catalog, selection, cooldown=self.cooldown, store=self._store)
-        return decide(self.catalog, self.home, selection, explain=explain, env=self.env, **hooks)
+        return decide_now(
+            self.home,
+            self.catalog,
+            selection,
+            explain=explain,
+            env=self.env,
+            cooldown=self.cooldown,
+            store=self._store,
+        )
 
     def plan(
         self, selection: Selection, req: ChatRequest, *, no_fallback: bool = False, explain: bool = False

@@ -156,6 +156,14 @@ class UsageStore:
             self._conn.close()
             self._conn = None
 
+    def immediate(self, setup: str = "", *, what: str = "the usage store") -> Immediate:
+        """A `BEGIN IMMEDIATE` transaction on the store (one writer at a time across
+        processes, so a check and the write it allows are one step), `setup` (an SQL script)
+        run first: `with store.immediate(...) as conn:`; committed when the block ends
+        normally, else rolled back. Entering raises FileError naming `what` when the store
+        cannot be used."""
+        return Immediate(self, setup, what)
+
     def record(self, rec: AttemptRecord) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         row = (*(getattr(rec, name) for name in _RECORD_FIELDS), now)
@@ -325,3 +333,29 @@ def _add_rollup(conn: sqlite3.Connection) -> None:
         f"ON CONFLICT ({keys}) DO UPDATE SET {added}; "
         "END"
     )
+
+
+class Immediate:
+    """`UsageStore.immediate`'s transaction (the store's lock held throughout)."""
+
+    def __init__(self, store: UsageStore, setup: str, what: str) -> None:
+        self.store, self.setup, self.what = store, setup, what
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.store._lock.acquire()
+        try:
+            conn = self.store._connect()
+            if self.setup:
+                conn.executescript(self.setup)
+            conn.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:
+            self.store._lock.release()
+            raise FileError(self.store.path, f"{self.what} cannot be used ({exc})") from None
+        self.conn = conn
+        return conn
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        try:
+            self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self.store._lock.release()

@@ -10,6 +10,7 @@ from typing import Any
 from llmctl.catalog.costs import worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.prefs.books import Book
+from llmctl.prefs.config import Config
 from llmctl.prefs.jobs import Job
 
 # Why an LLM was skipped, by the picker or by the engine while sending. Reasons of the
@@ -91,7 +92,7 @@ class Request:
     strategy: str | None = None
     scope: str = "global"
     allow_upgrade: bool = False
-    max_attempts: int = 3
+    max_attempts: int = Config.max_attempts  # config.toml's default
     assume_available: bool = False
     provider: str | None = None  # only LLMs served by this provider
     prefer_providers: tuple[str, ...] = ()  # these providers' LLMs first, in this order

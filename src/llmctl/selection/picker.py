@@ -231,9 +231,7 @@ class Picker:
             if llm_id is None:
                 trace.append(Step(rule, False, _why_not(rule, req), source=source))
                 continue
-            entry = self.catalog.entries.get(llm_id) or self.catalog.entries.get(
-                self.catalog.aliases.get(llm_id, "")
-            )
+            entry = self._named(llm_id)
             why = self._pin_reason(entry, group, req)
             if entry is None or why is not None:
                 why = why or Skip(GONE, "no longer in the catalog")
@@ -246,6 +244,13 @@ class Picker:
                 trace.append(Step(later, False, f"not needed: {rule} chose {entry.id}"))
             return entry, rule
         return None
+
+    def _named(self, name: str) -> LLM | None:
+        """The entry a file names by its exact id or alias, or None (a name written in a
+        book or config.toml is taken as written; a name typed on the command line goes
+        through `Catalog.resolve_id`, which also forgives case and a bare model name)."""
+        entries = self.catalog.entries
+        return entries.get(name) or entries.get(self.catalog.aliases.get(name, ""))
 
     def _pin_reason(self, entry: LLM | None, group: str | None, req: Request) -> Skip | None:
         """Why a pinned LLM (the book's override or default, the job's own) cannot serve."""
@@ -299,9 +304,7 @@ class Picker:
             trace.append(Step("scope_default", False, f"scope {req.scope!r} has no default"))
             return None
         source = f"config.toml [defaults] {req.scope}"
-        default = self.catalog.entries.get(default_id) or self.catalog.entries.get(
-            self.catalog.aliases.get(default_id, "")
-        )
+        default = self._named(default_id)
         why = Skip(GONE, "no longer in the catalog") if default is None else self.reason(default, req)
         if why is None and default is not None:
             trace.append(
