@@ -17,7 +17,7 @@ from conftest import entry
 from fakeserver import Reply, openai_chat, openai_stream
 from llmctl.catalog.costs import usd
 from llmctl.catalog.registry import DictRegistry
-from llmctl.engine import budget, policy
+from llmctl.engine import budget, spend
 from llmctl.engine.budget import Ledger
 from llmctl.engine.ratelimit import RateLimiter
 from llmctl.engine.router import Router
@@ -198,7 +198,7 @@ def test_the_bound_is_the_utf8_bytes_of_every_message():
 @pytest.mark.parametrize("mode", ["chat", "achat"])
 def test_a_long_non_streamed_attempt_keeps_its_reservation(server, store, monkeypatch, mode):
     monkeypatch.setattr(budget, "RESERVATION_TTL", 0.4)
-    monkeypatch.setattr(policy, "RENEW_EVERY", 0.1)
+    monkeypatch.setattr(spend, "RENEW_EVERY", 0.1)
     server.add(PATH, Reply(delay=1.2, body=openai_chat("late answer").body))
     ledger = Ledger(store, {"overall": Budget(50.0)})
     router = router_for(store, ledger, timeout=5.0)

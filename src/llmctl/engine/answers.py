@@ -18,6 +18,8 @@ from llmctl.engine.records import AttemptJSON
 if TYPE_CHECKING:
     from llmctl.catalog.entry import LLM
     from llmctl.engine.records import Attempt, Result
+    from llmctl.engine.router import Router
+    from llmctl.providers.wire import ChatRequest
 
 
 class UsageJSON(TypedDict, total=False):
@@ -120,3 +122,19 @@ def answer_json(
         }
     whole["id"] = item_id
     return cast(AnswerJSON, {key: whole[key] for key in shape.keys})
+
+
+async def compared(router: Router, entry: LLM, req: ChatRequest) -> AnswerJSON:
+    """`compare --json`'s object for `entry`: its answer, or its first attempt's error."""
+    from llmctl.errors import AllFailedError, NoMatchError, StreamInterrupted
+
+    try:
+        result = await router.achat([entry], req)
+    except AllFailedError as exc:
+        first = exc.attempts[0] if exc.attempts else None
+        error = first.error if first else exc.message
+        latency = (first.latency_ms or 0.0) if first else 0.0
+        return answer_json(COMPARE, entry=entry, error=error, latency_ms=latency)
+    except (StreamInterrupted, NoMatchError) as exc:  # broke off; over budget or --max-cost
+        return answer_json(COMPARE, entry=entry, error=exc.message, latency_ms=0.0)
+    return answer_json(COMPARE, result)

@@ -18,29 +18,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from llmctl.catalog.costs import cost_of, request_cost, usd
+from llmctl.catalog.costs import cost_of
 from llmctl.catalog.entry import LLM
 from llmctl.engine import counts
 from llmctl.engine.options import Labels, SendOptions, Services
-from llmctl.engine.records import Attempt, Outcome, Result
+from llmctl.engine.records import Attempt, Outcome, Result, failure_of
+from llmctl.engine.spend import Spending
 from llmctl.errors import (
     COOL_ENDPOINT,
-    AllFailedError,
     ContextTooLong,
     KeyMissing,
     LlmctlError,
     LlmctlWarning,
     NotConfigured,
-    OverBudget,
     ProviderError,
     StreamInterrupted,
 )
-from llmctl.providers.table import is_local
 from llmctl.providers.wire import ChatResult, Usage
 from llmctl.selection.decision import (
-    BUDGET,
     DEAD_ENDPOINT,
-    MAX_COST,
     NO_KEY,
     NOT_CONFIGURED,
     RATE_LIMIT,
@@ -54,9 +50,6 @@ if TYPE_CHECKING:
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 30.0
-
-
-RENEW_EVERY = 60.0  # seconds: a streaming attempt renews its budget reservation at most this often
 
 
 @dataclass(slots=True)
@@ -101,13 +94,12 @@ class ChainRun:
     _dead: set[str] = field(default_factory=set, repr=False)  # endpoints that refused in this run
     _result: Result | None = None
     _interrupted: StreamInterrupted | None = None
-    _reservation: int | None = None
     _waited: float = 0.0
-    _renewed: float = 0.0  # when the reservation was last made or renewed (ledger clock)
     _hits: list[int] = field(default_factory=list, repr=False)  # the current try's rate-limit hits
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
+        self._spending = Spending(self.services.ledger, self.options.max_cost, self.labels)
 
     # --- what to do next ------------------------------------------------------------------------
 
@@ -219,65 +211,26 @@ class ChainRun:
         self._result = result
 
     def _spend_check(self, entry: LLM, *, hold: bool = True) -> Skip | None:
-        """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
-        reserves it against the budgets when it may (unless `hold` is False: a dry run).
-        The reservation takes the prompt at its upper bound, so that no script (CJK, emoji)
-        can take a budget past its limit; --max-cost the contract's worst case."""
-        costs = request_cost(entry, self.prompt_tokens, self.max_tokens)
-        if costs is None:
-            # An unknown price cannot be held to a limit: it is not taken for free (unless
-            # the LLM runs on this machine).
-            if is_local(entry.provider):
-                return None
-            if self.options.max_cost is not None:
-                return Skip(MAX_COST, "its price is unknown, so --max-cost cannot be kept")
-            if self.services.ledger is not None and self.services.ledger.applicable(
-                self.labels.book, self.labels.scope
-            ):
-                return Skip(BUDGET, "its price is unknown, so the budget cannot be kept")
-            return None
-        worst = sum(costs)
-        if self.options.max_cost is not None and worst > self.options.max_cost:
-            return Skip(
-                MAX_COST, f"worst case ${usd(worst)} is over --max-cost ${usd(self.options.max_cost)}"
-            )
-        if self.services.ledger is not None:
-            bound = self.prompt_tokens if self.prompt_bound is None else self.prompt_bound
-            held = sum(request_cost(entry, max(bound, self.prompt_tokens), self.max_tokens) or costs)
-            reservation, why = self.services.ledger.reserve(
-                entry, held, self.labels.book, self.labels.scope, hold=hold
-            )
-            if hold:
-                self._reservation, self._renewed = reservation, self.services.ledger.clock()
-            return None if why is None else Skip(BUDGET, why)
-        return None
+        """Why the worst case of sending to `entry` may not be spent (see `Spending.check`)."""
+        return self._spending.check(entry, self.prompt_tokens, self.prompt_bound, self.max_tokens, hold=hold)
 
     def still_sending(self) -> None:
         """The current attempt is still streaming: its reservation is renewed (at most once
         a minute), so an answer longer than the reservation's 10 minutes keeps its hold."""
-        if self.services.ledger is None or self._reservation is None:
-            return
-        if self.services.ledger.clock() - self._renewed >= RENEW_EVERY:
-            self.renew()
+        self._spending.still_sending()
 
     def renew(self) -> None:
         """Hold the current attempt's reservation another 10 minutes (the drivers call this
         every RENEW_EVERY seconds while an attempt runs, streamed or not)."""
-        reservation = self._reservation
-        if self.services.ledger is None or reservation is None:
-            return
-        self.services.ledger.extend(reservation)
-        self._renewed = self.services.ledger.clock()
+        self._spending.renew()
 
     def holds(self) -> bool:
         """Whether the current attempt holds a budget reservation (to be kept alive)."""
-        return self._reservation is not None
+        return self._spending.holds()
 
     def _settle(self) -> None:
         """The LLM's run is over: its reservation gives way to the recorded cost."""
-        if self.services.ledger is not None and self._reservation is not None:
-            self.services.ledger.release(self._reservation)
-        self._reservation = None
+        self._spending.settle()
 
     def _skip_reason(self, entry: LLM) -> Skip | None:
         """Why `entry` is skipped before anything else: a larger context is needed, or it
@@ -416,7 +369,7 @@ class ChainRun:
         try:
             self._settle()
         except Exception:  # the error being raised already says what broke
-            self._reservation = None
+            self._spending.forget()
 
     def _take(self) -> Send:
         if self._current is None:
@@ -454,29 +407,15 @@ class ChainRun:
             return
         from llmctl.engine.usage import AttemptRecord
 
-        self.services.record(
-            AttemptRecord(
-                llm=entry.id,
-                provider=entry.provider,
-                outcome=outcome,
-                book=self.labels.book,
-                job=self.labels.job,
-                status=status,
-                error=error,
-                latency_ms=round(latency_ms, 1),
-                ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cached_input_tokens=usage.cached_input_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-                input_cost_per_mtok=entry.input_cost_per_mtok,
-                output_cost_per_mtok=entry.output_cost_per_mtok,
-                cost=cost,
-                tokens_estimated=estimated,
-                batch_id=self.labels.batch_id,
-                scope=self.labels.scope,
-            )
+        record = AttemptRecord.of(entry, outcome, usage, status, error, latency_ms, ttft_ms, cost, estimated)
+        labels = self.labels
+        record.book, record.job, record.scope, record.batch_id = (
+            labels.book,
+            labels.job,
+            labels.scope,
+            labels.batch_id,
         )
+        self.services.record(record)
 
     # --- how it ended ---------------------------------------------------------------------------
 
@@ -487,27 +426,7 @@ class ChainRun:
             raise self._interrupted
         if self._result is not None:
             return self._result
-        attempts = [*self.passed_over, *self.attempts]
-        tried = sum(1 for a in self.attempts if a.tries)
-        spend = [a for a in self.attempts if a.spend]
-        if not tried and spend and not any(a.runtime for a in attempts):
-            # Nothing was sent, and a budget or --max-cost stood in the way of every LLM that
-            # was not skipped for its setup: the request does not fit the spending rules
-            # (exit 4). An LLM held back by cooldown or a rate limit makes it a failure (1).
-            raise OverBudget(
-                f"no LLM of the chain may be paid for: {spend[0].error}",
-                hint="raise the budget (`llmctl budget show`), or pick a cheaper or local LLM",
-                more=[a.line() for a in attempts],
-            )
-        skipped = len(attempts) - tried
-        counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
-        hints = [a.hint for a in attempts if a.hint]
-        hint = hints[0] if hints else "`llmctl pick --explain` shows the chain and what is in cooldown"
-        raise AllFailedError(
-            f"every LLM of the chain failed ({counts})" if attempts else "the chain is empty",
-            attempts,
-            hint=hint,
-        )
+        raise failure_of(self.passed_over, self.attempts)
 
 
 def _unresolved(exc: NotConfigured) -> Skip:

@@ -4,12 +4,13 @@ and the `Outcome` words both are told in (`prompt --json`, batch lines, usage re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypedDict
 
 from llmctl.catalog.entry import LLM
-from llmctl.errors import ProviderError
+from llmctl.errors import AllFailedError, LlmctlError, OverBudget, ProviderError
 from llmctl.providers.wire import Usage
 from llmctl.selection.decision import RATE_LIMIT, Skip
 
@@ -119,3 +120,28 @@ class Result:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     cached: bool = False  # answered from the response cache: nothing was sent
     finish_reason: str | None = None  # as the provider said it (stop, length, end_turn...)
+
+
+def failure_of(passed_over: Sequence[Attempt], attempts: Sequence[Attempt]) -> LlmctlError:
+    """The error a run that got no answer ends with: OverBudget (exit 4) when nothing was
+    sent and only spending rules (a budget, --max-cost) stood in the way, else
+    AllFailedError listing every attempt, the picker's skips (`passed_over`) first."""
+    every = [*passed_over, *attempts]
+    tried = sum(1 for a in attempts if a.tries)
+    spend = [a for a in attempts if a.spend]
+    if not tried and spend and not any(a.runtime for a in every):
+        # Nothing was sent, and a budget or --max-cost stood in the way of every LLM that
+        # was not skipped for its setup: the request does not fit the spending rules
+        # (exit 4). An LLM held back by cooldown or a rate limit makes it a failure (1).
+        return OverBudget(
+            f"no LLM of the chain may be paid for: {spend[0].error}",
+            hint="raise the budget (`llmctl budget show`), or pick a cheaper or local LLM",
+            more=[a.line() for a in every],
+        )
+    skipped = len(every) - tried
+    counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
+    hints = [a.hint for a in every if a.hint]
+    hint = hints[0] if hints else "`llmctl pick --explain` shows the chain and what is in cooldown"
+    return AllFailedError(
+        f"every LLM of the chain failed ({counts})" if every else "the chain is empty", every, hint=hint
+    )

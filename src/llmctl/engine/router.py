@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Number
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
-from llmctl.engine import policy
+from llmctl.engine.cached import cache_hooks
 from llmctl.engine.counts import token_bound
 from llmctl.engine.options import (
     DEFAULT_RETRIES,
@@ -33,7 +32,10 @@ from llmctl.engine.options import (
 )
 from llmctl.engine.policy import ChainRun, Send, Wait
 from llmctl.engine.records import Attempt, Result
-from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, TextNotUnicode
+from llmctl.engine.renew import akept, kept
+from llmctl.engine.stream import OnStart, OnText, StreamedAnswer, Tap, replayed, starter
+from llmctl.engine.texts import checked, checked_texts
+from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
 from llmctl.providers.wire import ChatRequest, ChatResult, Usage, shown
@@ -46,59 +48,19 @@ __all__ = [
     "DEFAULT_RETRIES",
     "Attempt",
     "Labels",
+    "OnStart",
     "Result",
     "Router",
     "SendOptions",
     "Services",
+    "checked_texts",
     "retry_count",
     "time_limit",
 ]
 
 T = TypeVar("T")
-OnText = Callable[[str], None]
 # What one try gives the drivers: the answer, and its vectors when it embedded.
 Answered = tuple[ChatResult, list[list[float]] | None]
-# Told, just before an LLM's first streamed text goes out, which LLM it is and every attempt
-# so far (the answering one last): a server can name both in its response headers.
-OnStart = Callable[[LLM, list[Attempt]], None]
-
-
-class _Tap:
-    """Passes streamed text on and notes when the first byte went out."""
-
-    __slots__ = ("clock", "on_text", "first", "parts", "beat", "start")
-
-    def __init__(
-        self,
-        clock: Callable[[], float],
-        on_text: OnText | None,
-        beat: Callable[[], None] | None = None,
-        start: Callable[[], None] | None = None,
-    ) -> None:
-        self.clock = clock
-        self.on_text = on_text
-        self.beat = beat  # told of every piece: the attempt is alive
-        self.start = start  # told once, before the first piece goes out
-        self.first: float | None = None
-        self.parts: list[str] = []
-
-    @property
-    def text(self) -> str:
-        """The text passed on so far."""
-        return "".join(self.parts)
-
-    def __call__(self, text: str) -> None:
-        if not text:
-            return
-        if self.first is None:
-            self.first = self.clock()
-            if self.start is not None:
-                self.start()
-        self.parts.append(text)
-        if self.on_text is not None:
-            self.on_text(text)
-        if self.beat is not None:
-            self.beat()
 
 
 @dataclass
@@ -149,7 +111,7 @@ class Router:
             prompt_tokens=estimate_tokens(texts) if texts else 0,
             prompt_bound=token_bound(texts) if texts else None,
             max_tokens=max_tokens,
-            **self._caching(req),
+            **cache_hooks(services.cache, req),
         )
 
     # --- sync -----------------------------------------------------------------------------------
@@ -173,10 +135,10 @@ class Router:
         texts = checked_texts(req)
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
 
-        def attempt(step: Send, tap: _Tap) -> Answered:
+        def attempt(step: Send, tap: Tap) -> Answered:
             return self._chat_once(step, req, tap if on_text is not None else None), None
 
-        return _replayed(self._drive(run, attempt, on_text, on_start), on_text)
+        return replayed(self._drive(run, attempt, on_text, on_start), on_text)
 
     def preview(
         self, chain: Sequence[LLM], req: ChatRequest, *, passed_over: Sequence[Attempt] = ()
@@ -191,9 +153,9 @@ class Router:
         `Result.vectors`). Raises AllFailedError."""
         from llmctl.engine.http import send_json
 
-        run = self._run(chain, (), _checked(texts))
+        run = self._run(chain, (), checked(texts))
 
-        def attempt(step: Send, _tap: _Tap) -> Answered:
+        def attempt(step: Send, _tap: Tap) -> Answered:
             adapter, call = self._embed_call(step, texts)
             data = send_json(self._sync_client(), call, step.endpoint, *self._limits())
             return _embedded(adapter.parse_embed(data, step.endpoint), step)
@@ -203,7 +165,7 @@ class Router:
     def _drive(
         self,
         run: ChainRun,
-        attempt: Callable[[Send, _Tap], Answered],
+        attempt: Callable[[Send, Tap], Answered],
         on_text: OnText | None = None,
         on_start: OnStart | None = None,
     ) -> Result:
@@ -216,9 +178,9 @@ class Router:
                     services.sleep(step.seconds)
                     continue
                 started = services.clock()
-                tap = _Tap(services.clock, on_text, run.still_sending, _starter(on_start, run, step))
+                tap = Tap(services.clock, on_text, run.still_sending, starter(on_start, run, step))
                 try:
-                    with _kept(run):
+                    with kept(run):
                         answer, vectors = attempt(step, tap)
                 except ProviderError as exc:
                     self._refused(exc, step)
@@ -247,7 +209,7 @@ class Router:
             self.services.client = shared_client()
         return self.services.client
 
-    def _chat_once(self, step: Send, req: ChatRequest, tap: _Tap | None) -> ChatResult:
+    def _chat_once(self, step: Send, req: ChatRequest, tap: Tap | None) -> ChatResult:
         from llmctl.engine.http import send_json, stream_lines
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
@@ -255,7 +217,7 @@ class Router:
             data = send_json(self._sync_client(), call, step.endpoint, *self._limits())
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
-        answer = _Answer(step.entry)
+        answer = StreamedAnswer(step.entry)
         for line in stream_lines(self._sync_client(), call, step.endpoint, *self._limits()):
             answer.take(parser.feed(line), tap)
             if parser.done:
@@ -280,20 +242,20 @@ class Router:
         await self._keys_ready(chain)
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
 
-        async def attempt(step: Send, tap: _Tap) -> Answered:
+        async def attempt(step: Send, tap: Tap) -> Answered:
             work = self._achat_once(step, req, tap if on_text is not None else None)
             return await self._bounded(work, step), None
 
-        return _replayed(await self._adrive(run, chain, attempt, on_text, on_start), on_text)
+        return replayed(await self._adrive(run, chain, attempt, on_text, on_start), on_text)
 
     async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
         """`embed` as a native coroutine."""
         from llmctl.engine.http import asend_json
 
-        run = self._run(chain, (), _checked(texts))
+        run = self._run(chain, (), checked(texts))
         await self._keys_ready(chain)
 
-        async def attempt(step: Send, _tap: _Tap) -> Answered:
+        async def attempt(step: Send, _tap: Tap) -> Answered:
             adapter, call = self._embed_call(step, texts)
             work = asend_json(self._async_client(), call, step.endpoint, *self._limits())
             data = await self._bounded(work, step)
@@ -305,7 +267,7 @@ class Router:
         self,
         run: ChainRun,
         chain: Sequence[LLM],
-        attempt: Callable[[Send, _Tap], Awaitable[Answered]],
+        attempt: Callable[[Send, Tap], Awaitable[Answered]],
         on_text: OnText | None = None,
         on_start: OnStart | None = None,
     ) -> Result:
@@ -318,9 +280,9 @@ class Router:
                     await services.asleep(step.seconds)
                     continue
                 started = services.clock()
-                tap = _Tap(services.clock, on_text, run.still_sending, _starter(on_start, run, step))
+                tap = Tap(services.clock, on_text, run.still_sending, starter(on_start, run, step))
                 try:
-                    async with _akept(run):
+                    async with akept(run):
                         answer, vectors = await attempt(step, tap)
                 except ProviderError as exc:
                     if self._refused(exc, step):
@@ -380,7 +342,7 @@ class Router:
             self.services.apool = AsyncPool()
         return self.services.apool.get()
 
-    async def _achat_once(self, step: Send, req: ChatRequest, tap: _Tap | None) -> ChatResult:
+    async def _achat_once(self, step: Send, req: ChatRequest, tap: Tap | None) -> ChatResult:
         from llmctl.engine.http import asend_json, astream_lines
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
@@ -388,7 +350,7 @@ class Router:
             data = await asend_json(self._async_client(), call, step.endpoint, *self._limits())
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
-        answer = _Answer(step.entry)
+        answer = StreamedAnswer(step.entry)
         lines = astream_lines(self._async_client(), call, step.endpoint, *self._limits())
         try:
             async for line in lines:
@@ -401,31 +363,6 @@ class Router:
         return answer.result(tap)
 
     # --- shared ---------------------------------------------------------------------------------
-
-    def _caching(self, req: ChatRequest | None) -> dict[str, Any]:
-        """The policy's cache hooks for a chat request (none without a cache)."""
-        if self.services.cache is None or req is None:
-            return {}
-        from llmctl.engine.cache import cache_key
-        from llmctl.providers.wire import merged_params, text_messages
-
-        cache = self.services.cache
-
-        def key(step: Send) -> str:
-            params = merged_params(req, step.entry.params)
-            return cache_key(
-                step.endpoint.provider, step.endpoint.base_url, step.entry.model, text_messages(req), params
-            )
-
-        def get(step: Send) -> dict[str, Any] | None:
-            return cache.get(key(step))
-
-        def put(step: Send, answer: ChatResult) -> None:
-            cache.put(
-                key(step), step.entry.id, answer.text, answer.usage.input_tokens, answer.usage.output_tokens
-            )
-
-        return {"cache_get": get, "cache_put": put}
 
     def _chat_call(self, step: Send, req: ChatRequest, *, stream: bool) -> tuple[Any, Any]:
         adapter = adapter_for(step.endpoint.kind)
@@ -444,45 +381,8 @@ class Router:
     def _ms(self, started: float) -> float:
         return (self.services.clock() - started) * 1000
 
-    def _ttft(self, tap: _Tap, started: float) -> float | None:
+    def _ttft(self, tap: Tap, started: float) -> float | None:
         return None if tap.first is None else (tap.first - started) * 1000
-
-
-def _starter(on_start: OnStart | None, run: ChainRun, step: Send) -> Callable[[], None] | None:
-    """The tap's first-text call: `on_start` with the LLM and the attempts so far."""
-    if on_start is None:
-        return None
-    return lambda: on_start(step.entry, [*run.passed_over, *run.attempts])
-
-
-def _replayed(result: Result, on_text: OnText | None) -> Result:
-    """A cached answer streams out whole, as a sent one would have."""
-    if result.cached and on_text is not None and result.text:
-        on_text(result.text)
-    return result
-
-
-class _Answer:
-    """Gathers a streamed answer's chunks: its text goes out through the tap as it comes."""
-
-    __slots__ = ("entry", "usage", "finish")
-
-    def __init__(self, entry: LLM) -> None:
-        self.entry = entry
-        self.usage = Usage()
-        self.finish: str | None = None
-
-    def take(self, chunks: list, tap: _Tap) -> None:
-        for chunk in chunks:
-            tap(chunk.text)
-            if chunk.usage is not None:
-                self.usage = chunk.usage
-            self.finish = chunk.finish_reason or self.finish
-
-    def result(self, tap: _Tap) -> ChatResult:
-        if not tap.parts and self.finish is None and self.usage.output_tokens is None:
-            raise Malformed(f"{self.entry.provider}: the stream carried no answer")
-        return ChatResult("".join(tap.parts), self.usage, self.entry.model, self.finish)
 
 
 def _embedded(parsed: tuple[Any, Usage], step: Send) -> Answered:
@@ -503,66 +403,3 @@ def _embedded(parsed: tuple[Any, Usage], step: Send) -> Answered:
             + shown(repr(vectors), step.endpoint, 80)
         )
     return ChatResult("", usage), vectors
-
-
-def checked_texts(req: ChatRequest) -> list[str]:
-    """The texts of a request's messages. Raises TextNotUnicode when one is not valid
-    Unicode (a lone surrogate): it cannot be sent to any LLM."""
-    return _checked([m.content for m in req.messages if isinstance(m.content, str)])
-
-
-def _checked(texts: Sequence[str]) -> list[str]:
-    for n, text in enumerate(texts):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise TextNotUnicode(
-                f"the prompt text is not valid Unicode ({exc.reason}: {text[exc.start]!r} at character "
-                f"{exc.start}" + (f" of text {n + 1}" if len(texts) > 1 else "") + "); nothing was sent",
-                hint="send UTF-8 text",
-            ) from None
-        except AttributeError:
-            raise TextNotUnicode(f"the prompt text must be a string, not {type(text).__name__}") from None
-    return list(texts)
-
-
-@contextlib.contextmanager
-def _kept(run: ChainRun) -> Iterator[None]:
-    """While a sync attempt runs, its budget reservation is renewed every RENEW_EVERY
-    seconds (from a thread: a non-streamed answer gives no other sign of life)."""
-    if not run.holds():
-        yield
-        return
-    stop = threading.Event()
-
-    def keep() -> None:
-        while not stop.wait(policy.RENEW_EVERY):
-            with contextlib.suppress(Exception):  # a renewal that fails leaves the first expiry
-                run.renew()
-
-    thread = threading.Thread(target=keep, name="llmctl-renew", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-
-
-@contextlib.asynccontextmanager
-async def _akept(run: ChainRun) -> AsyncIterator[None]:
-    """`_kept` for the async drivers: a task renews the reservation while the attempt runs."""
-    if not run.holds():
-        yield
-        return
-
-    async def keep() -> None:
-        while True:
-            await asyncio.sleep(policy.RENEW_EVERY)
-            with contextlib.suppress(Exception):
-                run.renew()
-
-    keeper = asyncio.create_task(keep())
-    try:
-        yield
-    finally:
-        keeper.cancel()

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmctl.catalog.costs import estimate_tokens, worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
+from llmctl.engine.answers import compared
 from llmctl.engine.cooldown import Cooldown
 from llmctl.engine.hooks import decide_now
 from llmctl.engine.options import Labels, SendOptions, Services
+from llmctl.engine.plan import Plan, check_named
 from llmctl.engine.records import Outcome
 from llmctl.errors import LlmctlError, NoMatchError, NotConfigured, UsageError
 from llmctl.paths import Home
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from llmctl.engine.cache import ResponseCache
     from llmctl.engine.http import AsyncPool
     from llmctl.engine.ratelimit import RateLimiter
-    from llmctl.engine.records import Attempt, Result
+    from llmctl.engine.records import Result
     from llmctl.engine.router import OnStart, Router
     from llmctl.engine.simulate import Simulation
     from llmctl.engine.usage import UsageStore
@@ -45,21 +47,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
-
-
-@dataclass
-class Plan:
-    """What a prompt will do: the decision, the chain to walk and the LLMs the picker
-    passed over (reported as skipped attempts), with the warnings to show first."""
-
-    decision: Decision
-    warnings: list[str]
-    chain: list[LLM]
-    passed_over: list[Attempt] = field(default_factory=list)
-    book: str | None = None
-    job: str | None = None
-    scope: str | None = None
-    cache: bool | None = None  # the job's own word on the response cache
 
 
 @dataclass
@@ -188,34 +175,17 @@ class Sender:
         With `no_fallback` only the chosen LLM is sent to; when an LLM was named
         (`--llm`) and skipped, nothing is sent: raises NoMatchError saying why (exit 4
         for no key or disabled, 1 for cooldown)."""
-        from llmctl.engine.records import Attempt
-
         tokens = estimate_tokens(m.content for m in req.messages)
         selection = replace(selection, props={"prompt_tokens": tokens, **selection.props})
         try:
             decision, warnings = self.decide(selection, explain=explain)
         except NoMatchError as exc:
             if no_fallback and exc.decision is not None:
-                _check_named(self.catalog, exc.decision)
+                check_named(self.catalog, exc.decision)
             raise
         if no_fallback:
-            _check_named(self.catalog, decision)
-        chain = decision.chain[:1] if no_fallback else list(decision.chain)
-        passed = []
-        for llm_id, why in decision.passed_over:
-            entry = self.catalog.entries.get(llm_id)
-            passed.append(Attempt.passed_over(llm_id, entry.provider if entry else None, why))
-        job = decision.request.job
-        return Plan(
-            decision,
-            warnings,
-            chain,
-            passed,
-            selection.book,
-            job.name if job else None,
-            selection.scope,
-            getattr(job, "cache", None),
-        )
+            check_named(self.catalog, decision)
+        return Plan.of(self.catalog, selection, decision, warnings, no_fallback=no_fallback)
 
     # --- sending --------------------------------------------------------------------------------
 
@@ -437,49 +407,12 @@ class Sender:
         router = self.router(options)  # the cache only when asked for (`cache=True`)
 
         async def ask(entry: LLM) -> AnswerJSON:
-            answer = await _answer_of(router, entry, req)
+            answer = await compared(router, entry, req)
             if on_answer is not None:
                 on_answer(answer)
             return answer
 
         return list(await asyncio.gather(*(ask(e) for e in entries)))
-
-
-def _check_named(catalog: Catalog, decision: Decision) -> None:
-    """With --no-fallback, an LLM named with --llm is sent to or nothing is."""
-    named = decision.request.llm
-    if named is None:
-        return
-    llm_id = catalog.resolve_id(named)
-    if decision.llm is not None and decision.llm.id == llm_id:
-        return
-    why = next((skip for skipped, skip in decision.passed_over if skipped == llm_id), None)
-    if why is None and decision.llm is None:
-        return  # nothing fits at all: the picker's own error says why
-    if why is None:
-        raise UsageError(
-            f"--no-fallback: this request gets {decision.llm.id} (rule {decision.rule}), not {llm_id}; "
-            "nothing was sent",
-            hint="the book's override comes before --llm",
-        )
-    raise NoMatchError(f"{llm_id} was skipped: {why}; nothing was sent (--no-fallback)", runtime=why.runtime)
-
-
-async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> AnswerJSON:
-    """`compare --json`'s object for `entry`: its answer, or its first attempt's error."""
-    from llmctl.engine.answers import COMPARE, answer_json
-    from llmctl.errors import AllFailedError, StreamInterrupted
-
-    try:
-        result = await router.achat([entry], req)
-    except AllFailedError as exc:
-        first = exc.attempts[0] if exc.attempts else None
-        error = first.error if first else exc.message
-        latency = (first.latency_ms or 0.0) if first else 0.0
-        return answer_json(COMPARE, entry=entry, error=error, latency_ms=latency)
-    except (StreamInterrupted, NoMatchError) as exc:  # broke off; over budget or --max-cost
-        return answer_json(COMPARE, entry=entry, error=exc.message, latency_ms=0.0)
-    return answer_json(COMPARE, result)
 
 
 def _uncached(options: SendOptions | None) -> SendOptions:

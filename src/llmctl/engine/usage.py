@@ -17,10 +17,12 @@ import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from llmctl.catalog.entry import LLM
 from llmctl.engine.records import Outcome
 from llmctl.engine.statefiles import wal
 from llmctl.errors import FileError
 from llmctl.paths import Home
+from llmctl.providers.wire import Usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -68,6 +70,39 @@ class AttemptRecord:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     batch_id: str | None = None
     scope: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        entry: LLM,
+        outcome: Outcome,
+        usage: Usage,
+        status: int | None,
+        error: str | None,
+        latency_ms: float,
+        ttft_ms: float | None,
+        cost: float | None,
+        estimated: bool,
+    ) -> AttemptRecord:
+        """The record of one attempt at `entry` (its prices as they were; times rounded to
+        0.1 ms). Its book, job, scope and batch are the caller's to set."""
+        return cls(
+            llm=entry.id,
+            provider=entry.provider,
+            outcome=outcome,
+            status=status,
+            error=error,
+            latency_ms=round(latency_ms, 1),
+            ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            input_cost_per_mtok=entry.input_cost_per_mtok,
+            output_cost_per_mtok=entry.output_cost_per_mtok,
+            cost=cost,
+            tokens_estimated=estimated,
+        )
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(AttemptRecord))
