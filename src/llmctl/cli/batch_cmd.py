@@ -8,13 +8,18 @@ from typing import Annotated, Any
 import typer
 
 from llmctl.cli.output import emit_json, note
-from llmctl.cli.prompt_cmd import CacheOpt, MaxCostOpt, RetriesOpt, SimulateOpt, TimeoutOpt
-from llmctl.cli.selection_options import selection_from, with_selection_options
+from llmctl.cli.selection_options import (
+    selection_from,
+    send_options_from,
+    with_selection_options,
+    with_send_options,
+)
 from llmctl.cli.state import state
 from llmctl.engine.options import DEFAULT_CONCURRENCY
 
 
 @with_selection_options
+@with_send_options(before="as_json")
 def batch(
     ctx: typer.Context,
     file: Annotated[
@@ -34,11 +39,6 @@ def batch(
         float | None, typer.Option("--temperature", min=0, max=2, help="Sampling temperature.")
     ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
-    timeout: TimeoutOpt = None,
-    retries: RetriesOpt = None,
-    cache: CacheOpt = None,
-    max_cost: MaxCostOpt = None,
-    simulate: SimulateOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="With -o: print the summary as one JSON object on stdout.")
     ] = False,
@@ -49,7 +49,6 @@ def batch(
     import uuid
 
     from llmctl.engine.batch import BatchOptions, check_names, parse_batch
-    from llmctl.engine.options import SendOptions
     from llmctl.engine.sender import Sender
     from llmctl.errors import UsageError
 
@@ -58,9 +57,7 @@ def batch(
     source, text = _read_input(file)
     items = parse_batch(text, source, system=system)
     st = state(ctx)
-    sending = SendOptions.of(
-        retries=retries, timeout=timeout, max_cost=max_cost, cache=cache, simulate=simulate
-    )
+    sending = send_options_from(options)
     sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     selection = selection_from(options)
     try:

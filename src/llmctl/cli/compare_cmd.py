@@ -8,10 +8,11 @@ import typer
 from llmctl.cli import completers
 from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, money, rich_output, warn
-from llmctl.cli.prompt_cmd import CacheOpt, MaxCostOpt, RetriesOpt, SimulateOpt, TimeoutOpt
+from llmctl.cli.selection_options import TimeoutOpt, send_options_from, with_send_options
 from llmctl.cli.state import state
 
 
+@with_send_options(before="as_json")
 def compare(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The prompt; `-` reads stdin.")],
@@ -21,24 +22,17 @@ def compare(
     ],
     system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
-    timeout: TimeoutOpt = None,
-    retries: RetriesOpt = None,
-    cache: CacheOpt = None,
-    max_cost: MaxCostOpt = None,
-    simulate: SimulateOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    **options: Any,
 ) -> None:
     """Send one prompt to several LLMs at once; show each answer as it arrives (exit 1 when any failed)."""
     from llmctl.cli.signals import sigterm_as_interrupt
-    from llmctl.engine.options import SendOptions
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
-    sending = SendOptions.of(
-        retries=retries, timeout=timeout, max_cost=max_cost, cache=cache, simulate=simulate
-    )
+    sending = send_options_from(options)
     sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)

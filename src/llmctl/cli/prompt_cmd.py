@@ -5,41 +5,21 @@ from typing import Annotated, Any
 
 import typer
 
-from llmctl.cli.input import read_prompt, time_limit_option
+from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, money, note, warn
-from llmctl.cli.selection_options import selection_from, with_selection_options
+from llmctl.cli.selection_options import (
+    selection_from,
+    send_options_from,
+    with_selection_options,
+    with_send_options,
+)
 from llmctl.cli.state import state
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object at the end (no streamed text).")]
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        min=0.1,
-        callback=time_limit_option,
-        help="Seconds an attempt may take in all (at most a day).",
-    ),
-]
-RetriesOpt = Annotated[
-    int | None, typer.Option("--retries", min=0, max=100, help="Retries per LLM (default 2).")
-]
-CacheOpt = Annotated[
-    bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
-]
-MaxCostOpt = Annotated[
-    float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
-]
-SimulateOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--simulate",
-        metavar="FAULT@TARGET",
-        help="Send nothing: answer in process, failing as told (e.g. 503x1@openai, refused@*). Repeat.",
-    ),
-]
 
 
 @with_selection_options
+@with_send_options
 def prompt(
     ctx: typer.Context,
     text: Annotated[str | None, typer.Argument(help="The prompt; `-` or nothing reads stdin.")] = None,
@@ -55,30 +35,17 @@ def prompt(
     ] = False,
     as_json: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Model, tokens, cost on stderr.")] = False,
-    timeout: TimeoutOpt = None,
-    retries: RetriesOpt = None,
-    cache: CacheOpt = None,
-    max_cost: MaxCostOpt = None,
-    simulate: SimulateOpt = None,
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
     from llmctl.cli.signals import sigterm_as_interrupt
-    from llmctl.engine.options import SendOptions
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.errors import NoMatchError
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
-    sending = SendOptions.of(
-        retries=retries,
-        timeout=timeout,
-        max_cost=max_cost,
-        cache=cache,
-        no_fallback=no_fallback,
-        simulate=simulate,
-    )
+    sending = send_options_from(options, no_fallback=no_fallback)
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
     sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)

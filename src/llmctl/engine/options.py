@@ -85,6 +85,17 @@ class SendOptions:
         object.__setattr__(self, "simulate", tuple(self.simulate or ()))
 
 
+# The options a request to `serve` may give in its `"llmctl"` object, with their JSON kinds
+# (`simulate` is the server's own, chosen when it starts).
+REQUEST_KINDS: dict[str, type] = {
+    "max_cost": float,
+    "cache": bool,
+    "no_fallback": bool,
+    "retries": int,
+    "timeout": float,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Labels:
     """What the usage records of a send are tagged with."""

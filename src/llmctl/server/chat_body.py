@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from llmctl.engine.options import REQUEST_KINDS
 from llmctl.server.state import BadBody, Live
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ _KNOWN = (
 # llmctl's own request options (`extra_body={"llmctl": {...}}` in the OpenAI SDK): the
 # selection options of `llmctl prompt`, and its sending options.
 _SELECTION = {"scope": str, "strategy": str, "tier": str, "provider": str, "max_attempts": int}
-_SENDING = {"max_cost": float, "cache": bool, "no_fallback": bool, "retries": int, "timeout": float}
+_SENDING = REQUEST_KINDS
 
 
 def chat_request(body: Any) -> tuple[str, ChatRequest, bool, bool]:
