@@ -30,6 +30,7 @@ from llmctl.selection.request import Selection
 if TYPE_CHECKING:
     import httpx
 
+    from llmctl.engine.answers import BatchLine
     from llmctl.engine.records import Result
     from llmctl.engine.router import Router
 
@@ -85,8 +86,14 @@ class LLMClient:
         # The sending options, whole (`options`) or one by one; a time limit or retries that
         # are not one (inf, NaN, over a day) are refused now (UsageError). The response
         # cache is used only when `cache=True`.
-        given = {"retries": retries, "timeout": timeout, "max_cost": max_cost, "cache": cache}
-        self.options = replace(options or SendOptions(), **{k: v for k, v in given.items() if v is not None})
+        chosen = options or SendOptions()
+        self.options = replace(
+            chosen,
+            retries=chosen.retries if retries is None else retries,
+            timeout=chosen.timeout if timeout is None else timeout,
+            max_cost=chosen.max_cost if max_cost is None else max_cost,
+            cache=chosen.cache if cache is None else cache,
+        )
 
         given_sync, given_async = split_clients(http_client)
         base = sender or Sender.create(home, catalog)
@@ -167,7 +174,7 @@ class LLMClient:
 
     def batch(
         self, items: Sequence[dict[str, Any]], *, concurrency: int = DEFAULT_CONCURRENCY
-    ) -> list[dict[str, Any]]:
+    ) -> list[BatchLine]:
         """Send many prompts at once; items are dicts with the fields of a `batch` input line
         (`id` may be left out). Returns one `batch` output dict per item, in the items' order.
         Raises UsageError for a bad item before anything is sent."""
@@ -221,7 +228,7 @@ class LLMClient:
 
     async def abatch(
         self, items: Sequence[dict[str, Any]], *, concurrency: int = DEFAULT_CONCURRENCY
-    ) -> list[dict[str, Any]]:
+    ) -> list[BatchLine]:
         """`batch` as a native coroutine."""
         from llmctl.engine.batch import BatchOptions, item_of, run_batch
 
@@ -235,7 +242,7 @@ class LLMClient:
             temperature=defaults.get("temperature"),
             sending=self.options,
         )
-        lines: dict[str, dict[str, Any]] = {}
+        lines: dict[str, BatchLine] = {}
         sender = _ChainSender(self.sender, self.chain)
         await run_batch(
             sender,

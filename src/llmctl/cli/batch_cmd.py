@@ -2,6 +2,7 @@
 
 import contextlib
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,7 +104,7 @@ class _Run:
         summary = Summary(total=len(self.items), skipped=len(self.items) - len(todo))
         progress = _Progress(len(todo)) if sys.stderr.isatty() else None
 
-        def emit(line: dict[str, Any]) -> None:
+        def emit(line: Mapping[str, Any]) -> None:
             sink.write(output_text(line))
             sink.flush()
             if progress is not None:
@@ -160,7 +161,7 @@ class _Progress:
         )
         self.task = self.progress.add_task("batch", total=total, failed=0, cost=0.0)
 
-    def advance(self, line: dict[str, Any], summary: Any) -> None:
+    def advance(self, line: Mapping[str, Any], summary: Any) -> None:
         self.progress.update(self.task, advance=1, failed=summary.failed, cost=summary.cost)
 
     def __enter__(self) -> "_Progress":

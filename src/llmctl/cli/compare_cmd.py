@@ -1,6 +1,7 @@
 """`llmctl compare` (one prompt, several LLMs, answers as they arrive) and `llmctl embed`."""
 
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -66,7 +67,7 @@ def compare(
         raise LlmctlError(what, more=[f"{a['llm']}: {a['error']}" for a in failed])
 
 
-def _title(a: dict[str, Any]) -> str:
+def _title(a: Mapping[str, Any]) -> str:
     figures = [f"{a['latency_ms']:.0f} ms"]
     if a["cost"] is not None:
         figures.append(f"${money(a['cost'])}")
@@ -75,7 +76,7 @@ def _title(a: dict[str, Any]) -> str:
     return f"{a['llm']} ({', '.join(figures)})"
 
 
-def _print_block(a: dict[str, Any]) -> None:
+def _print_block(a: Mapping[str, Any]) -> None:
     """Piped: one block per LLM, in the order the answers arrive."""
     print(f"== {_title(a)} ==")
     print(a["text"] if a["error"] is None else f"error: {a['error']}")
@@ -90,7 +91,7 @@ class _Live:
         from rich.live import Live
 
         self.order = [e.id for e in entries]
-        self.answers: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, Mapping[str, Any]] = {}
         self.live = Live(self._render(), console=Console(), refresh_per_second=8, transient=False)
 
     def _render(self) -> Any:
@@ -109,7 +110,7 @@ class _Live:
                 panels.append(Panel(Text(a["text"]), title=_title(a), expand=True))
         return Columns(panels, equal=True, expand=True)
 
-    def add(self, answer: dict[str, Any]) -> None:
+    def add(self, answer: Mapping[str, Any]) -> None:
         self.answers[answer["llm"]] = answer
         self.live.update(self._render())
 

@@ -1,6 +1,7 @@
 """`llmctl prompt`: send a prompt down the chain the job gets, streaming the answer."""
 
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -120,7 +121,7 @@ def _failure(message: str, attempts: Any = ()) -> Any:
     return answer_json(PROMPT_FAILED, error=message, attempts=attempts)
 
 
-def _verbose(data: dict[str, Any], req: Any) -> None:
+def _verbose(data: Mapping[str, Any], req: Any) -> None:
     usage = data["usage"] or {}
     # Counts the provider did not report are estimated, and marked with ~.
     mark = "~" if usage.get("estimated") else ""
@@ -135,7 +136,7 @@ def _verbose(data: dict[str, Any], req: Any) -> None:
     )
 
 
-def _route(data: dict[str, Any]) -> str:
+def _route(data: Mapping[str, Any]) -> str:
     """How the answer was reached: the LLMs skipped before sending (with why), those
     tried that failed ("fell back from"), and whether the cache answered."""
     from llmctl.engine.records import Outcome

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -196,7 +196,7 @@ class Summary:
     cost: float = 0.0
     wall_s: float = 0.0
 
-    def add(self, line: dict[str, Any]) -> None:
+    def add(self, line: BatchLine) -> None:
         if line["error"] is None:
             self.ok += 1
         else:
@@ -225,7 +225,7 @@ async def run_batch(
     options: BatchOptions,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    emit: Callable[[dict[str, Any]], None],
+    emit: Callable[[BatchLine], None],
     summary: Summary | None = None,
 ) -> Summary:
     """Run every item, at most `concurrency` at once; `emit` receives each output line as
@@ -249,7 +249,7 @@ async def run_batch(
     return summary
 
 
-async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> dict[str, Any]:
+async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> BatchLine:
     """Send one item down the chain its selection gets; return its output line."""
     base = options.selection
     selection = replace(base, book=item.book or base.book, job=item.job or base.job, llm=item.llm or base.llm)
@@ -280,7 +280,7 @@ def output_line(
     return cast(BatchLine, line)
 
 
-def output_text(line: dict[str, Any]) -> str:
+def output_text(line: Mapping[str, Any]) -> str:
     """One output line as JSON text with its newline. Text that cannot be written as UTF-8
     (a lone surrogate in an answer) is escaped (`\\ud800`) rather than failing the write."""
     text = json.dumps(line, ensure_ascii=False)
