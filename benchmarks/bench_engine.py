@@ -284,12 +284,12 @@ def failover(catalog, work: Path) -> None:
     req = ChatRequest([Message("user", "hello")])
     dead, good = catalog.get("local/dead"), catalog.get("local/fast")
     with httpx.Client() as client:
-        plain = Router(client, env={"OPENAI_API_KEY": KEY})
+        plain = Router.of(client=client, env={"OPENAI_API_KEY": KEY})
         direct = statistics.median(_time(lambda: plain.chat([good], req)) for _ in range(30))
         firsts, nexts = [], []
         for n in range(10):
             cooldown = Cooldown(work / f"cool{n}.json", work / f"cool{n}.lock", {})
-            router = Router(client, env={"OPENAI_API_KEY": KEY}, cooldown=cooldown)
+            router = Router.of(client=client, env={"OPENAI_API_KEY": KEY}, cooldown=cooldown)
             firsts.append(_time(lambda: router.chat([dead, good], req)))  # noqa: B023
             nexts.append(_time(lambda: router.chat([dead, good], req)))  # noqa: B023 - the endpoint cools down
     first, after = statistics.median(firsts), statistics.median(nexts)

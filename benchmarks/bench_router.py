@@ -98,8 +98,8 @@ def overhead(server: FakeServer, n: int, work: Path) -> None:
             response.raise_for_status()
             json.loads(response.text)["choices"][0]["message"]["content"]
 
-        plain = Router(client, env=ENV)
-        full = Router(
+        plain = Router.of(client=client, env=ENV)
+        full = Router.of(
             client,
             env=ENV,
             cooldown=Cooldown(work / "cool.json", work / "cool.lock", {}),
@@ -119,7 +119,7 @@ def fallback(server: FakeServer) -> None:
     dead = entry("openai/dead", refused_url() + "/v1")
     with httpx.Client() as client:
         for label, retries in (("no retries", 0), ("2 retries with backoff", 2)):
-            router = Router(client, env=ENV, retries=retries)
+            router = Router.of(client=client, env=ENV, retries=retries)
             direct = per_request(lambda: router.chat([good], REQ), 20)  # noqa: B023
             via = per_request(lambda: router.chat([dead, good], REQ), 5 if retries else 20)  # noqa: B023
             print(

@@ -148,3 +148,26 @@ def test_bad_time_limits_and_text_that_is_not_unicode_are_refused_before_sending
     with pytest.raises(ValueError, match="not valid Unicode"):
         asyncio.run(client.acomplete("\ud800 lone"))
     assert server.requests == []
+
+
+def test_the_async_client_takes_max_cost_and_cache_as_prompt_does(team_catalog, server):
+    from llmctl.errors import NoMatchError
+
+    team = team_catalog
+    server.add("/a/v1/chat/completions", openai_chat("kept"))
+    first = team.get("openai/first")
+    assert first.input_cost_per_mtok  # priced, so --max-cost applies
+
+    async def main():
+        async with LLMClient(first, catalog=team, cache=True) as cached:
+            sent = await cached.acomplete("same question")
+            again = await cached.acomplete("same question")
+        async with LLMClient(first, catalog=team, max_cost=0.0000001) as capped:
+            with pytest.raises(NoMatchError, match="--max-cost"):
+                await capped.acomplete("too dear")
+        return sent, again
+
+    sent, again = asyncio.run(main())
+    assert sent.content == again.content == "kept"
+    assert [a.outcome for a in again.attempts] == ["cache_hit"]
+    assert len(server.requests) == 1  # the second answer came from the cache; the capped one sent nothing

@@ -12,10 +12,9 @@ from typing import Any
 
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
-from llmctl.engine.hooks import picker_hooks
+from llmctl.engine.hooks import decide_now
 from llmctl.errors import NoMatchError, UsageError
 from llmctl.paths import Home
-from llmctl.selection.decide import decide as _decide
 from llmctl.selection.decision import Decision
 from llmctl.selection.request import Selection
 
@@ -36,8 +35,7 @@ def decide(
     """
     home = home or Home.resolve()
     catalog = catalog or load_catalog(home)
-    hooks = picker_hooks(home, catalog, selection)
-    return _decide(catalog, home, selection, explain=explain, env=env, **hooks)
+    return decide_now(home, catalog, selection, explain=explain, env=env)
 
 
 def effective_choices(

@@ -15,22 +15,24 @@ import queue
 import threading
 import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog
+from llmctl.engine.options import DEFAULT_CONCURRENCY, SendOptions
 from llmctl.engine.sender import Sender
 from llmctl.errors import LlmctlWarning, NoMatchError
 from llmctl.paths import Home
 from llmctl.providers.wire import ChatRequest, Message, Usage, messages_for
-from llmctl.selection.decision import Request
-from llmctl.selection.picker import Picker
+from llmctl.selection.request import Selection
 
 if TYPE_CHECKING:
     import httpx
 
-    from llmctl.engine.policy import Result
+    from llmctl.engine.answers import BatchLine
+    from llmctl.engine.records import Result
+    from llmctl.engine.router import Router
 
 
 @dataclass
@@ -71,35 +73,37 @@ class LLMClient:
         catalog: Catalog | None = None,
         retries: int | None = None,
         timeout: float | None = None,
+        max_cost: float | None = None,
+        cache: bool | None = None,
+        options: SendOptions | None = None,
         **defaults: Any,
     ) -> None:
         self.chain = [llm_or_chain] if isinstance(llm_or_chain, LLM) else list(llm_or_chain)
         if not self.chain:
             raise NoMatchError("no LLM to send to")
         from llmctl.engine.http import AsyncPool, make_client, split_clients
-        from llmctl.engine.router import retry_count, time_limit
 
-        # a time limit or retries that are not one (inf, NaN, over a day) are refused now (UsageError)
-        timeout = time_limit(timeout)
-        retries = None if retries is None else retry_count(retries)
+        # The sending options, whole (`options`) or one by one; a time limit or retries that
+        # are not one (inf, NaN, over a day) are refused now (UsageError). The response
+        # cache is used only when `cache=True`.
+        chosen = options or SendOptions()
+        self.options = replace(
+            chosen,
+            retries=chosen.retries if retries is None else retries,
+            timeout=chosen.timeout if timeout is None else timeout,
+            max_cost=chosen.max_cost if max_cost is None else max_cost,
+            cache=chosen.cache if cache is None else cache,
+        )
 
         given_sync, given_async = split_clients(http_client)
         base = sender or Sender.create(home, catalog)
         sync_client = given_sync or base.client
         self._own_client = sync_client is None
         # This client's own pools (a sender or clients passed in lend theirs).
-        self.sender = Sender(
-            base.home,
-            base.catalog,
-            base.env,
-            base.cooldown,
+        self.sender = base.lending(
             sync_client or make_client(),
             AsyncPool(given_async) if given_async is not None else (base.apool or AsyncPool()),
-            base.simulation,
-            base._store,
         )
-        self.retries = retries
-        self.timeout = timeout
         self.defaults = defaults
 
     # --- lifetime -------------------------------------------------------------------------------
@@ -131,7 +135,7 @@ class LLMClient:
 
     def chat(self, messages: Sequence[MessageLike], **params: Any) -> Response:
         """Send messages; return the first answer of the chain. Raises AllFailedError."""
-        return Response.of(self._router().chat(self.chain, self._request(messages, params)))
+        return Response.of(self._router().chat(self._chain(), self._request(messages, params)))
 
     def complete(self, prompt: str, *, system: str | None = None, **params: Any) -> Response:
         return self.chat(messages_for(prompt, system), **params)
@@ -148,7 +152,7 @@ class LLMClient:
 
         def run() -> None:
             try:
-                self._router().chat(self.chain, req, on_text=lambda t: pieces.put(("text", t)))
+                self._router().chat(self._chain(), req, on_text=lambda t: pieces.put(("text", t)))
                 pieces.put(("done", None))
             except BaseException as exc:  # handed to the consumer's thread
                 pieces.put(("error", exc))
@@ -166,9 +170,11 @@ class LLMClient:
     def embed(self, texts: str | Sequence[str]) -> list[list[float]]:
         """Embedding vectors from the first LLM of the chain. Raises AllFailedError."""
         items = [texts] if isinstance(texts, str) else list(texts)
-        return self.sender.embed(self.chain[0], items, timeout=self.timeout).vectors or []
+        return self.sender.embed(self.chain[0], items, self.options).vectors or []
 
-    def batch(self, items: Sequence[dict[str, Any]], *, concurrency: int = 8) -> list[dict[str, Any]]:
+    def batch(
+        self, items: Sequence[dict[str, Any]], *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> list[BatchLine]:
         """Send many prompts at once; items are dicts with the fields of a `batch` input line
         (`id` may be left out). Returns one `batch` output dict per item, in the items' order.
         Raises UsageError for a bad item before anything is sent."""
@@ -177,7 +183,7 @@ class LLMClient:
     # --- async ----------------------------------------------------------------------------------
 
     async def achat(self, messages: Sequence[MessageLike], **params: Any) -> Response:
-        result = await self._router().achat(self.chain, self._request(messages, params))
+        result = await self._router().achat(self._chain(), self._request(messages, params))
         return Response.of(result)
 
     async def acomplete(self, prompt: str, *, system: str | None = None, **params: Any) -> Response:
@@ -188,7 +194,7 @@ class LLMClient:
 
     async def aembed(self, texts: str | Sequence[str]) -> list[list[float]]:
         items = [texts] if isinstance(texts, str) else list(texts)
-        result = await self.sender.aembed(self.chain[0], items, timeout=self.timeout)
+        result = await self.sender.aembed(self.chain[0], items, self.options)
         return result.vectors or []
 
     async def astream(self, prompt: str | Sequence[MessageLike], **params: Any) -> AsyncIterator[str]:
@@ -199,7 +205,9 @@ class LLMClient:
 
         async def run() -> None:
             try:
-                await self._router().achat(self.chain, req, on_text=lambda t: pieces.put_nowait(("text", t)))
+                await self._router().achat(
+                    self._chain(), req, on_text=lambda t: pieces.put_nowait(("text", t))
+                )
                 pieces.put_nowait(("done", None))
             except BaseException as exc:  # handed to the consumer
                 pieces.put_nowait(("error", exc))
@@ -218,7 +226,9 @@ class LLMClient:
             if not task.done():
                 task.cancel()
 
-    async def abatch(self, items: Sequence[dict[str, Any]], *, concurrency: int = 8) -> list[dict[str, Any]]:
+    async def abatch(
+        self, items: Sequence[dict[str, Any]], *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> list[BatchLine]:
         """`batch` as a native coroutine."""
         from llmctl.engine.batch import BatchOptions, item_of, run_batch
 
@@ -230,10 +240,9 @@ class LLMClient:
         options = BatchOptions(
             max_tokens=defaults.get("max_tokens"),
             temperature=defaults.get("temperature"),
-            retries=self.retries,
-            timeout=self.timeout,
+            sending=self.options,
         )
-        lines: dict[str, dict[str, Any]] = {}
+        lines: dict[str, BatchLine] = {}
         sender = _ChainSender(self.sender, self.chain)
         await run_batch(
             sender,
@@ -246,8 +255,12 @@ class LLMClient:
 
     # --- shared ---------------------------------------------------------------------------------
 
-    def _router(self) -> Any:
-        return self.sender.router(retries=self.retries, timeout=self.timeout)
+    def _chain(self) -> list[LLM]:
+        """The chain to send to: its first LLM only with `no_fallback`."""
+        return self.chain[:1] if self.options.no_fallback else self.chain
+
+    def _router(self) -> Router:
+        return self.sender.router(self.options)
 
     def _request(self, messages: Sequence[MessageLike], params: dict[str, Any]) -> ChatRequest:
         msgs = [m if isinstance(m, Message) else Message(m["role"], m["content"]) for m in messages]
@@ -262,14 +275,15 @@ class _ChainSender:
         self.sender = sender
         self.chain = chain
 
-    def plan(self, selection: Any, req: ChatRequest) -> Any:
+    def plan(self, selection: Any, req: ChatRequest, *, no_fallback: bool = False) -> Any:
         from llmctl.engine.sender import Plan
 
         chain = [self.sender.catalog.get(selection.llm)] if selection.llm else self.chain
+        chain = chain[:1] if no_fallback else chain
         return Plan(decision=None, warnings=[], chain=chain)  # type: ignore[arg-type]
 
-    async def aexecute(self, plan: Any, req: ChatRequest, **kw: Any) -> Any:
-        return await self.sender.aexecute(plan, req, **kw)
+    async def aexecute(self, plan: Any, req: ChatRequest, options: SendOptions, **kw: Any) -> Any:
+        return await self.sender.aexecute(plan, req, options, **kw)
 
 
 def get_llm_with_fallback(
@@ -283,14 +297,18 @@ def get_llm_with_fallback(
     from llmctl.engine.http import shared_client
 
     sender = Sender.create(home, catalog)
-    usable = sender.catalog
-    hook = sender.cooldown.hook() if sender.cooldown is not None else None
     # Every enabled LLM, by priority, whatever its tier; those without a key or in cooldown
     # stay in the chain so that the router reports them (as skipped) when all fail.
-    picker = Picker(usable, env=sender.env, unavailable=hook)
-    request = Request(scope=scope, max_attempts=len(usable), allow_upgrade=True, assume_available=True)
-    decision = picker.decide(request)
-    for message in decision.warnings:
+    everything = Selection(
+        scope=scope,
+        max_attempts=max(len(sender.catalog), 1),
+        allow_upgrade=True,
+        assume_available=True,
+        prefer_providers=(),  # by priority alone, whatever config.toml prefers
+        source="get_llm_with_fallback()",
+    )
+    decision, found = sender.decide(everything)
+    for message in found:
         warnings.warn(LlmctlWarning(message), stacklevel=2)
     return LLMClient(decision.chain, sender=sender, http_client=shared_client(), **options)
 

@@ -231,7 +231,7 @@ def test_an_interruption_while_waiting_to_retry_releases_the_reservation(tmp_pat
         for s in [entry("openai/a", input_cost_per_mtok=100.0, api_base=f"{server.url}/v1")]
     ]
     ledger = Ledger(UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(5.0)})
-    router = Router(
+    router = Router.of(
         env={"OPENAI_API_KEY": "sk-x"},
         sleep=_interrupting_sleep,
         asleep=_interrupting_asleep,
@@ -273,7 +273,7 @@ def test_streamed_pieces_renew_the_reservation_through_the_router(tmp_path, serv
     ledger = Counting(
         UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(5.0)}, clock=lambda: next(ticks)
     )
-    router = Router(env={"OPENAI_API_KEY": "sk-x"}, ledger=ledger, timeout=2.0)
+    router = Router.of(env={"OPENAI_API_KEY": "sk-x"}, ledger=ledger, timeout=2.0)
     seen = []
     assert router.chat([dear], REQ, on_text=seen.append).text == "abc"
     assert seen == ["a", "b", "c"] and Counting.renewals == 3

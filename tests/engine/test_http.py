@@ -57,7 +57,7 @@ def _chain():
 
 async def _achat(transport):
     pool = AsyncPool(httpx.AsyncClient(transport=transport))
-    router = Router(env={"OPENAI_API_KEY": "sk-x"}, apool=pool, retries=0)
+    router = Router.of(env={"OPENAI_API_KEY": "sk-x"}, apool=pool, retries=0)
     try:
         return await router.achat(_chain(), REQ)
     finally:
@@ -84,7 +84,7 @@ def test_a_raw_aiohttp_error_mid_stream_is_a_broken_stream_not_a_crash():
 
     async def main():
         pool = AsyncPool(httpx.AsyncClient(transport=_BreaksMidStream()))
-        router = Router(env={"OPENAI_API_KEY": "sk-x"}, apool=pool, retries=0)
+        router = Router.of(env={"OPENAI_API_KEY": "sk-x"}, apool=pool, retries=0)
         try:
             return await router.achat(_chain(), REQ, on_text=seen.append)
         finally:

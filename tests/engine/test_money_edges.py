@@ -17,7 +17,7 @@ from conftest import entry
 from fakeserver import Reply, openai_chat, openai_stream
 from llmctl.catalog.costs import usd
 from llmctl.catalog.registry import DictRegistry
-from llmctl.engine import budget, policy
+from llmctl.engine import budget, spend
 from llmctl.engine.budget import Ledger
 from llmctl.engine.ratelimit import RateLimiter
 from llmctl.engine.router import Router
@@ -66,7 +66,7 @@ def store(tmp_path):
 
 
 def router_for(store, ledger=None, **kw):
-    return Router(env=ENV, record=store.record, ledger=ledger, **kw)
+    return Router.of(env=ENV, record=store.record, ledger=ledger, **kw)
 
 
 # --- 1. an attempt cut short is paid for -----------------------------------------------------
@@ -198,7 +198,7 @@ def test_the_bound_is_the_utf8_bytes_of_every_message():
 @pytest.mark.parametrize("mode", ["chat", "achat"])
 def test_a_long_non_streamed_attempt_keeps_its_reservation(server, store, monkeypatch, mode):
     monkeypatch.setattr(budget, "RESERVATION_TTL", 0.4)
-    monkeypatch.setattr(policy, "RENEW_EVERY", 0.1)
+    monkeypatch.setattr(spend, "RENEW_EVERY", 0.1)
     server.add(PATH, Reply(delay=1.2, body=openai_chat("late answer").body))
     ledger = Ledger(store, {"overall": Budget(50.0)})
     router = router_for(store, ledger, timeout=5.0)
@@ -284,7 +284,7 @@ def test_a_negative_count_never_reopens_a_budget(server, store):
 def test_tokens_per_minute_counts_the_answers_tokens(server, store, tmp_path):
     server.defaults[PATH] = openai_chat("a long answer", prompt_tokens=5, completion_tokens=95)
     limiter = RateLimiter(tmp_path / "rl.sqlite", {"openai": Provider(tokens_per_minute=100)})
-    router = Router(env=ENV, limiter=limiter, max_wait=0.0, timeout=5.0)
+    router = Router.of(env=ENV, limiter=limiter, max_wait=0.0, timeout=5.0)
     req = ChatRequest([Message("user", "hi")])
     assert router.chat([llm(server)], req).text == "a long answer"
     with pytest.raises(AllFailedError) as failed:
@@ -328,9 +328,9 @@ def test_a_trickle_of_bytes_stops_at_the_time_limit(server, store, mode):
 @pytest.mark.parametrize("seconds", [float("inf"), float("nan"), 86_401.0, 0.0, -1.0, "10"])
 def test_a_time_limit_that_is_not_one_is_refused(seconds):
     with pytest.raises(UsageError, match="time limit"):
-        Router(timeout=seconds)
+        Router.of(timeout=seconds)
     with pytest.raises(UsageError, match="retries"):
-        Router(retries=10**9)
+        Router.of(retries=10**9)
 
 
 # --- 8. text that is not Unicode is never sent ----------------------------------------------
@@ -399,7 +399,7 @@ def test_an_anthropic_stream_with_a_count_that_is_text_is_no_traceback(server, s
     claude = DictRegistry([entry("anthropic/c", provider="anthropic", api_base=server.url)]).get_by_id(
         "anthropic/c"
     )
-    router = Router(env={"ANTHROPIC_API_KEY": "sk-ant-edges"}, record=store.record, timeout=5.0)
+    router = Router.of(env={"ANTHROPIC_API_KEY": "sk-ant-edges"}, record=store.record, timeout=5.0)
     result = router.chat([claude], REQ, on_text=lambda t: None)
     assert result.text == "Hi" and (result.usage.input_tokens, result.usage.output_tokens) == (9, 2)
     assert rows(store)[0]["cost"] > 0

@@ -7,7 +7,9 @@ import pytest
 from conftest import entry
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.budget import Ledger
-from llmctl.engine.policy import Attempt, ChainRun, Send, Wait
+from llmctl.engine.options import bundled
+from llmctl.engine.policy import ChainRun, Send, Wait
+from llmctl.engine.records import Attempt
 from llmctl.engine.usage import UsageStore
 from llmctl.errors import (
     AllFailedError,
@@ -48,7 +50,8 @@ OK = ChatResult("fine", Usage(10, 2))
 
 def run_of(*entries, urls=None, **kw):
     urls = urls or {e.id: f"http://{e.id.split('/')[1]}.test/v1" for e in entries}
-    return ChainRun(list(entries), resolver(urls), rng=lambda: 0.5, **kw)
+    own = {name: kw.pop(name) for name in list(kw) if name in ChainRun.__dataclass_fields__}
+    return ChainRun(list(entries), resolver(urls), *bundled(rng=lambda: 0.5, **kw), **own)
 
 
 def test_first_llm_answers():
@@ -298,3 +301,25 @@ def test_a_long_streaming_attempt_keeps_its_reservation_past_ten_minutes(tmp_pat
     assert ledger.state()[0]["reserved"] == pytest.approx(worst)
     run.succeeded(OK, latency_ms=900_000.0)
     assert ledger.state()[0]["reserved"] == 0
+
+
+def test_every_skip_while_sending_says_its_kind_as_the_picker_does(tmp_path):
+    from llmctl.selection.decision import BUDGET, COOLDOWN, DEAD_ENDPOINT, MAX_COST, NO_KEY
+
+    urls = {"x/a": "http://same.test/v1", "x/b": "http://same.test/v1", "x/c": "http://c.test/v1"}
+    run = run_of(A, B, C, urls=urls, cooldown=Memory(cooling={"x/c"}))
+    run.next()
+    run.failed(ConnectFailed("refused"), latency_ms=1.0)
+    assert run.next() is None
+    kinds = [(a.llm, a.skip.kind if a.skip else None) for a in run.attempts]
+    assert kinds == [("x/a", None), ("x/b", DEAD_ENDPOINT), ("x/c", COOLDOWN)]
+    assert all(a.runtime and not a.spend for a in run.attempts[1:])
+    capped = run_of(PRICED, max_cost=0.0001, max_tokens=1000)
+    assert capped.next() is None and capped.attempts[0].skip.kind == MAX_COST and capped.attempts[0].spend
+    keyless = run_of(A, urls={"x/a": None})
+    assert (
+        keyless.next() is None and keyless.attempts[0].skip.kind == NO_KEY and not keyless.attempts[0].runtime
+    )
+    ledger = Ledger(UsageStore(tmp_path / "usage.sqlite"), {"overall": Budget(0.000001)})
+    broke = run_of(PRICED, ledger=ledger, max_tokens=1000)
+    assert broke.next() is None and broke.attempts[0].skip.kind == BUDGET and broke.attempts[0].spend

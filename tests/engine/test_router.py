@@ -38,7 +38,9 @@ def sleeps():
 def router(sleeps, tmp_path):
     with httpx.Client() as client:
         cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
-        yield Router(client, env=ENV, sleep=sleeps.append, rng=lambda: 0.5, timeout=2.0, cooldown=cooldown)
+        yield Router.of(
+            client=client, env=ENV, sleep=sleeps.append, rng=lambda: 0.5, timeout=2.0, cooldown=cooldown
+        )
 
 
 def test_plain_chat_returns_text_usage_and_cost(server, router):
@@ -106,7 +108,7 @@ def test_a_refused_endpoint_skips_its_other_llms_in_the_same_run(server, sleeps)
     dead = refused_url()
     a, b, c = llms(oa("openai/a", dead), oa("openai/b", dead), oa("openai/c", server.url))
     with httpx.Client() as client:  # no cooldown memory: the run itself remembers
-        result = Router(client, env=ENV, sleep=sleeps.append).chat([a, b, c], REQ)
+        result = Router.of(client=client, env=ENV, sleep=sleeps.append).chat([a, b, c], REQ)
     assert result.llm.id == "openai/c" and len(server.requests) == 1
     assert result.attempts[1].outcome == "skipped" and "could not be reached" in result.attempts[1].error
     assert sleeps == []
@@ -117,7 +119,7 @@ def test_stalled_server_times_out_then_falls_back(server, sleeps, tmp_path):
     server.add("/v2/chat/completions", openai_chat("from b"))
     a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
     with httpx.Client() as client:
-        router = Router(client, env=ENV, sleep=sleeps.append, timeout=0.3, retries=0)
+        router = Router.of(client=client, env=ENV, sleep=sleeps.append, timeout=0.3, retries=0)
         result = router.chat([a, b], REQ)
     assert result.llm.id == "openai/b"
     assert "timed out" in result.attempts[0].error
@@ -200,20 +202,20 @@ def test_a_refused_endpoint_cools_down_at_once_and_is_skipped_in_the_next_run(se
     now = [1000.0]
     cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {}, clock=lambda: now[0])
     with httpx.Client() as client:
-        Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
+        Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=cooldown).chat([a, b], REQ)
     state = json.loads((tmp_path / "cool.json").read_text())
     assert state[f"endpoint:{dead}/v1"] == {"failures": 1, "until": 1015.0}  # 15 s after one failure
     later = Cooldown(
         tmp_path / "cool.json", tmp_path / "cool.lock", {}, clock=lambda: now[0]
     )  # a new process
     with httpx.Client() as client:
-        result = Router(client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
+        result = Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
     assert result.attempts[0].outcome == "skipped" and "in cooldown" in result.attempts[0].error
     assert result.attempts[0].tries == 0
     now[0] += 16  # the cooldown is over: one request probes the endpoint; it fails again, twice as long
     with httpx.Client() as client:
         server.add("/v1/chat/completions", openai_chat("b3"))
-        Router(client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
+        Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=later).chat([a, b], REQ)
     assert json.loads((tmp_path / "cool.json").read_text())[f"endpoint:{dead}/v1"]["until"] == 1016.0 + 30
 
 
@@ -224,7 +226,9 @@ def test_model_failures_cool_down_the_llm_after_three_runs_never_the_endpoint(se
     with httpx.Client() as client:
         for run in range(3):  # three runs, each with one try: three failures
             with pytest.raises(AllFailedError):
-                Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0).chat([a], REQ)
+                Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0).chat(
+                    [a], REQ
+                )
             state = json.loads((tmp_path / "cool.json").read_text())
             assert state["llm:openai/a"]["failures"] == run + 1
             assert not any(key.startswith("endpoint:") for key in state)
@@ -236,7 +240,7 @@ def test_success_clears_the_failure_count(server, tmp_path):
     (a,) = llms(oa("openai/a", server.url))
     cooldown = Cooldown(tmp_path / "cool.json", tmp_path / "cool.lock", {})
     with httpx.Client() as client:
-        router = Router(client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0)
+        router = Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0)
         with pytest.raises(AllFailedError):
             router.chat([a], REQ)
         assert json.loads((tmp_path / "cool.json").read_text())["llm:openai/a"]["failures"] == 1
@@ -249,9 +253,9 @@ def test_attempts_are_recorded_in_the_usage_store(server, tmp_path):
     (a,) = llms(oa("openai/a", server.url, input_cost_per_mtok=1.0, output_cost_per_mtok=2.0))
     store = UsageStore(tmp_path / "usage.sqlite")
     with httpx.Client() as client:
-        Router(client, env=ENV, sleep=lambda s: None, record=store.record, book="moby", job="copyedit").chat(
-            [a], REQ
-        )
+        Router.of(
+            client=client, env=ENV, sleep=lambda s: None, record=store.record, book="moby", job="copyedit"
+        ).chat([a], REQ)
     rows = store.rows()
     assert [r["outcome"] for r in rows] == ["error", "ok"]
     ok = rows[1]

@@ -38,7 +38,7 @@ def run(coro_fn, **router_kw):
 
     async def main():
         pool = AsyncPool()
-        router = Router(env=ENV, apool=pool, asleep=asleep, rng=lambda: 0.5, **router_kw)
+        router = Router.of(env=ENV, apool=pool, asleep=asleep, rng=lambda: 0.5, **router_kw)
         try:
             return await coro_fn(router)
         finally:

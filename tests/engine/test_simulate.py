@@ -261,11 +261,12 @@ def test_a_simulation_opens_no_socket_on_either_path(team, monkeypatch):
 def test_many_async_sends_at_once_each_get_their_own_answer(team):
     import asyncio
 
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.sender import Sender
     from llmctl.providers.wire import ChatRequest, messages_for
 
     sender = Sender.create(simulate=["503x10@ollama"])
-    router = sender.router(retries=10)  # which request meets the ten 503s is the loop's choice
+    router = sender.router(SendOptions(retries=10))  # which request meets the ten 503s is the loop's choice
     entries = [sender.catalog.entries[llm] for llm in LLMS.values()] * 20
 
     async def main():
@@ -274,3 +275,14 @@ def test_many_async_sends_at_once_each_get_their_own_answer(team):
     results = sender.run(main)
     assert [r.text for r in results] == [f"simulated answer from {e.id}" for e in entries]
     assert sum(r.attempts[-1].tries - 1 for r in results) == 10  # each of the ten 503s retried
+
+
+def test_compare_takes_the_sending_options_prompt_takes(cli, team):
+    once = ["compare", "hi", "--llm", "first", "--simulate", "503x1@acme/first", "--json"]
+    retried = cli(*once)
+    assert retried.exit_code == 0, retried.stderr  # the default retries ride over one 503
+    assert json.loads(retried.stdout)[0]["text"] == "simulated answer from acme/first"
+    no_retries = cli(*once, "--retries", "0")
+    assert no_retries.exit_code == 1 and "503" in json.loads(no_retries.stdout)[0]["error"]
+    capped = cli("compare", "hi", "--llm", "first", "--max-cost", "0", "--simulate", "401@ollama", "--json")
+    assert capped.exit_code == 1 and "--max-cost" in json.loads(capped.stdout)[0]["error"]

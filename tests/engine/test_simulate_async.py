@@ -11,6 +11,7 @@ from conftest import entry
 from fakeserver import Reply, openai_stream, refused_url
 from llmctl.catalog.registry import DictRegistry
 from llmctl.engine.http import AsyncPool
+from llmctl.engine.options import SendOptions
 from llmctl.engine.router import Router
 from llmctl.engine.sender import Sender
 from llmctl.errors import AllFailedError, StreamInterrupted
@@ -68,7 +69,7 @@ def outcome(run, seen):
 
 def simulated(fault, stream):
     sender = Sender.create(simulate=[f"{fault}@acme/first"])
-    router, seen = sender.router(retries=0), []
+    router, seen = sender.router(SendOptions(retries=0)), []
     llm = sender.catalog.entries["acme/first"]
 
     async def run():
@@ -93,7 +94,7 @@ def real(server, fault, stream):
 
     async def run():
         pool = AsyncPool()
-        router = Router(env={"OPENAI_API_KEY": KEY}, apool=pool, retries=0, timeout=0.3, asleep=no_wait)
+        router = Router.of(env={"OPENAI_API_KEY": KEY}, apool=pool, retries=0, timeout=0.3, asleep=no_wait)
         try:
             return await router.achat([llm], REQ, on_text=seen.append if stream else None)
         finally:

@@ -207,7 +207,7 @@ def test_the_async_engine_runs_a_key_command_off_the_event_loop(tmp_path, server
     command = script(tmp_path, "slow", f"import time; time.sleep(0.4); print({key!r})")
     server.add("/a/v1/chat/completions", openai_chat("hi"))
     target = llm(provider="openai", auth={"api_key_cmd": command}, api_base=f"{server.url}/a/v1")
-    router = Router(env={}, key_commands=KeyCommands())
+    router = Router.of(env={}, key_commands=KeyCommands())
 
     async def main():
         ticks = 0
@@ -223,7 +223,7 @@ def test_the_async_engine_runs_a_key_command_off_the_event_loop(tmp_path, server
 
         result = await router.achat([target], ChatRequest([Message("user", "hi")]))
         ticker.cancel()
-        await router.apool.aclose()
+        await router.services.apool.aclose()
         return result, ticks
 
     result, ticks = asyncio.run(main())

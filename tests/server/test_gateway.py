@@ -427,3 +427,11 @@ def test_an_answer_given_as_a_list_of_parts_reaches_clients_as_one_string(client
     stream = client.chat.completions.create(model="openai/first", messages=HI, stream=True)
     pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
     assert all(isinstance(p, str) for p in pieces) and "".join(pieces) == "Hello, world."
+
+
+def test_a_role_that_is_not_a_string_is_a_400_not_a_500(gw, server):
+    for role in (["user"], {"name": "user"}):
+        body = {"model": "openai/first", "messages": [{"role": role, "content": "hi"}]}
+        response = httpx.post(gw.url + "/v1/chat/completions", json=body, timeout=10)
+        assert response.status_code == 400 and "messages[0].role" in response.json()["error"]["message"]
+    assert server.requests == []

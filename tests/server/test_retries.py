@@ -102,3 +102,19 @@ def test_over_budget_402_says_not_to_retry(client, server, cli, two):
         client.chat.completions.create(model="openai/first", messages=HI)
     assert caught.value.status_code == 402 and caught.value.response.headers["x-should-retry"] == "false"
     assert server.requests == []
+
+
+def test_retries_and_timeout_ride_in_the_body_as_prompt_takes_them(gw, server, two):
+    server.defaults[CHAT_A] = server.defaults[CHAT_B] = Reply(
+        500, {"error": "down"}, headers={"retry-after": "0"}
+    )
+    body = {"model": "openai/first", "messages": HI, "llmctl": {"retries": 0, "timeout": 5}}
+    answer = httpx.post(gw.url + "/v1/chat/completions", json=body, timeout=20)
+    assert answer.status_code == 502
+    paths = [r["path"] for r in server.requests]
+    assert paths.count(CHAT_A) == 1 and paths.count(CHAT_B) == 1  # no retries, as asked
+    for bad, field in (({"timeout": 0}, "llmctl.timeout"), ({"retries": 101}, "llmctl.retries")):
+        body["llmctl"] = bad
+        refused = httpx.post(gw.url + "/v1/chat/completions", json=body, timeout=10)
+        assert refused.status_code == 400 and field in refused.json()["error"]["message"]
+    assert len(server.requests) == 2  # a bad option sends nothing

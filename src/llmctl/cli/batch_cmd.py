@@ -2,18 +2,25 @@
 
 import contextlib
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from llmctl.cli.output import emit_json, note
-from llmctl.cli.prompt_cmd import CacheOpt, MaxCostOpt, RetriesOpt, SimulateOpt, TimeoutOpt
-from llmctl.cli.selection_options import selection_from, with_selection_options
+from llmctl.cli.selection_options import (
+    selection_from,
+    send_options_from,
+    with_selection_options,
+    with_send_options,
+)
 from llmctl.cli.state import state
+from llmctl.engine.options import DEFAULT_CONCURRENCY
 
 
 @with_selection_options
+@with_send_options(before="as_json")
 def batch(
     ctx: typer.Context,
     file: Annotated[
@@ -22,7 +29,9 @@ def batch(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the output lines here (default: stdout).")
     ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")
+    ] = DEFAULT_CONCURRENCY,
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip the ids OUT already answered; run the rest (needs -o).")
     ] = False,
@@ -31,11 +40,6 @@ def batch(
         float | None, typer.Option("--temperature", min=0, max=2, help="Sampling temperature.")
     ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
-    timeout: TimeoutOpt = None,
-    retries: RetriesOpt = None,
-    cache: CacheOpt = None,
-    max_cost: MaxCostOpt = None,
-    simulate: SimulateOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="With -o: print the summary as one JSON object on stdout.")
     ] = False,
@@ -54,7 +58,8 @@ def batch(
     source, text = _read_input(file)
     items = parse_batch(text, source, system=system)
     st = state(ctx)
-    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    sending = send_options_from(options)
+    sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     selection = selection_from(options)
     try:
         check_names(items, sender, source, selection)  # before OUT is opened
@@ -63,11 +68,8 @@ def batch(
             selection,
             max_tokens=max_tokens,
             temperature=temperature,
-            retries=retries,
-            timeout=timeout,
+            sending=sending,
             batch_id=uuid.uuid4().hex[:12],
-            max_cost=max_cost,
-            cache=cache,
         )
         run = _Run(sender, items, options_all, concurrency)
         if out is None:
@@ -102,7 +104,7 @@ class _Run:
         summary = Summary(total=len(self.items), skipped=len(self.items) - len(todo))
         progress = _Progress(len(todo)) if sys.stderr.isatty() else None
 
-        def emit(line: dict[str, Any]) -> None:
+        def emit(line: Mapping[str, Any]) -> None:
             sink.write(output_text(line))
             sink.flush()
             if progress is not None:
@@ -159,7 +161,7 @@ class _Progress:
         )
         self.task = self.progress.add_task("batch", total=total, failed=0, cost=0.0)
 
-    def advance(self, line: dict[str, Any], summary: Any) -> None:
+    def advance(self, line: Mapping[str, Any], summary: Any) -> None:
         self.progress.update(self.task, advance=1, failed=summary.failed, cost=summary.cost)
 
     def __enter__(self) -> "_Progress":

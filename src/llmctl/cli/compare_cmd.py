@@ -1,6 +1,7 @@
 """`llmctl compare` (one prompt, several LLMs, answers as they arrive) and `llmctl embed`."""
 
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -8,10 +9,11 @@ import typer
 from llmctl.cli import completers
 from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, money, rich_output, warn
-from llmctl.cli.prompt_cmd import SimulateOpt, TimeoutOpt
+from llmctl.cli.selection_options import TimeoutOpt, send_options_from, with_send_options
 from llmctl.cli.state import state
 
 
+@with_send_options(before="as_json")
 def compare(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The prompt; `-` reads stdin.")],
@@ -21,9 +23,8 @@ def compare(
     ],
     system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer.")] = None,
-    timeout: TimeoutOpt = None,
-    simulate: SimulateOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    **options: Any,
 ) -> None:
     """Send one prompt to several LLMs at once; show each answer as it arrives (exit 1 when any failed)."""
     from llmctl.cli.signals import sigterm_as_interrupt
@@ -32,7 +33,8 @@ def compare(
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
-    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    sending = send_options_from(options)
+    sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     entries = [sender.catalog.get(name) for name in dict.fromkeys(llm)]
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), None, max_tokens)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
@@ -40,7 +42,7 @@ def compare(
     show = view.add if view is not None else (None if as_json else _print_block)
 
     def ask() -> Any:
-        return sender.acompare(entries, req, timeout=timeout, on_answer=show)
+        return sender.acompare(entries, req, sending, on_answer=show)
 
     try:
         with sigterm_as_interrupt():  # SIGTERM: the attempts are recorded, exit 143
@@ -65,7 +67,7 @@ def compare(
         raise LlmctlError(what, more=[f"{a['llm']}: {a['error']}" for a in failed])
 
 
-def _title(a: dict[str, Any]) -> str:
+def _title(a: Mapping[str, Any]) -> str:
     figures = [f"{a['latency_ms']:.0f} ms"]
     if a["cost"] is not None:
         figures.append(f"${money(a['cost'])}")
@@ -74,7 +76,7 @@ def _title(a: dict[str, Any]) -> str:
     return f"{a['llm']} ({', '.join(figures)})"
 
 
-def _print_block(a: dict[str, Any]) -> None:
+def _print_block(a: Mapping[str, Any]) -> None:
     """Piped: one block per LLM, in the order the answers arrive."""
     print(f"== {_title(a)} ==")
     print(a["text"] if a["error"] is None else f"error: {a['error']}")
@@ -89,7 +91,7 @@ class _Live:
         from rich.live import Live
 
         self.order = [e.id for e in entries]
-        self.answers: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, Mapping[str, Any]] = {}
         self.live = Live(self._render(), console=Console(), refresh_per_second=8, transient=False)
 
     def _render(self) -> Any:
@@ -108,7 +110,7 @@ class _Live:
                 panels.append(Panel(Text(a["text"]), title=_title(a), expand=True))
         return Columns(panels, equal=True, expand=True)
 
-    def add(self, answer: dict[str, Any]) -> None:
+    def add(self, answer: Mapping[str, Any]) -> None:
         self.answers[answer["llm"]] = answer
         self.live.update(self._render())
 
@@ -131,6 +133,7 @@ def embed(
     """Print the embedding vector of TEXT (or of stdin, or both, as `prompt` reads them) as a JSON array."""
     import json
 
+    from llmctl.engine.options import SendOptions
     from llmctl.engine.sender import Sender
     from llmctl.errors import UsageError
 
@@ -142,5 +145,5 @@ def embed(
     content = read_prompt(text, sys.stdin)
     if not content.strip():
         raise UsageError("nothing to embed: give TEXT, or pipe it on stdin")
-    result = sender.embed(entry, [content], timeout=timeout)
+    result = sender.embed(entry, [content], SendOptions(timeout=timeout))
     sys.stdout.write(json.dumps(result.vectors[0]) + "\n")

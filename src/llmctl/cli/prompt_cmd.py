@@ -1,45 +1,26 @@
 """`llmctl prompt`: send a prompt down the chain the job gets, streaming the answer."""
 
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from llmctl.cli.input import read_prompt, time_limit_option
+from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, money, note, warn
-from llmctl.cli.selection_options import selection_from, with_selection_options
+from llmctl.cli.selection_options import (
+    selection_from,
+    send_options_from,
+    with_selection_options,
+    with_send_options,
+)
 from llmctl.cli.state import state
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object at the end (no streamed text).")]
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        min=0.1,
-        callback=time_limit_option,
-        help="Seconds an attempt may take in all (at most a day).",
-    ),
-]
-RetriesOpt = Annotated[
-    int | None, typer.Option("--retries", min=0, max=100, help="Retries per LLM (default 2).")
-]
-CacheOpt = Annotated[
-    bool | None, typer.Option("--cache/--no-cache", help="Use the response cache (default: job, config).")
-]
-MaxCostOpt = Annotated[
-    float | None, typer.Option("--max-cost", min=0, help="Skip LLMs whose worst case costs more (USD).")
-]
-SimulateOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--simulate",
-        metavar="FAULT@TARGET",
-        help="Send nothing: answer in process, failing as told (e.g. 503x1@openai, refused@*). Repeat.",
-    ),
-]
 
 
 @with_selection_options
+@with_send_options
 def prompt(
     ctx: typer.Context,
     text: Annotated[str | None, typer.Argument(help="The prompt; `-` or nothing reads stdin.")] = None,
@@ -55,11 +36,6 @@ def prompt(
     ] = False,
     as_json: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Model, tokens, cost on stderr.")] = False,
-    timeout: TimeoutOpt = None,
-    retries: RetriesOpt = None,
-    cache: CacheOpt = None,
-    max_cost: MaxCostOpt = None,
-    simulate: SimulateOpt = None,
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
@@ -70,35 +46,35 @@ def prompt(
     from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
+    sending = send_options_from(options, no_fallback=no_fallback)
     req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
-    sender = Sender.create(st.home, st.catalog(), simulate=simulate or ())
+    sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     try:
-        plan = sender.plan(selection_from(options), req, no_fallback=no_fallback, explain=as_json)
+        plan = sender.plan(selection_from(options), req, no_fallback=sending.no_fallback, explain=as_json)
     except NoMatchError as exc:
         if as_json:
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
-            emit_json({**_failure(exc.message, []), "candidates": candidates})
+            emit_json({**_failure(exc.message), "candidates": candidates})
         raise
     for message in plan.warnings:
         warn(message)
     stream = not (no_stream or as_json)
     if dry_run:
-        shown, failure = sender.dry_run(plan, req, stream=stream, max_cost=max_cost)
+        shown, failure = sender.dry_run(plan, req, sending, stream=stream)
         _print_plan(shown, as_json)
         if failure is not None:  # the real run would send nothing: it exits as that run would
             raise failure
         return
-    sending = {"retries": retries, "timeout": timeout, "max_cost": max_cost, "cache": cache}
     with sigterm_as_interrupt():  # SIGTERM: the attempt is recorded, exit 143
-        _send(sender, plan, req, stream=stream, as_json=as_json, verbose=verbose, **sending)
+        _send(sender, plan, req, sending, stream=stream, as_json=as_json, verbose=verbose)
 
 
 def _send(
-    sender: Any, plan: Any, req: Any, *, stream: bool, as_json: bool, verbose: bool, **sending: Any
+    sender: Any, plan: Any, req: Any, sending: Any, *, stream: bool, as_json: bool, verbose: bool
 ) -> None:
-    """Send the planned prompt (`sending`: retries, timeout, max_cost, cache), streaming its
-    answer unless `as_json`; print the result."""
+    """Send the planned prompt as `sending` (SendOptions) says, streaming its answer unless
+    `as_json`; print the result."""
     from llmctl.errors import AllFailedError, NoMatchError, StreamInterrupted
 
     written: list[str] = []
@@ -109,7 +85,7 @@ def _send(
         sys.stdout.flush()
 
     try:
-        result = sender.execute(plan, req, on_text=out if stream else None, **sending)
+        result = sender.execute(plan, req, sending, on_text=out if stream else None)
     except StreamInterrupted:
         if written and not written[-1].endswith("\n") and sys.stdout.isatty():
             sys.stdout.write(
@@ -118,13 +94,15 @@ def _send(
         raise
     except AllFailedError as exc:
         if as_json:
-            emit_json(_failure(exc.message, [a.to_dict() for a in exc.attempts]))
+            emit_json(_failure(exc.message, exc.attempts))
         raise
     except NoMatchError as exc:  # budgets or --max-cost let no LLM be paid for
         if as_json:
-            emit_json(_failure(exc.message, []))
+            emit_json(_failure(exc.message))
         raise
-    data = result.to_dict()
+    from llmctl.engine.answers import PROMPT, answer_json
+
+    data = answer_json(PROMPT, result)
     if as_json:
         emit_json(data)
     else:
@@ -136,20 +114,14 @@ def _send(
         _verbose(data, req)
 
 
-def _failure(message: str, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+def _failure(message: str, attempts: Any = ()) -> Any:
     """The `prompt --json` object when nothing answered."""
-    return {
-        "text": None,
-        "llm": None,
-        "provider": None,
-        "error": message,
-        "attempts": attempts,
-        "usage": None,
-        "cost": None,
-    }
+    from llmctl.engine.answers import PROMPT_FAILED, answer_json
+
+    return answer_json(PROMPT_FAILED, error=message, attempts=attempts)
 
 
-def _verbose(data: dict[str, Any], req: Any) -> None:
+def _verbose(data: Mapping[str, Any], req: Any) -> None:
     usage = data["usage"] or {}
     # Counts the provider did not report are estimated, and marked with ~.
     mark = "~" if usage.get("estimated") else ""
@@ -164,15 +136,17 @@ def _verbose(data: dict[str, Any], req: Any) -> None:
     )
 
 
-def _route(data: dict[str, Any]) -> str:
+def _route(data: Mapping[str, Any]) -> str:
     """How the answer was reached: the LLMs skipped before sending (with why), those
     tried that failed ("fell back from"), and whether the cache answered."""
+    from llmctl.engine.records import Outcome
+
     attempts = data["attempts"]
-    skipped = [f"{a['llm']} ({a['error']})" for a in attempts if a["outcome"] == "skipped"]
+    skipped = [f"{a['llm']} ({a['error']})" for a in attempts if a["outcome"] == Outcome.SKIPPED]
     failed = [
         f"{a['llm']} ({a['status'] or a['error'] or a['outcome']})"
         for a in attempts
-        if a["tries"] and a["outcome"] not in ("ok", "skipped")
+        if a["tries"] and a["outcome"] not in (Outcome.OK, Outcome.SKIPPED)
     ]
     parts = []
     if skipped:

@@ -5,14 +5,17 @@ from typing import Annotated
 import typer
 
 from llmctl.cli.state import state
+from llmctl.server.state import DEFAULT_HOST, DEFAULT_PORT, GRACE_SECONDS
 
 
 def serve(
     ctx: typer.Context,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on; other than loopback needs --token-env.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8765,
+    ] = DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
+    ] = DEFAULT_PORT,
     token_env: Annotated[
         str | None,
         typer.Option(
@@ -21,7 +24,7 @@ def serve(
     ] = None,
     grace: Annotated[
         float, typer.Option("--grace", min=0, help="Seconds requests in flight may finish after Ctrl-C.")
-    ] = 10.0,
+    ] = GRACE_SECONDS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per request on stderr.")] = False,
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes serving the same port (default 1).")

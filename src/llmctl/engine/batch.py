@@ -12,23 +12,24 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from llmctl.engine.answers import BATCH, BatchLine, answer_json
+from llmctl.engine.options import DEFAULT_CONCURRENCY, SendOptions
 from llmctl.errors import AllFailedError, LlmctlError, UsageError, did_you_mean
 from llmctl.files.io import json_value
 from llmctl.providers.wire import ChatRequest, Message, messages_for
 from llmctl.selection.request import Selection
 
 if TYPE_CHECKING:
-    from llmctl.engine.policy import Result
+    from llmctl.engine.records import Attempt, Result
     from llmctl.engine.sender import Sender
 
 FIELDS = ("id", "prompt", "messages", "book", "job", "llm", "system", "max_tokens", "temperature")
 ROLES = ("system", "user", "assistant")
-DEFAULT_CONCURRENCY = 8
 
 
 @dataclass
@@ -178,11 +179,8 @@ class BatchOptions:
     selection: Selection = field(default_factory=Selection)
     max_tokens: int | None = None
     temperature: float | None = None
-    retries: int | None = None
-    timeout: float | None = None
+    sending: SendOptions = field(default_factory=SendOptions)  # retries, timeout, max_cost...
     batch_id: str | None = None  # recorded with every attempt of the run
-    max_cost: float | None = None  # --max-cost
-    cache: bool | None = None  # --cache / --no-cache
 
 
 @dataclass
@@ -198,7 +196,7 @@ class Summary:
     cost: float = 0.0
     wall_s: float = 0.0
 
-    def add(self, line: dict[str, Any]) -> None:
+    def add(self, line: BatchLine) -> None:
         if line["error"] is None:
             self.ok += 1
         else:
@@ -227,7 +225,7 @@ async def run_batch(
     options: BatchOptions,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    emit: Callable[[dict[str, Any]], None],
+    emit: Callable[[BatchLine], None],
     summary: Summary | None = None,
 ) -> Summary:
     """Run every item, at most `concurrency` at once; `emit` receives each output line as
@@ -251,7 +249,7 @@ async def run_batch(
     return summary
 
 
-async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> dict[str, Any]:
+async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> BatchLine:
     """Send one item down the chain its selection gets; return its output line."""
     base = options.selection
     selection = replace(base, book=item.book or base.book, job=item.job or base.job, llm=item.llm or base.llm)
@@ -259,19 +257,11 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
     temperature = item.temperature if item.temperature is not None else options.temperature
     req = ChatRequest(item.messages, temperature, max_tokens)
     try:
-        plan = sender.plan(selection, req)
-        result = await sender.aexecute(
-            plan,
-            req,
-            retries=options.retries,
-            timeout=options.timeout,
-            batch_id=options.batch_id,
-            max_cost=options.max_cost,
-            cache=options.cache,
-        )
+        plan = sender.plan(selection, req, no_fallback=options.sending.no_fallback)
+        result = await sender.aexecute(plan, req, options.sending, batch_id=options.batch_id)
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
-        return output_line(item.id, error=error, attempts=[a.to_dict() for a in exc.attempts])
+        return output_line(item.id, error=error, attempts=exc.attempts)
     except LlmctlError as exc:
         return output_line(item.id, error=exc.message)
     except Exception as exc:  # one line's surprise must not take the other lines down
@@ -280,38 +270,17 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> di
 
 
 def output_line(
-    item_id: str, *, result: Result | None = None, error: str | None = None, attempts: list | None = None
-) -> dict[str, Any]:
+    item_id: str, *, result: Result | None = None, error: str | None = None, attempts: Sequence[Attempt] = ()
+) -> BatchLine:
     """One output line: `{"id", "text", "llm", "provider", "attempts", "usage", "cost",
     "latency_ms", "cached", "error"}` (`error` null on success, else one line)."""
     if result is None:
-        return {
-            "id": item_id,
-            "text": None,
-            "llm": None,
-            "provider": None,
-            "attempts": attempts or [],
-            "usage": None,
-            "cost": None,
-            "latency_ms": None,
-            "cached": False,
-            "error": (error or "failed").splitlines()[0],
-        }
-    return {
-        "id": item_id,
-        "text": result.text,
-        "llm": result.llm.id,
-        "provider": result.llm.provider,
-        "attempts": [a.to_dict() for a in result.attempts],
-        "usage": result.usage.to_dict(),
-        "cost": result.cost,
-        "latency_ms": round(result.latency_ms, 1),
-        "cached": result.cached,
-        "error": None,
-    }
+        error = (error or "failed").splitlines()[0]
+    line = answer_json(BATCH, result, error=error, attempts=attempts, item_id=item_id)
+    return cast(BatchLine, line)
 
 
-def output_text(line: dict[str, Any]) -> str:
+def output_text(line: Mapping[str, Any]) -> str:
     """One output line as JSON text with its newline. Text that cannot be written as UTF-8
     (a lone surrogate in an answer) is escaped (`\\ud800`) rather than failing the write."""
     text = json.dumps(line, ensure_ascii=False)

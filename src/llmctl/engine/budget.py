@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from llmctl.catalog.costs import usd
 from llmctl.catalog.entry import LLM
-from llmctl.engine.usage import UsageStore
+from llmctl.engine.usage import Immediate, UsageStore
 from llmctl.errors import FileError
 from llmctl.prefs.config import Budget
 
@@ -155,34 +155,6 @@ class Ledger:
         ).fetchone()[0]
         return float(spent), float(reserved)
 
-    def _immediate(self):
-        return _Immediate(self.store)
-
-
-class _Immediate:
-    """A `BEGIN IMMEDIATE` transaction on the usage store: one writer at a time across
-    processes, so a check and its reservation are one step."""
-
-    def __init__(self, store: UsageStore) -> None:
-        self.store = store
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.store._lock.acquire()
-        try:
-            conn = self.store._connect()
-            conn.executescript(RESERVATIONS)
-            conn.execute("BEGIN IMMEDIATE")
-        except (sqlite3.Error, OSError) as exc:
-            self.store._lock.release()
-            raise FileError(self.store.path, f"the budget ledger cannot be used ({exc})") from None
-        self.conn = conn
-        return conn
-
-    def __exit__(self, kind, exc, tb) -> None:
-        try:
-            if kind is None:
-                self.conn.execute("COMMIT")
-            else:
-                self.conn.execute("ROLLBACK")
-        finally:
-            self.store._lock.release()
+    def _immediate(self) -> Immediate:
+        """A write transaction on the store, its reservations table made first."""
+        return self.store.immediate(RESERVATIONS, what="the budget ledger")

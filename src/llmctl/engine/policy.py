@@ -13,131 +13,43 @@ moves on to a larger context. Nothing falls back after the first byte of an answ
 
 from __future__ import annotations
 
-import random
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from llmctl.catalog.costs import cost_of, request_cost, usd
+from llmctl.catalog.costs import cost_of
 from llmctl.catalog.entry import LLM
 from llmctl.engine import counts
+from llmctl.engine.options import Labels, SendOptions, Services
+from llmctl.engine.records import Attempt, Outcome, Result, failure_of
+from llmctl.engine.spend import Spending
 from llmctl.errors import (
     COOL_ENDPOINT,
-    AllFailedError,
     ContextTooLong,
+    KeyMissing,
     LlmctlError,
     LlmctlWarning,
     NotConfigured,
-    OverBudget,
     ProviderError,
     StreamInterrupted,
 )
-from llmctl.providers.table import is_local
 from llmctl.providers.wire import ChatResult, Usage
+from llmctl.selection.decision import (
+    DEAD_ENDPOINT,
+    NO_KEY,
+    NOT_CONFIGURED,
+    RATE_LIMIT,
+    TOO_SMALL,
+    Skip,
+)
 
 if TYPE_CHECKING:
-    from llmctl.engine.budget import Ledger
-    from llmctl.engine.ratelimit import RateLimiter
-    from llmctl.engine.usage import AttemptRecord
     from llmctl.providers.resolve import Endpoint
-    from llmctl.selection.decision import Skip
 
-DEFAULT_RETRIES = 2
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 30.0
-
-
-class CooldownState(Protocol):
-    """What the policy asks of the cooldown memory (`engine.cooldown.Cooldown`)."""
-
-    def reason(self, entry: LLM) -> Skip | None: ...
-
-    def failed(self, entry: LLM, error: ProviderError) -> None: ...
-
-    def succeeded(self, entry: LLM) -> None: ...
-
-
-RENEW_EVERY = 60.0  # seconds: a streaming attempt renews its budget reservation at most this often
-
-
-@dataclass
-class Attempt:
-    """One LLM of the chain: what happened to it (after its retries)."""
-
-    llm: str
-    provider: str | None
-    outcome: str  # ok, error, skipped
-    status: int | None = None
-    failure: type[ProviderError] | None = None  # the class of the last error
-    error: str | None = None
-    tries: int = 0
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    by_picker: bool = False  # skipped when the chain was chosen, not while sending
-    hint: str | None = None  # what the last error suggests doing
-    spend: bool = False  # skipped by a budget or --max-cost (a reason of the setup, not a failure)
-    runtime: bool = False  # skipped for a reason that passes with time (cooldown, rate limit, down)
-    limited: bool = False  # given up because a rate limit had no room soon enough
-    retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "llm": self.llm,
-            "provider": self.provider,
-            "outcome": self.outcome,
-            "status": self.status,
-            "error": self.error,
-            "tries": self.tries,
-            "latency_ms": self.latency_ms,
-            "ttft_ms": self.ttft_ms,
-        }
-
-    @classmethod
-    def passed_over(cls, llm: str, provider: str | None, why: Skip) -> Attempt:
-        """An LLM the picker passed over (no key, cooldown...): nothing was sent to it."""
-        return cls(llm, provider, "skipped", error=why.message, by_picker=True, runtime=why.runtime)
-
-    def line(self) -> str:
-        """One line for the failure report."""
-        what = self.error or self.outcome
-        if self.by_picker:
-            what += " (skipped, nothing sent)"
-        return f"{self.llm} ({self.provider}): {what}" + (
-            f" after {self.tries} tries" if self.tries > 1 else ""
-        )
-
-
-@dataclass
-class Result:
-    """The answer of the LLM that answered, with every attempt that led to it."""
-
-    text: str
-    llm: LLM
-    attempts: list[Attempt]
-    usage: Usage
-    cost: float | None
-    latency_ms: float
-    ttft_ms: float | None = None
-    vectors: list[list[float]] | None = None  # for embeddings
-    tokens_estimated: bool = False  # the provider reported no counts: they are estimated
-    cached: bool = False  # answered from the response cache: nothing was sent
-    finish_reason: str | None = None  # as the provider said it (stop, length, end_turn...)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The `prompt --json` shape."""
-        return {
-            "text": self.text,
-            "llm": self.llm.id,
-            "provider": self.llm.provider,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "usage": {**self.usage.to_dict(), "estimated": self.tokens_estimated},
-            "cost": self.cost,
-            "latency_ms": round(self.latency_ms, 1),
-            "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
-            "cached": self.cached,
-        }
 
 
 @dataclass(slots=True)
@@ -164,24 +76,15 @@ class ChainRun:
 
     chain: Sequence[LLM]
     resolve: Callable[[LLM], Endpoint]  # raises NotConfigured (no key, no base URL)
-    retries: int = DEFAULT_RETRIES
-    rng: Callable[[], float] = random.random
-    cooldown: CooldownState | None = None
-    record: Callable[[AttemptRecord], None] | None = None
+    services: Services = field(default_factory=Services)  # cooldown, records, ledger, limiter, rng
+    options: SendOptions = field(default_factory=SendOptions)  # retries, max_cost
+    labels: Labels = field(default_factory=Labels)  # book, job, scope, batch of the records
     passed_over: Sequence[Attempt] = ()
-    book: str | None = None
-    job: str | None = None
     prompt_tokens: int = 0  # the request's estimated size, for answers that report no usage
     prompt_bound: int | None = None  # no tokenizer counts more (reservations); else prompt_tokens
     max_tokens: int | None = None  # the request's answer cap (worst cases)
-    max_cost: float | None = None  # --max-cost: skip LLMs whose worst case is dearer
-    ledger: Ledger | None = None  # budgets: a reservation before each LLM is sent to
-    limiter: RateLimiter | None = None  # rate limits: a slot before each try
     cache_get: Callable[[Send], dict[str, Any] | None] | None = None  # a kept answer, if any
     cache_put: Callable[[Send, ChatResult], None] | None = None  # keep a complete answer
-    max_wait: float = 10.0  # seconds a try may wait for a slot (rate_limit_wait)
-    batch_id: str | None = None
-    scope: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     _queue: list[LLM] = field(default_factory=list, repr=False)
     _current: Send | None = field(default=None, repr=False)
@@ -191,13 +94,12 @@ class ChainRun:
     _dead: set[str] = field(default_factory=set, repr=False)  # endpoints that refused in this run
     _result: Result | None = None
     _interrupted: StreamInterrupted | None = None
-    _reservation: int | None = None
     _waited: float = 0.0
-    _renewed: float = 0.0  # when the reservation was last made or renewed (ledger clock)
     _hits: list[int] = field(default_factory=list, repr=False)  # the current try's rate-limit hits
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
+        self._spending = Spending(self.services.ledger, self.options.max_cost, self.labels)
 
     # --- what to do next ------------------------------------------------------------------------
 
@@ -216,16 +118,16 @@ class ChainRun:
             entry = self._queue.pop(0)
             why = self._skip_reason(entry)
             if why is not None:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True))
+                self.attempts.append(Attempt.skipped(entry, why))
                 continue
             try:
                 endpoint = self.resolve(entry)
             except NotConfigured as exc:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=exc.message))
+                self.attempts.append(Attempt.skipped(entry, _unresolved(exc)))
                 continue
             if endpoint.base_url in self._dead:
                 note = f"endpoint {endpoint.base_url} could not be reached earlier in this run"
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=note, runtime=True))
+                self.attempts.append(Attempt.skipped(entry, Skip(DEAD_ENDPOINT, note)))
                 continue
             if self.cache_get is not None:
                 kept = self.cache_get(Send(entry, endpoint, 0))
@@ -234,9 +136,9 @@ class ChainRun:
                     return None
             why = self._spend_check(entry)
             if why is not None:
-                self.attempts.append(Attempt(entry.id, entry.provider, "skipped", error=why, spend=True))
+                self.attempts.append(Attempt.skipped(entry, why))
                 continue
-            self.attempts.append(Attempt(entry.id, entry.provider, "error"))
+            self.attempts.append(Attempt(entry.id, entry.provider, Outcome.ERROR))
             self._current, self._waited = Send(entry, endpoint, 1), 0.0
             step = self._slot(self._current)
             if step is not None:
@@ -250,7 +152,7 @@ class ChainRun:
         `planned`; and the error the real run would end with when every LLM is skipped."""
         for entry in self.chain:
             self.attempts.append(self._foreseen(entry))
-        if any(a.outcome == "planned" for a in self.attempts):
+        if any(a.outcome == Outcome.PLANNED for a in self.attempts):
             return self.attempts, None
         try:
             self.outcome()
@@ -262,35 +164,35 @@ class ChainRun:
         """What a real run would do with `entry` before sending (see `preview`)."""
         why = self._skip_reason(entry)
         if why is not None:
-            return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True)
+            return Attempt.skipped(entry, why)
         try:
             self.resolve(entry)
         except NotConfigured as exc:
-            return Attempt(entry.id, entry.provider, "skipped", error=exc.message)
+            return Attempt.skipped(entry, _unresolved(exc))
         why = self._spend_check(entry, hold=False)
         if why is not None:
-            return Attempt(entry.id, entry.provider, "skipped", error=why, spend=True)
-        if self.limiter is not None:
-            wait, why = self.limiter.admit(entry, self.prompt_tokens, count=False)
-            if wait > self.max_wait:
-                return Attempt(entry.id, entry.provider, "skipped", error=why, runtime=True, limited=True)
-        return Attempt(entry.id, entry.provider, "planned")
+            return Attempt.skipped(entry, why)
+        if self.services.limiter is not None:
+            wait, limit = self.services.limiter.admit(entry, self.prompt_tokens, count=False)
+            if wait > self.services.max_wait:
+                skip = Skip(RATE_LIMIT, limit or "")
+                return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=limit, skip=skip)
+        return Attempt(entry.id, entry.provider, Outcome.PLANNED)
 
     def _slot(self, send: Send) -> Send | Wait | None:
         """`send` when its rate-limit windows have room (it is counted), a Wait when a slot
         frees soon enough, or None when the LLM is given up (skipped: a run-time reason)."""
-        if self.limiter is None:
+        if self.services.limiter is None:
             return send
-        wait, why, self._hits = self.limiter.take(send.entry, self.prompt_tokens)
+        wait, why, self._hits = self.services.limiter.take(send.entry, self.prompt_tokens)
         if wait <= 0:
             return send
-        if self._waited + wait <= self.max_wait:
+        if self._waited + wait <= self.services.max_wait:
             self._waited += wait
             return Wait(wait)
         attempt = self.attempts[-1]
-        attempt.outcome = "skipped" if send.tries == 1 else "error"
-        attempt.error, attempt.runtime, attempt.limited = why, True, True
-        attempt.retry_after = wait
+        attempt.outcome = Outcome.SKIPPED if send.tries == 1 else Outcome.ERROR
+        attempt.error, attempt.skip, attempt.retry_after = why, Skip(RATE_LIMIT, why or ""), wait
         if send.tries > 1 and self._last_error is not None:  # its failed tries count once
             self._cool(send.entry, self._last_error)
         self._current = None
@@ -300,74 +202,43 @@ class ChainRun:
     def _from_cache(self, entry: LLM, kept: dict[str, Any]) -> None:
         """Answer from the cache: nothing is sent; the hit is recorded at no cost."""
         usage = Usage(kept.get("input_tokens"), kept.get("output_tokens"))
-        self.attempts.append(Attempt(entry.id, entry.provider, "cache_hit", status=None, latency_ms=0.0))
-        self._log(entry, "cache_hit", None, None, 0.0, None, usage, 0.0)
+        self.attempts.append(
+            Attempt(entry.id, entry.provider, Outcome.CACHE_HIT, status=None, latency_ms=0.0)
+        )
+        self._log(entry, Outcome.CACHE_HIT, None, None, 0.0, None, usage, 0.0)
         result = Result(kept["text"], entry, [*self.passed_over, *self.attempts], usage, 0.0, 0.0)
         result.cached = True
         self._result = result
 
-    def _spend_check(self, entry: LLM, *, hold: bool = True) -> str | None:
-        """Why the worst case of sending to `entry` may not be spent (--max-cost, a budget);
-        reserves it against the budgets when it may (unless `hold` is False: a dry run).
-        The reservation takes the prompt at its upper bound, so that no script (CJK, emoji)
-        can take a budget past its limit; --max-cost the contract's worst case."""
-        costs = request_cost(entry, self.prompt_tokens, self.max_tokens)
-        if costs is None:
-            # An unknown price cannot be held to a limit: it is not taken for free (unless
-            # the LLM runs on this machine).
-            if is_local(entry.provider):
-                return None
-            if self.max_cost is not None:
-                return "its price is unknown, so --max-cost cannot be kept"
-            if self.ledger is not None and self.ledger.applicable(self.book, self.scope):
-                return "its price is unknown, so the budget cannot be kept"
-            return None
-        worst = sum(costs)
-        if self.max_cost is not None and worst > self.max_cost:
-            return f"worst case ${usd(worst)} is over --max-cost ${usd(self.max_cost)}"
-        if self.ledger is not None:
-            bound = self.prompt_tokens if self.prompt_bound is None else self.prompt_bound
-            held = sum(request_cost(entry, max(bound, self.prompt_tokens), self.max_tokens) or costs)
-            reservation, why = self.ledger.reserve(entry, held, self.book, self.scope, hold=hold)
-            if hold:
-                self._reservation, self._renewed = reservation, self.ledger.clock()
-            return why
-        return None
+    def _spend_check(self, entry: LLM, *, hold: bool = True) -> Skip | None:
+        """Why the worst case of sending to `entry` may not be spent (see `Spending.check`)."""
+        return self._spending.check(entry, self.prompt_tokens, self.prompt_bound, self.max_tokens, hold=hold)
 
     def still_sending(self) -> None:
         """The current attempt is still streaming: its reservation is renewed (at most once
         a minute), so an answer longer than the reservation's 10 minutes keeps its hold."""
-        if self.ledger is None or self._reservation is None:
-            return
-        if self.ledger.clock() - self._renewed >= RENEW_EVERY:
-            self.renew()
+        self._spending.still_sending()
 
     def renew(self) -> None:
         """Hold the current attempt's reservation another 10 minutes (the drivers call this
         every RENEW_EVERY seconds while an attempt runs, streamed or not)."""
-        reservation = self._reservation
-        if self.ledger is None or reservation is None:
-            return
-        self.ledger.extend(reservation)
-        self._renewed = self.ledger.clock()
+        self._spending.renew()
 
     def holds(self) -> bool:
         """Whether the current attempt holds a budget reservation (to be kept alive)."""
-        return self._reservation is not None
+        return self._spending.holds()
 
     def _settle(self) -> None:
         """The LLM's run is over: its reservation gives way to the recorded cost."""
-        if self.ledger is not None and self._reservation is not None:
-            self.ledger.release(self._reservation)
-        self._reservation = None
+        self._spending.settle()
 
-    def _skip_reason(self, entry: LLM) -> str | None:
+    def _skip_reason(self, entry: LLM) -> Skip | None:
+        """Why `entry` is skipped before anything else: a larger context is needed, or it
+        is in cooldown."""
         if self._too_small and (entry.context_length or 0) <= self._too_small:
-            return f"context {entry.context_length} is not larger than {self._too_small}"
-        if self.cooldown is not None:
-            why = self.cooldown.reason(entry)
-            if why is not None:
-                return why.message
+            return Skip(TOO_SMALL, f"context {entry.context_length} is not larger than {self._too_small}")
+        if self.services.cooldown is not None:
+            return self.services.cooldown.reason(entry)
         return None
 
     # --- what happened --------------------------------------------------------------------------
@@ -388,12 +259,12 @@ class ChainRun:
         cost = cost_of(
             entry, usage.input_tokens, out_tokens, usage.cached_input_tokens, usage.cache_write_tokens
         )
-        self._log(entry, "ok", 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
+        self._log(entry, Outcome.OK, 200, None, latency_ms, ttft_ms, usage, cost, estimated=estimated)
         self._charge_window(usage)
-        if self.cooldown is not None:
-            self.cooldown.succeeded(entry)
+        if self.services.cooldown is not None:
+            self.services.cooldown.succeeded(entry)
         attempt = self.attempts[-1]
-        attempt.outcome, attempt.status, attempt.error, attempt.failure = "ok", 200, None, None
+        attempt.outcome, attempt.status, attempt.error, attempt.failure = Outcome.OK, 200, None, None
         attempt.tries, attempt.latency_ms = send.tries, round(latency_ms, 1)
         attempt.ttft_ms = None if ttft_ms is None else round(ttft_ms, 1)
         self._result = Result(
@@ -424,8 +295,8 @@ class ChainRun:
 
     def _charge_window(self, usage: Usage) -> None:
         """The try's rate-limit hits count its prompt and its answer, as providers count."""
-        if self.limiter is not None and self._hits:
-            self.limiter.charge(self._hits, (usage.input_tokens or 0) + (usage.output_tokens or 0))
+        if self.services.limiter is not None and self._hits:
+            self.services.limiter.charge(self._hits, (usage.input_tokens or 0) + (usage.output_tokens or 0))
         self._hits = []
 
     def failed(
@@ -442,12 +313,12 @@ class ChainRun:
         attempt.failure, attempt.latency_ms, attempt.hint = type(error), round(latency_ms, 1), error.hint
         attempt.retry_after = error.retry_after
         if streamed:
-            self._cut_short(send, "error", error.status, message, latency_ms, received)
+            self._cut_short(send, Outcome.ERROR, error.status, message, latency_ms, received)
             self._cool(entry, error)
             self._settle()
             self._interrupted = StreamInterrupted(f"{entry.id} broke off mid-answer: {message}")
             return
-        self._log(entry, "error", error.status, message, latency_ms, None, Usage())
+        self._log(entry, Outcome.ERROR, error.status, message, latency_ms, None, Usage())
         self._hits = []
         delay = self._delay(send.tries, error)
         if delay is not None:
@@ -470,14 +341,18 @@ class ChainRun:
             return
         send = self._take()
         attempt = self.attempts[-1]
-        attempt.outcome, attempt.tries, attempt.latency_ms = "interrupted", send.tries, round(latency_ms, 1)
+        attempt.outcome, attempt.tries, attempt.latency_ms = (
+            Outcome.INTERRUPTED,
+            send.tries,
+            round(latency_ms, 1),
+        )
         try:
-            self._cut_short(send, "interrupted", None, "interrupted", latency_ms, received)
+            self._cut_short(send, Outcome.INTERRUPTED, None, "interrupted", latency_ms, received)
         finally:
             self._settle()
 
     def _cut_short(
-        self, send: Send, outcome: str, status: int | None, error: str, latency_ms: float, received: str
+        self, send: Send, outcome: Outcome, status: int | None, error: str, latency_ms: float, received: str
     ) -> None:
         """Record an attempt that ended before its answer did, never as free: the provider
         bills what it read and wrote."""
@@ -494,7 +369,7 @@ class ChainRun:
         try:
             self._settle()
         except Exception:  # the error being raised already says what broke
-            self._reservation = None
+            self._spending.forget()
 
     def _take(self) -> Send:
         if self._current is None:
@@ -504,21 +379,21 @@ class ChainRun:
 
     def _delay(self, tries: int, error: ProviderError) -> float | None:
         """Seconds to wait before the next try of the same LLM, or None to move on."""
-        if not error.retryable or tries > self.retries:
+        if not error.retryable or tries > self.options.retries:
             return None
         if error.retry_after is not None:
             return error.retry_after if error.retry_after <= RETRY_AFTER_CAP else None
         backoff = min(BACKOFF_BASE * (2 ** (tries - 1)), BACKOFF_CAP)
-        return backoff * (0.5 + self.rng() / 2)
+        return backoff * (0.5 + self.services.rng() / 2)
 
     def _cool(self, entry: LLM, error: ProviderError) -> None:
-        if self.cooldown is not None:
-            self.cooldown.failed(entry, error)
+        if self.services.cooldown is not None:
+            self.services.cooldown.failed(entry, error)
 
     def _log(
         self,
         entry: LLM,
-        outcome: str,
+        outcome: Outcome,
         status: int | None,
         error: str | None,
         latency_ms: float,
@@ -528,33 +403,19 @@ class ChainRun:
         *,
         estimated: bool = False,
     ) -> None:
-        if self.record is None:
+        if self.services.record is None:
             return
         from llmctl.engine.usage import AttemptRecord
 
-        self.record(
-            AttemptRecord(
-                llm=entry.id,
-                provider=entry.provider,
-                outcome=outcome,
-                book=self.book,
-                job=self.job,
-                status=status,
-                error=error,
-                latency_ms=round(latency_ms, 1),
-                ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cached_input_tokens=usage.cached_input_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-                input_cost_per_mtok=entry.input_cost_per_mtok,
-                output_cost_per_mtok=entry.output_cost_per_mtok,
-                cost=cost,
-                tokens_estimated=estimated,
-                batch_id=self.batch_id,
-                scope=self.scope,
-            )
+        record = AttemptRecord.of(entry, outcome, usage, status, error, latency_ms, ttft_ms, cost, estimated)
+        labels = self.labels
+        record.book, record.job, record.scope, record.batch_id = (
+            labels.book,
+            labels.job,
+            labels.scope,
+            labels.batch_id,
         )
+        self.services.record(record)
 
     # --- how it ended ---------------------------------------------------------------------------
 
@@ -565,24 +426,9 @@ class ChainRun:
             raise self._interrupted
         if self._result is not None:
             return self._result
-        attempts = [*self.passed_over, *self.attempts]
-        tried = sum(1 for a in self.attempts if a.tries)
-        spend = [a for a in self.attempts if a.spend]
-        if not tried and spend and not any(a.runtime for a in attempts):
-            # Nothing was sent, and a budget or --max-cost stood in the way of every LLM that
-            # was not skipped for its setup: the request does not fit the spending rules
-            # (exit 4). An LLM held back by cooldown or a rate limit makes it a failure (1).
-            raise OverBudget(
-                f"no LLM of the chain may be paid for: {spend[0].error}",
-                hint="raise the budget (`llmctl budget show`), or pick a cheaper or local LLM",
-                more=[a.line() for a in attempts],
-            )
-        skipped = len(attempts) - tried
-        counts = f"{tried} tried" + (f", {skipped} skipped" if skipped else "")
-        hints = [a.hint for a in attempts if a.hint]
-        hint = hints[0] if hints else "`llmctl pick --explain` shows the chain and what is in cooldown"
-        raise AllFailedError(
-            f"every LLM of the chain failed ({counts})" if attempts else "the chain is empty",
-            attempts,
-            hint=hint,
-        )
+        raise failure_of(self.passed_over, self.attempts)
+
+
+def _unresolved(exc: NotConfigured) -> Skip:
+    """Why an LLM whose endpoint cannot be resolved is skipped: no key, or another setting."""
+    return Skip(NO_KEY if isinstance(exc, KeyMissing) else NOT_CONFIGURED, exc.message)

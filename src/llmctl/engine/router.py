@@ -12,121 +12,73 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import random
-import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Number
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmctl.catalog.costs import estimate_tokens
 from llmctl.catalog.entry import LLM
-from llmctl.engine import policy
+from llmctl.engine.cached import cache_hooks
 from llmctl.engine.counts import token_bound
-from llmctl.engine.keys import KEY_COMMANDS, KeyCommands
-from llmctl.engine.policy import DEFAULT_RETRIES, Attempt, ChainRun, Result, Send, Wait
-from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError, TextNotUnicode, UsageError
+from llmctl.engine.options import (
+    DEFAULT_RETRIES,
+    Labels,
+    SendOptions,
+    Services,
+    bundled,
+    retry_count,
+    time_limit,
+)
+from llmctl.engine.policy import ChainRun, Send, Wait
+from llmctl.engine.records import Attempt, Result
+from llmctl.engine.renew import akept, kept
+from llmctl.engine.stream import OnStart, OnText, StreamedAnswer, Tap, replayed, starter
+from llmctl.engine.texts import checked, checked_texts
+from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError
 from llmctl.providers import adapter_for
 from llmctl.providers.resolve import Endpoint, resolve_endpoint
-from llmctl.providers.table import Provider
 from llmctl.providers.wire import ChatRequest, ChatResult, Usage, shown
 
 if TYPE_CHECKING:
     import httpx
 
-    from llmctl.engine.budget import Ledger
-    from llmctl.engine.cache import ResponseCache
-    from llmctl.engine.http import AsyncPool
-    from llmctl.engine.policy import CooldownState
-    from llmctl.engine.ratelimit import RateLimiter
-    from llmctl.engine.usage import AttemptRecord
 
-__all__ = ["DEFAULT_RETRIES", "Attempt", "Result", "Router"]
+__all__ = [
+    "DEFAULT_RETRIES",
+    "Attempt",
+    "Labels",
+    "OnStart",
+    "Result",
+    "Router",
+    "SendOptions",
+    "Services",
+    "checked_texts",
+    "retry_count",
+    "time_limit",
+]
 
 T = TypeVar("T")
-OnText = Callable[[str], None]
-LONGEST_TIMEOUT = 86_400.0  # a day: longer is a typing slip, not a time limit
-MOST_RETRIES = 100
-# Told, just before an LLM's first streamed text goes out, which LLM it is and every attempt
-# so far (the answering one last): a server can name both in its response headers.
-OnStart = Callable[[LLM, list[Attempt]], None]
-
-
-class _Tap:
-    """Passes streamed text on and notes when the first byte went out."""
-
-    __slots__ = ("clock", "on_text", "first", "parts", "beat", "start")
-
-    def __init__(
-        self,
-        clock: Callable[[], float],
-        on_text: OnText | None,
-        beat: Callable[[], None] | None = None,
-        start: Callable[[], None] | None = None,
-    ) -> None:
-        self.clock = clock
-        self.on_text = on_text
-        self.beat = beat  # told of every piece: the attempt is alive
-        self.start = start  # told once, before the first piece goes out
-        self.first: float | None = None
-        self.parts: list[str] = []
-
-    @property
-    def text(self) -> str:
-        """The text passed on so far."""
-        return "".join(self.parts)
-
-    def __call__(self, text: str) -> None:
-        if not text:
-            return
-        if self.first is None:
-            self.first = self.clock()
-            if self.start is not None:
-                self.start()
-        self.parts.append(text)
-        if self.on_text is not None:
-            self.on_text(text)
-        if self.beat is not None:
-            self.beat()
+# What one try gives the drivers: the answer, and its vectors when it embedded.
+Answered = tuple[ChatResult, list[list[float]] | None]
 
 
 @dataclass
 class Router:
-    """Walks fallback chains over pooled HTTP clients. `client` serves the sync entry
-    points; `apool` (an `AsyncPool`) the async ones."""
+    """Walks fallback chains with `services` (the HTTP pools, the state stores, the clock),
+    as `options` say (retries, time limit, --max-cost), recording under `labels`.
+    `services.client` serves the sync entry points; `services.apool` (an `AsyncPool`) the
+    async ones."""
 
-    client: httpx.Client | None = None
-    providers: Mapping[str, Provider] = field(default_factory=dict)
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    sleep: Callable[[float], None] = time.sleep
-    asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    clock: Callable[[], float] = time.monotonic
-    rng: Callable[[], float] = random.random
-    retries: int = DEFAULT_RETRIES
-    timeout: float | None = None
-    cooldown: CooldownState | None = None
-    record: Callable[[AttemptRecord], None] | None = None
-    book: str | None = None
-    job: str | None = None
-    apool: AsyncPool | None = None
-    require_key: bool = True
-    max_bytes: int | None = None  # the largest answer read (config.toml's max_response_bytes)
-    batch_id: str | None = None
-    scope: str | None = None
-    ledger: Ledger | None = None  # budgets: reserve before sending
-    max_cost: float | None = None  # --max-cost
-    limiter: RateLimiter | None = None  # rate limits across processes
-    cache: ResponseCache | None = None  # the response cache, when asked for
-    max_wait: float = 10.0  # rate_limit_wait
-    key_commands: KeyCommands = field(default_factory=lambda: KEY_COMMANDS)  # api_key_cmd
-    # Extra headers on every request (the simulator reads which LLM a request is for).
-    tag: Callable[[LLM], dict[str, str]] | None = None
+    services: Services = field(default_factory=Services)
+    options: SendOptions = field(default_factory=SendOptions)
+    labels: Labels = field(default_factory=Labels)
 
-    def __post_init__(self) -> None:
-        self.timeout = time_limit(self.timeout)
-        self.retries = retry_count(self.retries)
+    @classmethod
+    def of(cls, **fields: Any) -> Router:
+        """A router from loose fields (`Router.of(env=..., retries=0)`), each put in its
+        bundle. Raises TypeError for a field of none, UsageError for a bad option."""
+        return cls(*bundled(**fields))
 
     def _run(
         self,
@@ -136,33 +88,30 @@ class Router:
         max_tokens: int | None = None,
         req: ChatRequest | None = None,
     ) -> ChainRun:
+        services = self.services
+
         def resolve(entry: LLM) -> Endpoint:
             endpoint = resolve_endpoint(
-                entry, self.providers, self.env, require_key=self.require_key, run_key_cmd=self.key_commands
+                entry,
+                services.providers,
+                services.env,
+                require_key=services.require_key,
+                run_key_cmd=services.key_commands,
             )
-            endpoint.known_keys += self.key_commands.keys()
+            endpoint.known_keys += services.key_commands.keys()
             return endpoint
 
         return ChainRun(
             chain,
             resolve,
-            retries=self.retries,
-            rng=self.rng,
-            cooldown=self.cooldown,
-            record=self.record,
+            services,
+            self.options,
+            self.labels,
             passed_over=passed_over,
-            book=self.book,
-            job=self.job,
             prompt_tokens=estimate_tokens(texts) if texts else 0,
             prompt_bound=token_bound(texts) if texts else None,
             max_tokens=max_tokens,
-            max_cost=self.max_cost,
-            ledger=self.ledger,
-            limiter=self.limiter,
-            max_wait=self.max_wait,
-            **self._caching(req),
-            batch_id=self.batch_id,
-            scope=self.scope,
+            **cache_hooks(services.cache, req),
         )
 
     # --- sync -----------------------------------------------------------------------------------
@@ -185,30 +134,11 @@ class Router:
         Unicode."""
         texts = checked_texts(req)
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
-        try:
-            while (step := run.next()) is not None:
-                if isinstance(step, Wait):
-                    self.sleep(step.seconds)
-                    continue
-                started = self.clock()
-                tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
-                try:
-                    with _kept(run):
-                        answer = self._chat_once(step, req, tap if on_text is not None else None)
-                except ProviderError as exc:
-                    self._refused(exc, step)
-                    run.failed(
-                        exc, latency_ms=self._ms(started), streamed=tap.first is not None, received=tap.text
-                    )
-                    continue
-                except BaseException:  # Ctrl-C, SIGTERM, a closed pipe: the attempt is still recorded
-                    run.interrupted(latency_ms=self._ms(started), received=tap.text)
-                    raise
-                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
-        except BaseException:  # interrupted while waiting, or an unexpected error
-            run.abandon()
-            raise
-        return _replayed(run.outcome(), on_text)
+
+        def attempt(step: Send, tap: Tap) -> Answered:
+            return self._chat_once(step, req, tap if on_text is not None else None), None
+
+        return replayed(self._drive(run, attempt, on_text, on_start), on_text)
 
     def preview(
         self, chain: Sequence[LLM], req: ChatRequest, *, passed_over: Sequence[Attempt] = ()
@@ -223,50 +153,72 @@ class Router:
         `Result.vectors`). Raises AllFailedError."""
         from llmctl.engine.http import send_json
 
-        run = self._run(chain, (), _checked(texts))
+        run = self._run(chain, (), checked(texts))
+
+        def attempt(step: Send, _tap: Tap) -> Answered:
+            adapter, call = self._embed_call(step, texts)
+            data = send_json(self._sync_client(), call, step.endpoint, *self._limits())
+            return _embedded(adapter.parse_embed(data, step.endpoint), step)
+
+        return self._drive(run, attempt)
+
+    def _drive(
+        self,
+        run: ChainRun,
+        attempt: Callable[[Send, Tap], Answered],
+        on_text: OnText | None = None,
+        on_start: OnStart | None = None,
+    ) -> Result:
+        """The sync driver: walk `run`, making each try with `attempt` and sleeping its waits.
+        Returns the Result; raises what `ChainRun.outcome` raises, or what interrupted it."""
+        services = self.services
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    self.sleep(step.seconds)
+                    services.sleep(step.seconds)
                     continue
-                started = self.clock()
-                adapter, call = self._embed_call(step, texts)
+                started = services.clock()
+                tap = Tap(services.clock, on_text, run.still_sending, starter(on_start, run, step))
                 try:
-                    with _kept(run):
-                        data = send_json(
-                            self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes
-                        )
-                    vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
+                    with kept(run):
+                        answer, vectors = attempt(step, tap)
                 except ProviderError as exc:
                     self._refused(exc, step)
-                    run.failed(exc, latency_ms=self._ms(started))
+                    run.failed(
+                        exc, latency_ms=self._ms(started), streamed=tap.first is not None, received=tap.text
+                    )
                     continue
-                except BaseException:
-                    run.interrupted(latency_ms=self._ms(started))
+                except BaseException:  # Ctrl-C, SIGTERM, a closed pipe: the attempt is still recorded
+                    run.interrupted(latency_ms=self._ms(started), received=tap.text)
                     raise
-                run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+                ttft = self._ttft(tap, started)
+                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=ttft, vectors=vectors)
         except BaseException:  # interrupted while waiting, or an unexpected error
             run.abandon()
             raise
         return run.outcome()
 
+    def _limits(self) -> tuple[float | None, int | None]:
+        """The time limit and the largest answer, as the HTTP functions take them."""
+        return self.options.timeout, self.services.max_bytes
+
     def _sync_client(self) -> httpx.Client:
-        if self.client is None:
+        if self.services.client is None:
             from llmctl.engine.http import shared_client
 
-            self.client = shared_client()
-        return self.client
+            self.services.client = shared_client()
+        return self.services.client
 
-    def _chat_once(self, step: Send, req: ChatRequest, tap: _Tap | None) -> ChatResult:
+    def _chat_once(self, step: Send, req: ChatRequest, tap: Tap | None) -> ChatResult:
         from llmctl.engine.http import send_json, stream_lines
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = send_json(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes)
+            data = send_json(self._sync_client(), call, step.endpoint, *self._limits())
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
-        answer = _Answer(step.entry)
-        for line in stream_lines(self._sync_client(), call, step.endpoint, self.timeout, self.max_bytes):
+        answer = StreamedAnswer(step.entry)
+        for line in stream_lines(self._sync_client(), call, step.endpoint, *self._limits()):
             answer.take(parser.feed(line), tap)
             if parser.done:
                 break
@@ -289,17 +241,49 @@ class Router:
         texts = checked_texts(req)
         await self._keys_ready(chain)
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
+
+        async def attempt(step: Send, tap: Tap) -> Answered:
+            work = self._achat_once(step, req, tap if on_text is not None else None)
+            return await self._bounded(work, step), None
+
+        return replayed(await self._adrive(run, chain, attempt, on_text, on_start), on_text)
+
+    async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
+        """`embed` as a native coroutine."""
+        from llmctl.engine.http import asend_json
+
+        run = self._run(chain, (), checked(texts))
+        await self._keys_ready(chain)
+
+        async def attempt(step: Send, _tap: Tap) -> Answered:
+            adapter, call = self._embed_call(step, texts)
+            work = asend_json(self._async_client(), call, step.endpoint, *self._limits())
+            data = await self._bounded(work, step)
+            return _embedded(adapter.parse_embed(data, step.endpoint), step)
+
+        return await self._adrive(run, chain, attempt)
+
+    async def _adrive(
+        self,
+        run: ChainRun,
+        chain: Sequence[LLM],
+        attempt: Callable[[Send, Tap], Awaitable[Answered]],
+        on_text: OnText | None = None,
+        on_start: OnStart | None = None,
+    ) -> Result:
+        """The async driver: `_drive` on the event loop (a key the provider refuses is asked
+        for again off the loop, from `chain`'s key commands)."""
+        services = self.services
         try:
             while (step := run.next()) is not None:
                 if isinstance(step, Wait):
-                    await self.asleep(step.seconds)
+                    await services.asleep(step.seconds)
                     continue
-                started = self.clock()
-                tap = _Tap(self.clock, on_text, run.still_sending, _starter(on_start, run, step))
+                started = services.clock()
+                tap = Tap(services.clock, on_text, run.still_sending, starter(on_start, run, step))
                 try:
-                    async with _akept(run):
-                        work = self._achat_once(step, req, tap if on_text is not None else None)
-                        answer = await self._bounded(work, step)
+                    async with akept(run):
+                        answer, vectors = await attempt(step, tap)
                 except ProviderError as exc:
                     if self._refused(exc, step):
                         await self._keys_ready(chain)  # asked again off the loop, not inline
@@ -310,41 +294,8 @@ class Router:
                 except BaseException:  # Ctrl-C, cancellation, a closed pipe: still recorded
                     run.interrupted(latency_ms=self._ms(started), received=tap.text)
                     raise
-                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=self._ttft(tap, started))
-        except BaseException:  # interrupted while waiting, or an unexpected error
-            run.abandon()
-            raise
-        return _replayed(run.outcome(), on_text)
-
-    async def aembed(self, chain: Sequence[LLM], texts: list[str]) -> Result:
-        """`embed` as a native coroutine."""
-        from llmctl.engine.http import asend_json
-
-        run = self._run(chain, (), _checked(texts))
-        await self._keys_ready(chain)
-        try:
-            while (step := run.next()) is not None:
-                if isinstance(step, Wait):
-                    await self.asleep(step.seconds)
-                    continue
-                started = self.clock()
-                adapter, call = self._embed_call(step, texts)
-                try:
-                    async with _akept(run):
-                        work = asend_json(
-                            self._async_client(), call, step.endpoint, self.timeout, self.max_bytes
-                        )
-                        data = await self._bounded(work, step)
-                    vectors, usage = _vectors(adapter.parse_embed(data, step.endpoint), step)
-                except ProviderError as exc:
-                    if self._refused(exc, step):
-                        await self._keys_ready(chain)
-                    run.failed(exc, latency_ms=self._ms(started))
-                    continue
-                except BaseException:
-                    run.interrupted(latency_ms=self._ms(started))
-                    raise
-                run.succeeded(ChatResult("", usage), latency_ms=self._ms(started), vectors=vectors)
+                ttft = self._ttft(tap, started)
+                run.succeeded(answer, latency_ms=self._ms(started), ttft_ms=ttft, vectors=vectors)
         except BaseException:  # interrupted while waiting, or an unexpected error
             run.abandon()
             raise
@@ -353,21 +304,21 @@ class Router:
     async def _bounded(self, work: Awaitable[T], step: Send) -> T:
         """`work` within the time limit: the whole attempt's, however its bytes come.
         Raises TimedOut past it."""
-        if self.timeout is None:
+        if self.options.timeout is None:
             return await work
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.options.timeout):
                 return await work
         except TimeoutError:
             from llmctl.engine.http import out_of_time
 
-            raise out_of_time(step.endpoint, self.timeout) from None
+            raise out_of_time(step.endpoint, self.options.timeout) from None
 
     def _refused(self, exc: ProviderError, step: Send) -> bool:
         """A key the provider refuses is asked for again next time (a token may have
         expired). True when a key was forgotten."""
         if isinstance(exc, AuthFailed) and step.endpoint.api_key:
-            return self.key_commands.refused(step.endpoint.api_key)
+            return self.services.key_commands.refused(step.endpoint.api_key)
         return False
 
     async def _keys_ready(self, chain: Sequence[LLM]) -> None:
@@ -376,29 +327,31 @@ class Router:
         from llmctl.providers.resolve import key_cmd, key_env
 
         for entry in chain:
-            name = key_env(entry, self.providers)
-            command = key_cmd(entry, self.providers) if name and not self.env.get(name) else None
-            if command and not self.key_commands.settled(command):
+            name = key_env(entry, self.services.providers)
+            command = (
+                key_cmd(entry, self.services.providers) if name and not self.services.env.get(name) else None
+            )
+            if command and not self.services.key_commands.settled(command):
                 with contextlib.suppress(ProviderError):
-                    await asyncio.to_thread(self.key_commands, command)
+                    await asyncio.to_thread(self.services.key_commands, command)
 
     def _async_client(self) -> httpx.AsyncClient:
-        if self.apool is None:
+        if self.services.apool is None:
             from llmctl.engine.http import AsyncPool
 
-            self.apool = AsyncPool()
-        return self.apool.get()
+            self.services.apool = AsyncPool()
+        return self.services.apool.get()
 
-    async def _achat_once(self, step: Send, req: ChatRequest, tap: _Tap | None) -> ChatResult:
+    async def _achat_once(self, step: Send, req: ChatRequest, tap: Tap | None) -> ChatResult:
         from llmctl.engine.http import asend_json, astream_lines
 
         adapter, call = self._chat_call(step, req, stream=tap is not None)
         if tap is None:
-            data = await asend_json(self._async_client(), call, step.endpoint, self.timeout, self.max_bytes)
+            data = await asend_json(self._async_client(), call, step.endpoint, *self._limits())
             return adapter.parse_chat(data, step.endpoint)
         parser = adapter.stream_parser(step.endpoint)
-        answer = _Answer(step.entry)
-        lines = astream_lines(self._async_client(), call, step.endpoint, self.timeout, self.max_bytes)
+        answer = StreamedAnswer(step.entry)
+        lines = astream_lines(self._async_client(), call, step.endpoint, *self._limits())
         try:
             async for line in lines:
                 answer.take(parser.feed(line), tap)
@@ -411,91 +364,30 @@ class Router:
 
     # --- shared ---------------------------------------------------------------------------------
 
-    def _caching(self, req: ChatRequest | None) -> dict[str, Any]:
-        """The policy's cache hooks for a chat request (none without a cache)."""
-        if self.cache is None or req is None:
-            return {}
-        from llmctl.engine.cache import cache_key
-        from llmctl.providers.wire import merged_params, text_messages
-
-        cache = self.cache
-
-        def key(step: Send) -> str:
-            params = merged_params(req, step.entry.params)
-            return cache_key(
-                step.endpoint.provider, step.endpoint.base_url, step.entry.model, text_messages(req), params
-            )
-
-        def get(step: Send) -> dict[str, Any] | None:
-            return cache.get(key(step))
-
-        def put(step: Send, answer: ChatResult) -> None:
-            cache.put(
-                key(step), step.entry.id, answer.text, answer.usage.input_tokens, answer.usage.output_tokens
-            )
-
-        return {"cache_get": get, "cache_put": put}
-
     def _chat_call(self, step: Send, req: ChatRequest, *, stream: bool) -> tuple[Any, Any]:
         adapter = adapter_for(step.endpoint.kind)
         call = adapter.build_chat(step.endpoint, step.entry.model, req, stream, step.entry.params)
-        if self.tag is not None:
-            call.headers.update(self.tag(step.entry))
+        if self.services.tag is not None:
+            call.headers.update(self.services.tag(step.entry))
         return adapter, call
 
     def _embed_call(self, step: Send, texts: list[str]) -> tuple[Any, Any]:
         adapter = adapter_for(step.endpoint.kind)
         call = adapter.build_embed(step.endpoint, step.entry.model, texts)
-        if self.tag is not None:
-            call.headers.update(self.tag(step.entry))
+        if self.services.tag is not None:
+            call.headers.update(self.services.tag(step.entry))
         return adapter, call
 
     def _ms(self, started: float) -> float:
-        return (self.clock() - started) * 1000
+        return (self.services.clock() - started) * 1000
 
-    def _ttft(self, tap: _Tap, started: float) -> float | None:
+    def _ttft(self, tap: Tap, started: float) -> float | None:
         return None if tap.first is None else (tap.first - started) * 1000
 
 
-def _starter(on_start: OnStart | None, run: ChainRun, step: Send) -> Callable[[], None] | None:
-    """The tap's first-text call: `on_start` with the LLM and the attempts so far."""
-    if on_start is None:
-        return None
-    return lambda: on_start(step.entry, [*run.passed_over, *run.attempts])
-
-
-def _replayed(result: Result, on_text: OnText | None) -> Result:
-    """A cached answer streams out whole, as a sent one would have."""
-    if result.cached and on_text is not None and result.text:
-        on_text(result.text)
-    return result
-
-
-class _Answer:
-    """Gathers a streamed answer's chunks: its text goes out through the tap as it comes."""
-
-    __slots__ = ("entry", "usage", "finish")
-
-    def __init__(self, entry: LLM) -> None:
-        self.entry = entry
-        self.usage = Usage()
-        self.finish: str | None = None
-
-    def take(self, chunks: list, tap: _Tap) -> None:
-        for chunk in chunks:
-            tap(chunk.text)
-            if chunk.usage is not None:
-                self.usage = chunk.usage
-            self.finish = chunk.finish_reason or self.finish
-
-    def result(self, tap: _Tap) -> ChatResult:
-        if not tap.parts and self.finish is None and self.usage.output_tokens is None:
-            raise Malformed(f"{self.entry.provider}: the stream carried no answer")
-        return ChatResult("".join(tap.parts), self.usage, self.entry.model, self.finish)
-
-
-def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], Usage]:
-    """The vectors of an embeddings answer; anything but lists of numbers is malformed."""
+def _embedded(parsed: tuple[Any, Usage], step: Send) -> Answered:
+    """An embeddings answer as the drivers take it: its usage and its vectors. Anything but
+    lists of numbers is malformed."""
     vectors, usage = parsed
     good = (
         isinstance(vectors, list)
@@ -510,89 +402,4 @@ def _vectors(parsed: tuple[Any, Usage], step: Send) -> tuple[list[list[float]], 
             f"{step.entry.provider}: the embeddings answer is not a list of numbers: "
             + shown(repr(vectors), step.endpoint, 80)
         )
-    return vectors, usage
-
-
-def time_limit(seconds: float | None) -> float | None:
-    """A time limit in seconds as given (None: none). Raises UsageError (exit 2) for one
-    that is not a number of seconds above 0 and at most a day (inf, NaN)."""
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise UsageError(f"the time limit must be a number of seconds, not {seconds!r}")
-    if not 0 < seconds <= LONGEST_TIMEOUT:  # NaN fails every comparison
-        raise UsageError(
-            f"the time limit must be above 0 and at most {LONGEST_TIMEOUT:g} seconds (a day), not {seconds}"
-        )
-    return float(seconds)
-
-
-def retry_count(retries: int) -> int:
-    """Retries per LLM as given. Raises UsageError (exit 2) for one that is not a whole
-    number from 0 to 100."""
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MOST_RETRIES:
-        raise UsageError(f"retries must be a whole number from 0 to {MOST_RETRIES}, not {retries!r}")
-    return retries
-
-
-def checked_texts(req: ChatRequest) -> list[str]:
-    """The texts of a request's messages. Raises TextNotUnicode when one is not valid
-    Unicode (a lone surrogate): it cannot be sent to any LLM."""
-    return _checked([m.content for m in req.messages if isinstance(m.content, str)])
-
-
-def _checked(texts: Sequence[str]) -> list[str]:
-    for n, text in enumerate(texts):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise TextNotUnicode(
-                f"the prompt text is not valid Unicode ({exc.reason}: {text[exc.start]!r} at character "
-                f"{exc.start}" + (f" of text {n + 1}" if len(texts) > 1 else "") + "); nothing was sent",
-                hint="send UTF-8 text",
-            ) from None
-        except AttributeError:
-            raise TextNotUnicode(f"the prompt text must be a string, not {type(text).__name__}") from None
-    return list(texts)
-
-
-@contextlib.contextmanager
-def _kept(run: ChainRun) -> Iterator[None]:
-    """While a sync attempt runs, its budget reservation is renewed every RENEW_EVERY
-    seconds (from a thread: a non-streamed answer gives no other sign of life)."""
-    if not run.holds():
-        yield
-        return
-    stop = threading.Event()
-
-    def keep() -> None:
-        while not stop.wait(policy.RENEW_EVERY):
-            with contextlib.suppress(Exception):  # a renewal that fails leaves the first expiry
-                run.renew()
-
-    thread = threading.Thread(target=keep, name="llmctl-renew", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-
-
-@contextlib.asynccontextmanager
-async def _akept(run: ChainRun) -> AsyncIterator[None]:
-    """`_kept` for the async drivers: a task renews the reservation while the attempt runs."""
-    if not run.holds():
-        yield
-        return
-
-    async def keep() -> None:
-        while True:
-            await asyncio.sleep(policy.RENEW_EVERY)
-            with contextlib.suppress(Exception):
-                run.renew()
-
-    keeper = asyncio.create_task(keep())
-    try:
-        yield
-    finally:
-        keeper.cancel()
+    return ChatResult("", usage), vectors

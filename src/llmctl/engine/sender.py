@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmctl.catalog.costs import estimate_tokens, worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.catalog.load import Catalog, load_catalog
+from llmctl.engine.answers import compared
 from llmctl.engine.cooldown import Cooldown
-from llmctl.engine.hooks import picker_hooks
+from llmctl.engine.hooks import decide_now
+from llmctl.engine.options import Labels, SendOptions, Services
+from llmctl.engine.plan import Plan, check_named
+from llmctl.engine.records import Outcome
 from llmctl.errors import LlmctlError, NoMatchError, NotConfigured, UsageError
 from llmctl.paths import Home
 from llmctl.providers.resolve import resolve_endpoint
@@ -30,11 +34,12 @@ from llmctl.selection.request import Selection
 if TYPE_CHECKING:
     import httpx
 
+    from llmctl.engine.answers import AnswerJSON
     from llmctl.engine.budget import Ledger
     from llmctl.engine.cache import ResponseCache
     from llmctl.engine.http import AsyncPool
-    from llmctl.engine.policy import Attempt, Result
     from llmctl.engine.ratelimit import RateLimiter
+    from llmctl.engine.records import Result
     from llmctl.engine.router import OnStart, Router
     from llmctl.engine.simulate import Simulation
     from llmctl.engine.usage import UsageStore
@@ -42,21 +47,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
-
-
-@dataclass
-class Plan:
-    """What a prompt will do: the decision, the chain to walk and the LLMs the picker
-    passed over (reported as skipped attempts), with the warnings to show first."""
-
-    decision: Decision
-    warnings: list[str]
-    chain: list[LLM]
-    passed_over: list[Attempt] = field(default_factory=list)
-    book: str | None = None
-    job: str | None = None
-    scope: str | None = None
-    cache: bool | None = None  # the job's own word on the response cache
 
 
 @dataclass
@@ -116,6 +106,11 @@ class Sender:
         sender._checked = self._checked
         return sender
 
+    def lending(self, client: httpx.Client | None, apool: AsyncPool | None) -> Sender:
+        """This sender over other pools (a client's own), sharing everything else: the
+        catalog, the cooldown state, the simulation and the usage store."""
+        return replace(self, client=client, apool=apool)
+
     @property
     def store(self) -> UsageStore:
         """The usage store, opened on first use and shared by every send of this sender."""
@@ -161,8 +156,15 @@ class Sender:
         if self.simulation is not None:
             selection = replace(selection, assume_available=True)
             return decide(self.catalog, self.home, selection, explain=explain, env=self.env)
-        hooks = picker_hooks(self.home, self.catalog, selection, cooldown=self.cooldown, store=self._store)
-        return decide(self.catalog, self.home, selection, explain=explain, env=self.env, **hooks)
+        return decide_now(
+            self.home,
+            self.catalog,
+            selection,
+            explain=explain,
+            env=self.env,
+            cooldown=self.cooldown,
+            store=self._store,
+        )
 
     def plan(
         self, selection: Selection, req: ChatRequest, *, no_fallback: bool = False, explain: bool = False
@@ -173,79 +175,52 @@ class Sender:
         With `no_fallback` only the chosen LLM is sent to; when an LLM was named
         (`--llm`) and skipped, nothing is sent: raises NoMatchError saying why (exit 4
         for no key or disabled, 1 for cooldown)."""
-        from llmctl.engine.policy import Attempt
-
         tokens = estimate_tokens(m.content for m in req.messages)
         selection = replace(selection, props={"prompt_tokens": tokens, **selection.props})
         try:
             decision, warnings = self.decide(selection, explain=explain)
         except NoMatchError as exc:
             if no_fallback and exc.decision is not None:
-                _check_named(self.catalog, exc.decision)
+                check_named(self.catalog, exc.decision)
             raise
         if no_fallback:
-            _check_named(self.catalog, decision)
-        chain = decision.chain[:1] if no_fallback else list(decision.chain)
-        passed = []
-        for llm_id, why in decision.passed_over:
-            entry = self.catalog.entries.get(llm_id)
-            passed.append(Attempt.passed_over(llm_id, entry.provider if entry else None, why))
-        job = decision.request.job
-        return Plan(
-            decision,
-            warnings,
-            chain,
-            passed,
-            selection.book,
-            job.name if job else None,
-            selection.scope,
-            getattr(job, "cache", None),
-        )
+            check_named(self.catalog, decision)
+        return Plan.of(self.catalog, selection, decision, warnings, no_fallback=no_fallback)
 
     # --- sending --------------------------------------------------------------------------------
 
-    def router(
-        self,
-        *,
-        retries: int | None = None,
-        timeout: float | None = None,
-        book: str | None = None,
-        job: str | None = None,
-        scope: str | None = None,
-        batch_id: str | None = None,
-        max_cost: float | None = None,
-        cache: bool = False,
-    ) -> Router:
-        """A router over this sender's pools, cooldown and usage store (a simulation's:
-        none of them, and no sleeping)."""
-        from llmctl.engine.router import DEFAULT_RETRIES, Router
+    def router(self, options: SendOptions | None = None, labels: Labels | None = None) -> Router:
+        """A router over this sender's services (pools, cooldown, usage store, budgets, rate
+        limits; a simulation's: none of them, and no sleeping), sending as `options` say
+        (the response cache only when `options.cache` is true)."""
+        from llmctl.engine.router import Router
 
+        return Router(
+            self.services(bool(options and options.cache)), options or SendOptions(), labels or Labels()
+        )
+
+    def services(self, cache: bool = False) -> Services:
+        """What this sender's sends use (`cache`: with the response cache)."""
+        config = self.catalog.config
         common: dict[str, Any] = {
             "client": self.client,
             "apool": self.apool,
-            "providers": self.catalog.config.providers,
+            "providers": config.providers,
             "env": self.env,
-            "retries": DEFAULT_RETRIES if retries is None else retries,
-            "timeout": timeout,
-            "book": book,
-            "job": job,
-            "scope": scope,
-            "batch_id": batch_id,
-            "max_bytes": self.catalog.config.max_response_bytes,
+            "max_bytes": config.max_response_bytes,
         }
-        common["max_cost"] = max_cost
         if self.simulation is not None:
-            return Router(
+            return Services(
                 **common, sleep=_no_sleep, asleep=_no_asleep, require_key=False, tag=self.simulation.tag
             )
-        return Router(
+        return Services(
             **common,
             cooldown=self.cooldown,
             record=self.store.record,
             ledger=self.ledger(),
             limiter=self.limiter(),
             cache=self.response_cache() if cache else None,
-            max_wait=self.catalog.config.rate_limit_wait,
+            max_wait=config.rate_limit_wait,
         )
 
     def response_cache(self) -> ResponseCache:
@@ -290,72 +265,53 @@ class Sender:
         self,
         plan: Plan,
         req: ChatRequest,
+        options: SendOptions | None = None,
         *,
         on_text: Callable[[str], None] | None = None,
-        retries: int | None = None,
-        timeout: float | None = None,
-        max_cost: float | None = None,
-        cache: bool | None = None,
     ) -> Result:
-        """Send a planned prompt; the picker's skips head the attempts. Raises AllFailedError
-        (listing every attempt, skips included), StreamInterrupted, NoMatchError (exit 4)
-        when budgets or `max_cost` let no LLM be paid for."""
-        router = self._planned(plan, retries, timeout, None, max_cost, cache)
+        """Send a planned prompt as `options` say; the picker's skips head the attempts.
+        Raises AllFailedError (listing every attempt, skips included), StreamInterrupted,
+        NoMatchError (exit 4) when budgets or `max_cost` let no LLM be paid for."""
+        router = self._planned(plan, options)
         return router.chat(plan.chain, req, on_text=on_text, passed_over=plan.passed_over)
 
     async def aexecute(
         self,
         plan: Plan,
         req: ChatRequest,
+        options: SendOptions | None = None,
         *,
         on_text: Callable[[str], None] | None = None,
-        retries: int | None = None,
-        timeout: float | None = None,
         batch_id: str | None = None,
-        max_cost: float | None = None,
-        cache: bool | None = None,
         on_start: OnStart | None = None,
     ) -> Result:
         """`execute` as a native coroutine over the async pool; `on_start` hears which LLM
         streams, and the attempts before it, just before its first text."""
-        router = self._planned(plan, retries, timeout, batch_id, max_cost, cache)
+        router = self._planned(plan, options, batch_id)
         return await router.achat(
             plan.chain, req, on_text=on_text, passed_over=plan.passed_over, on_start=on_start
         )
 
-    def _planned(
-        self,
-        plan: Plan,
-        retries: int | None,
-        timeout: float | None,
-        batch_id: str | None,
-        max_cost: float | None,
-        cache: bool | None,
-    ) -> Router:
-        """The router for one planned prompt (the store checked first)."""
+    def _planned(self, plan: Plan, options: SendOptions | None, batch_id: str | None = None) -> Router:
+        """The router for one planned prompt (the store checked first; the cache flag
+        settled by `use_cache`)."""
         self.ready()
-        return self.router(
-            retries=retries,
-            timeout=timeout,
-            book=plan.book,
-            job=plan.job,
-            scope=plan.scope,
-            batch_id=batch_id,
-            max_cost=max_cost,
-            cache=self.use_cache(plan, cache),
-        )
+        options = options or SendOptions()
+        options = replace(options, cache=self.use_cache(plan, options.cache))
+        return self.router(options, Labels(plan.book, plan.job, plan.scope, batch_id))
 
     def dry_run(
-        self, plan: Plan, req: ChatRequest, *, stream: bool, max_cost: float | None = None
+        self, plan: Plan, req: ChatRequest, options: SendOptions | None = None, *, stream: bool
     ) -> tuple[dict[str, Any], LlmctlError | None]:
         """What would be sent to each LLM of the chain, secrets redacted, and its worst-case
         cost; each LLM a real run would skip before sending (cooldown, keys, budgets,
         `max_cost`, rate limits) carries the reason. Returns that, and the error the real
         run would end with when it would skip them all (nothing is sent or reserved)."""
         prompt_tokens = estimate_tokens(m.content for m in req.messages)
-        router = self.router(book=plan.book, job=plan.job, scope=plan.scope, max_cost=max_cost)
+        options = replace(options or SendOptions(), cache=False)  # a dry run reads no cache
+        router = self.router(options, Labels(plan.book, plan.job, plan.scope))
         foreseen, failure = router.preview(plan.chain, req, passed_over=plan.passed_over)
-        skipped = {a.llm: a.error for a in foreseen if a.outcome == "skipped"}
+        skipped = {a.llm: a.error for a in foreseen if a.outcome == Outcome.SKIPPED}
         steps = []
         for entry in plan.chain:
             step = self._dry_step(entry, req, prompt_tokens, stream)
@@ -405,7 +361,7 @@ class Sender:
         }
         return step
 
-    def embed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
+    def embed(self, entry: LLM, texts: list[str], options: SendOptions | None = None) -> Result:
         """Embed `texts` with `entry` through the engine (retries, cooldown, records); the
         vectors are in `Result.vectors`.
 
@@ -413,13 +369,13 @@ class Sender:
         (an answer that is not a list of numbers is a failed attempt)."""
         self._check_embeddings(entry)
         self.ready()
-        return self.router(timeout=timeout).embed([entry], texts)
+        return self.router(_uncached(options)).embed([entry], texts)
 
-    async def aembed(self, entry: LLM, texts: list[str], *, timeout: float | None = None) -> Result:
+    async def aembed(self, entry: LLM, texts: list[str], options: SendOptions | None = None) -> Result:
         """`embed` as a native coroutine."""
         self._check_embeddings(entry)
         self.ready()
-        return await self.router(timeout=timeout).aembed([entry], texts)
+        return await self.router(_uncached(options)).aembed([entry], texts)
 
     def _check_embeddings(self, entry: LLM) -> None:
         from llmctl.providers import adapter_for
@@ -435,19 +391,19 @@ class Sender:
         self,
         entries: Sequence[LLM],
         req: ChatRequest,
+        options: SendOptions | None = None,
         *,
-        timeout: float | None = None,
-        on_answer: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
+        on_answer: Callable[[AnswerJSON], None] | None = None,
+    ) -> list[AnswerJSON]:
         """Ask every LLM at once; each answer goes to `on_answer` as it arrives. Returns the
         answers in the order of `entries` (`compare --json`'s objects)."""
         import asyncio
 
         self.ready()
-        router = self.router(timeout=timeout)
+        router = self.router(options)  # the cache only when asked for (`cache=True`)
 
-        async def ask(entry: LLM) -> dict[str, Any]:
-            answer = await _answer_of(router, entry, req)
+        async def ask(entry: LLM) -> AnswerJSON:
+            answer = await compared(router, entry, req)
             if on_answer is not None:
                 on_answer(answer)
             return answer
@@ -455,55 +411,9 @@ class Sender:
         return list(await asyncio.gather(*(ask(e) for e in entries)))
 
 
-def _check_named(catalog: Catalog, decision: Decision) -> None:
-    """With --no-fallback, an LLM named with --llm is sent to or nothing is."""
-    named = decision.request.llm
-    if named is None:
-        return
-    llm_id = catalog.resolve_id(named)
-    if decision.llm is not None and decision.llm.id == llm_id:
-        return
-    why = next((skip for skipped, skip in decision.passed_over if skipped == llm_id), None)
-    if why is None and decision.llm is None:
-        return  # nothing fits at all: the picker's own error says why
-    if why is None:
-        raise UsageError(
-            f"--no-fallback: this request gets {decision.llm.id} (rule {decision.rule}), not {llm_id}; "
-            "nothing was sent",
-            hint="the book's override comes before --llm",
-        )
-    raise NoMatchError(f"{llm_id} was skipped: {why}; nothing was sent (--no-fallback)", runtime=why.runtime)
-
-
-async def _answer_of(router: Router, entry: LLM, req: ChatRequest) -> dict[str, Any]:
-    from llmctl.errors import AllFailedError, StreamInterrupted
-
-    answer: dict[str, Any] = {
-        "llm": entry.id,
-        "provider": entry.provider,
-        "text": None,
-        "error": None,
-        "usage": None,
-        "cost": None,
-        "latency_ms": 0.0,
-    }
-    try:
-        result = await router.achat([entry], req)
-    except AllFailedError as exc:
-        first = exc.attempts[0] if exc.attempts else None
-        answer["error"] = first.error if first else exc.message
-        answer["latency_ms"] = (first.latency_ms or 0.0) if first else 0.0
-        return answer
-    except (StreamInterrupted, NoMatchError) as exc:  # broke off; over budget or --max-cost
-        answer["error"] = exc.message
-        return answer
-    answer.update(
-        text=result.text,
-        usage=result.usage.to_dict(),
-        cost=result.cost,
-        latency_ms=round(result.latency_ms, 1),
-    )
-    return answer
+def _uncached(options: SendOptions | None) -> SendOptions:
+    """Embeddings are never cached."""
+    return replace(options or SendOptions(), cache=False)
 
 
 def _no_sleep(_seconds: float) -> None:

@@ -17,9 +17,12 @@ import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from llmctl.catalog.entry import LLM
+from llmctl.engine.records import Outcome
 from llmctl.engine.statefiles import wal
 from llmctl.errors import FileError
 from llmctl.paths import Home
+from llmctl.providers.wire import Usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -50,7 +53,7 @@ ADDED_COLUMNS = (
 class AttemptRecord:
     llm: str
     provider: str
-    outcome: str
+    outcome: Outcome
     book: str | None = None
     job: str | None = None
     status: int | None = None
@@ -67,6 +70,39 @@ class AttemptRecord:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     batch_id: str | None = None
     scope: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        entry: LLM,
+        outcome: Outcome,
+        usage: Usage,
+        status: int | None,
+        error: str | None,
+        latency_ms: float,
+        ttft_ms: float | None,
+        cost: float | None,
+        estimated: bool,
+    ) -> AttemptRecord:
+        """The record of one attempt at `entry` (its prices as they were; times rounded to
+        0.1 ms). Its book, job, scope and batch are the caller's to set."""
+        return cls(
+            llm=entry.id,
+            provider=entry.provider,
+            outcome=outcome,
+            status=status,
+            error=error,
+            latency_ms=round(latency_ms, 1),
+            ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            input_cost_per_mtok=entry.input_cost_per_mtok,
+            output_cost_per_mtok=entry.output_cost_per_mtok,
+            cost=cost,
+            tokens_estimated=estimated,
+        )
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(AttemptRecord))
@@ -155,6 +191,14 @@ class UsageStore:
             self._conn.close()
             self._conn = None
 
+    def immediate(self, setup: str = "", *, what: str = "the usage store") -> Immediate:
+        """A `BEGIN IMMEDIATE` transaction on the store (one writer at a time across
+        processes, so a check and the write it allows are one step), `setup` (an SQL script)
+        run first: `with store.immediate(...) as conn:`; committed when the block ends
+        normally, else rolled back. Entering raises FileError naming `what` when the store
+        cannot be used."""
+        return Immediate(self, setup, what)
+
     def record(self, rec: AttemptRecord) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         row = (*(getattr(rec, name) for name in _RECORD_FIELDS), now)
@@ -199,7 +243,7 @@ class UsageStore:
         try:
             with self._lock:
                 cur = self._connect().execute(
-                    "SELECT llm, latency_ms FROM attempts WHERE outcome = 'ok' "
+                    f"SELECT llm, latency_ms FROM attempts WHERE outcome = {_words(Outcome.OK)} "
                     "AND typeof(latency_ms) IN ('real', 'integer') ORDER BY id DESC"
                 )
                 rows = cur.fetchall()
@@ -269,11 +313,16 @@ def latency_bucket(column: str) -> str:
     )
 
 
+def _words(*outcomes: Outcome) -> str:
+    """Outcomes as SQL string literals: `'ok', 'error'`."""
+    return ", ".join(f"'{o.value}'" for o in outcomes)
+
+
 def rollup_values(row: str = "") -> list[str]:
     """SQL for one attempt's contribution to its rollup row (`row` is "NEW." in the
     trigger), in the order of ROLLUP_KEYS + ROLLUP_SUMS. A failed attempt adds tokens and
     cost only where the provider reported them; a damaged (text) cell adds 0."""
-    sent = f"{row}outcome IN ('ok', 'error', 'interrupted')"
+    sent = f"{row}outcome IN ({_words(Outcome.OK, Outcome.ERROR, Outcome.INTERRUPTED)})"
     latency = f"{row}latency_ms"
 
     def counted(column: str) -> str:
@@ -286,13 +335,13 @@ def rollup_values(row: str = "") -> list[str]:
         f"COALESCE({row}job, '')",
         f"{row}llm",
         f"{row}provider",
-        f"CASE WHEN {row}outcome = 'ok' AND typeof({latency}) IN ('integer', 'real') "
+        f"CASE WHEN {row}outcome = {_words(Outcome.OK)} AND typeof({latency}) IN ('integer', 'real') "
         f"THEN {latency_bucket(latency)} ELSE -1 END",
         "1",
         sent,
-        f"{row}outcome = 'ok'",
-        f"{row}outcome IN ('error', 'interrupted')",
-        f"{row}outcome = 'cache_hit'",
+        f"{row}outcome = {_words(Outcome.OK)}",
+        f"{row}outcome IN ({_words(Outcome.ERROR, Outcome.INTERRUPTED)})",
+        f"{row}outcome = {_words(Outcome.CACHE_HIT)}",
         counted("input_tokens"),
         counted("output_tokens"),
         counted("cost"),
@@ -319,3 +368,29 @@ def _add_rollup(conn: sqlite3.Connection) -> None:
         f"ON CONFLICT ({keys}) DO UPDATE SET {added}; "
         "END"
     )
+
+
+class Immediate:
+    """`UsageStore.immediate`'s transaction (the store's lock held throughout)."""
+
+    def __init__(self, store: UsageStore, setup: str, what: str) -> None:
+        self.store, self.setup, self.what = store, setup, what
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.store._lock.acquire()
+        try:
+            conn = self.store._connect()
+            if self.setup:
+                conn.executescript(self.setup)
+            conn.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:
+            self.store._lock.release()
+            raise FileError(self.store.path, f"{self.what} cannot be used ({exc})") from None
+        self.conn = conn
+        return conn
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        try:
+            self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self.store._lock.release()

@@ -10,10 +10,13 @@ from typing import Any
 from llmctl.catalog.costs import worst_case_cost
 from llmctl.catalog.entry import LLM
 from llmctl.prefs.books import Book
+from llmctl.prefs.config import Config
 from llmctl.prefs.jobs import Job
 
-# Why an LLM was skipped. Reasons of the request or the setup mean "nothing fits" (exit
-# 4); run-time reasons (cooldown, rate limit) mean "failing right now" (exit 1).
+# Why an LLM was skipped, by the picker or by the engine while sending. Reasons of the
+# request or the setup mean "nothing fits" (exit 4); spending reasons (a budget, --max-cost)
+# "may not be paid for" (exit 4); run-time reasons (cooldown, a rate limit, an endpoint down
+# in this run, a context found too small in this run) "failing right now" (exit 1).
 NOT_IN_GROUP = "group"
 OTHER_TIER = "tier"
 OTHER_PROVIDER = "provider"
@@ -25,7 +28,14 @@ CONTEXT = "context"
 NO_KEY = "no_key"
 GONE = "gone"
 COOLDOWN = "cooldown"
-RUNTIME_SKIPS = frozenset({COOLDOWN})
+NOT_CONFIGURED = "not_configured"  # the engine: no base URL, a key command that failed...
+BUDGET = "budget"  # the engine: a budget has no room for the worst case
+MAX_COST = "max_cost"  # the engine: the worst case is over --max-cost
+RATE_LIMIT = "rate_limit"  # the engine: no rate-limit slot soon enough
+DEAD_ENDPOINT = "dead_endpoint"  # the engine: its endpoint refused earlier in this run
+TOO_SMALL = "too_small"  # the engine: a larger context is needed (a context-length error)
+RUNTIME_SKIPS = frozenset({COOLDOWN, RATE_LIMIT, DEAD_ENDPOINT, TOO_SMALL})
+SPEND_SKIPS = frozenset({BUDGET, MAX_COST})
 
 
 class Skip:
@@ -57,6 +67,11 @@ class Skip:
         return self.kind in RUNTIME_SKIPS
 
     @property
+    def spend(self) -> bool:
+        """True for a spending rule (a budget, --max-cost): a reason of the setup, not a failure."""
+        return self.kind in SPEND_SKIPS
+
+    @property
     def outside(self) -> bool:
         """True when the LLM is outside the group, tier or provider asked for (not a real candidate)."""
         return self.kind in (NOT_IN_GROUP, OTHER_TIER, OTHER_PROVIDER)
@@ -77,7 +92,7 @@ class Request:
     strategy: str | None = None
     scope: str = "global"
     allow_upgrade: bool = False
-    max_attempts: int = 3
+    max_attempts: int = Config.max_attempts  # config.toml's default
     assume_available: bool = False
     provider: str | None = None  # only LLMs served by this provider
     prefer_providers: tuple[str, ...] = ()  # these providers' LLMs first, in this order

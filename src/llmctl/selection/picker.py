@@ -153,9 +153,9 @@ class Picker:
             if why:
                 return why
         if not req.assume_available:
-            why = resolve.why_unusable(e, self.catalog.config.providers, self.env)
-            if why:
-                return Skip(NO_KEY, why)
+            missing = resolve.why_unusable(e, self.catalog.config.providers, self.env)
+            if missing:
+                return Skip(NO_KEY, missing)
         return None
 
     # --- the decision -------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class Picker:
         LLM named on the command line and NoMatchError (exit 4) when nothing fits."""
         trace: list[Step] = []
         warnings: list[str] = []
-        passed: list[tuple[str, str]] = []
+        passed: list[tuple[str, Skip]] = []
         named = self.catalog.get(req.llm) if req.llm else None  # unknown: exit 2, before anything
         strategy = req.strategy or self._default_strategy(req)
         chosen = self._pinned(req, named, trace, warnings, passed)
@@ -213,7 +213,7 @@ class Picker:
         named: LLM | None,
         trace: list[Step],
         warnings: list[str],
-        passed: list[tuple[str, str]],
+        passed: list[tuple[str, Skip]],
     ) -> tuple[LLM, str] | None:
         book = req.book
         book_src = f"book file {book.path}" if book and book.exists else None
@@ -231,19 +231,10 @@ class Picker:
             if llm_id is None:
                 trace.append(Step(rule, False, _why_not(rule, req), source=source))
                 continue
-            entry = self.catalog.entries.get(llm_id) or self.catalog.entries.get(
-                self.catalog.aliases.get(llm_id, "")
-            )
-            why = (
-                Skip(GONE, "named in the book file but no longer in the catalog")
-                if entry is None
-                else (
-                    Skip(NOT_IN_GROUP, f"not valid for group {group}")
-                    if group and group not in entry.valid_groups
-                    else self.reason(entry, req)
-                )
-            )
-            if why:
+            entry = self._named(llm_id)
+            why = self._pin_reason(entry, group, req)
+            if entry is None or why is not None:
+                why = why or Skip(GONE, "no longer in the catalog")
                 trace.append(Step(rule, False, f"{llm_id} skipped: {why}", llm_id, source))
                 warnings.append(f"{rule.replace('_', ' ')} {llm_id} skipped: {why}")
                 passed.append((llm_id, why))
@@ -254,6 +245,21 @@ class Picker:
             return entry, rule
         return None
 
+    def _named(self, name: str) -> LLM | None:
+        """The entry a file names by its exact id or alias, or None (a name written in a
+        book or config.toml is taken as written; a name typed on the command line goes
+        through `Catalog.resolve_id`, which also forgives case and a bare model name)."""
+        entries = self.catalog.entries
+        return entries.get(name) or entries.get(self.catalog.aliases.get(name, ""))
+
+    def _pin_reason(self, entry: LLM | None, group: str | None, req: Request) -> Skip | None:
+        """Why a pinned LLM (the book's override or default, the job's own) cannot serve."""
+        if entry is None:
+            return Skip(GONE, "named in the book file but no longer in the catalog")
+        if group and group not in entry.valid_groups:
+            return Skip(NOT_IN_GROUP, f"not valid for group {group}")
+        return self.reason(entry, req)
+
     def _from_pool(
         self,
         req: Request,
@@ -261,7 +267,7 @@ class Picker:
         strategy: str,
         trace: list[Step],
         warnings: list[str],
-        passed: list[tuple[str, str]],
+        passed: list[tuple[str, Skip]],
     ) -> tuple[LLM, str] | None:
         """The best usable LLM of the pool and the rule that chose it; None when none fits."""
         if req.group is None and req.tier is None:
@@ -290,7 +296,7 @@ class Picker:
         )
 
     def _scope_default(
-        self, req: Request, trace: list[Step], warnings: list[str], passed: list[tuple[str, str]]
+        self, req: Request, trace: list[Step], warnings: list[str], passed: list[tuple[str, Skip]]
     ) -> LLM | None:
         """Seed 002: the scope's default LLM, when it is set and usable."""
         default_id = self.catalog.config.defaults.get(req.scope)
@@ -298,15 +304,14 @@ class Picker:
             trace.append(Step("scope_default", False, f"scope {req.scope!r} has no default"))
             return None
         source = f"config.toml [defaults] {req.scope}"
-        default = self.catalog.entries.get(default_id) or self.catalog.entries.get(
-            self.catalog.aliases.get(default_id, "")
-        )
+        default = self._named(default_id)
         why = Skip(GONE, "no longer in the catalog") if default is None else self.reason(default, req)
-        if default is not None and why is None:
+        if why is None and default is not None:
             trace.append(
                 Step("scope_default", True, f"{default.id} ({_origin(default)})", default.id, source)
             )
             return default
+        why = why or Skip(GONE, "no longer in the catalog")  # (default is None: said above)
         warnings.append(f"scope default {default_id} skipped: {why}")
         passed.append((default_id, why))
         trace.append(Step("scope_default", False, f"{default_id} skipped: {why}", default_id, source))

@@ -25,11 +25,18 @@ from llmctl.errors import LlmctlError, UsageError
 from llmctl.paths import ENV_CATALOG, ENV_HOME, Home
 from llmctl.server import gateway, rest
 from llmctl.server.guard import Guard
-from llmctl.server.state import MAX_BODY_BYTES, BadBody, Live, Problem, payload_of, problem_of, waited
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
-GRACE_SECONDS = 10.0  # how long requests in flight may finish after SIGINT/SIGTERM
+from llmctl.server.state import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    GRACE_SECONDS,
+    MAX_BODY_BYTES,
+    BadBody,
+    Live,
+    Problem,
+    payload_of,
+    problem_of,
+    waited,
+)
 
 
 def _log_line(line: str) -> None:

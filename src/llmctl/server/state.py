@@ -30,6 +30,9 @@ from llmctl.errors import (
 from llmctl.files.cache import identity
 from llmctl.paths import USER_CATALOG_NAMES, Home
 
+DEFAULT_HOST = "127.0.0.1"  # `llmctl serve` listens on loopback unless told otherwise
+DEFAULT_PORT = 8765
+GRACE_SECONDS = 10.0  # how long requests in flight may finish after SIGINT/SIGTERM
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the largest request body read (413 above it)
 DEFAULT_RETRY_AFTER = 10  # seconds, on a 429 or 503 when nothing says how long the wait is
 
