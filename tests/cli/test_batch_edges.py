@@ -163,3 +163,16 @@ def test_sigterm_records_attempts_keeps_finished_lines_and_exits_143(team, serve
     assert outcomes.count("ok") == len(lines)
     assert outcomes.count("interrupted") >= 1  # the lines in flight: recorded, not lost
     assert len(rows) >= len(server.requests)  # every request the upstream saw has its row
+
+
+@pytest.mark.team(
+    lambda url: [dict(team_of_one(url)[0], input_cost_per_mtok=0.01, output_cost_per_mtok=0.02)],
+    keys={"OPENAI_API_KEY": KEY},
+    answer="answer",
+)
+def test_the_summary_reads_a_cost_under_a_millionth_of_a_dollar(cli, team, tmp_path):
+    src = jsonl(tmp_path / "in.jsonl", {"id": "1", "prompt": "p"})
+    result = cli("batch", str(src), "-o", str(tmp_path / "out.jsonl"), "--llm", "openai/a")
+    assert result.exit_code == 0, result.stderr
+    # 5 prompt tokens at $0.01/M and 3 answer tokens at $0.02/M: $0.00000011, never $0.000000
+    assert "cost $0.00000011;" in result.stderr

@@ -80,6 +80,25 @@ def test_a_503_when_every_llm_cools_down_says_when_the_first_is_back(gw, server,
     assert server.requests == []
 
 
+def test_cooling_llms_beside_keyless_ones_are_a_503_not_a_422(gw, server, home, cli):
+    """Some LLMs cool down, the others have no key: healthy providers would answer, so it is
+    a run-time 503 with the wait, as the CLI's exit 1 (not 'nothing fits')."""
+    assert cli("disable", "openai/old-model").exit_code == 0  # anthropic/nokey stays: no key
+    state = Home.resolve(home).data_dir / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    until = time.time() + 90
+    cooling = {f"llm:openai/{n}": {"failures": 3, "until": until} for n in ("first", "second")}
+    (state / "cooldown.json").write_text(json.dumps(cooling))
+    body = {"model": "openai/first", "messages": HI}
+    answer = httpx.post(gw.url + "/v1/chat/completions", json=body, timeout=10)
+    assert answer.status_code == 503, answer.text
+    assert 85 <= int(answer.headers["retry-after"]) <= 90
+    assert server.requests == []
+    prompt = cli("prompt", "hi", "--group", "writer")
+    assert prompt.exit_code == 1, prompt.stderr
+    assert "cooldown" in prompt.stderr
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from llmctl.cli.output import emit_json, note
+from llmctl.cli.output import emit_json, money, note
 from llmctl.cli.selection_options import (
     selection_from,
     send_options_from,
@@ -137,7 +137,7 @@ def _finish(summary: Any, as_json: bool) -> None:
         note(
             f"batch: {data['ok']} ok, {data['failed']} failed, {data['skipped']} skipped (already done) "
             f"of {data['total']}; tokens {data['input_tokens']} in, {data['output_tokens']} out; "
-            f"cost ${data['cost']:.6f}; {data['wall_s']:.1f} s"
+            f"cost ${money(data['cost'])}; {data['wall_s']:.1f} s"
         )
     if summary.failed:
         raise typer.Exit(1)
@@ -154,15 +154,15 @@ class _Progress:
             TextColumn("batch"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]} failed, ${task.fields[cost]:.4f}"),
+            TextColumn("{task.fields[failed]} failed, ${task.fields[cost]}"),
             TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=True,
         )
-        self.task = self.progress.add_task("batch", total=total, failed=0, cost=0.0)
+        self.task = self.progress.add_task("batch", total=total, failed=0, cost=money(0.0))
 
     def advance(self, line: Mapping[str, Any], summary: Any) -> None:
-        self.progress.update(self.task, advance=1, failed=summary.failed, cost=summary.cost)
+        self.progress.update(self.task, advance=1, failed=summary.failed, cost=money(summary.cost))
 
     def __enter__(self) -> "_Progress":
         self.progress.__enter__()

@@ -291,8 +291,9 @@ class Picker:
             self._nothing_fits(req, pool, reasons),
             hint=self._no_match_hint(pool, reasons),
             decision=partial,
-            # They exist and fit, but are failing right now: a run-time failure.
-            runtime=bool(reasons) and all(why is not None and why.runtime for why in reasons),
+            # Any of them fits but is failing right now (cooldown, rate limit): healthy
+            # providers would have answered, so this is a run-time failure (exit 1), not 4.
+            runtime=any(why is not None and why.runtime for why in reasons),
         )
 
     def _scope_default(
@@ -340,10 +341,16 @@ class Picker:
 
     @staticmethod
     def _no_match_hint(pool: tuple[LLM, ...], reasons: list[Skip | None]) -> str:
-        if any(why is not None and why.kind == NO_KEY for why in reasons):
-            return "set the key env var of a provider, or plan with --assume-available"
+        no_key = any(why is not None and why.kind == NO_KEY for why in reasons)
         if any(why is not None and why.runtime for why in reasons):
-            return "wait for the cooldown to end, or see `llmctl pick --explain`"
+            wait = "wait for the cooldown to end (`llmctl cooldown list`)"
+            return wait + (
+                ", or set the key env var of another provider"
+                if no_key
+                else ", or see `llmctl pick --explain`"
+            )
+        if no_key:
+            return "set the key env var of a provider, or plan with --assume-available"
         if not pool:
             return "`llmctl list --all` shows every LLM; enable one, or add the group to one (`llmctl edit`)"
         return "relax the job's tier, capabilities or context needs, or `llmctl pick --explain` for details"
