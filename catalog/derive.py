@@ -16,6 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
+from llmctl.catalog.entry import PRICE_FIELDS
 from llmctl.providers.table import is_local
 
 HERE = Path(__file__).resolve().parent
@@ -110,12 +111,7 @@ CAPABILITY_ORDER = ("vision", "tools", "json", "streaming", "embeddings", "reaso
 
 # The figures an entry takes from its reference.
 FIGURES = (
-    "input_cost_per_mtok",
-    "output_cost_per_mtok",
-    "cache_read_cost_per_mtok",
-    "cache_write_cost_per_mtok",
-    "input_cost_per_mtok_above_200k",
-    "output_cost_per_mtok_above_200k",
+    *PRICE_FIELDS,
     "context_length",
     "max_output_tokens",
     "deprecated",

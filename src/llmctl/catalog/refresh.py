@@ -27,12 +27,7 @@ if TYPE_CHECKING:
 
 # Fields an import or sync refreshes on an entry that already exists.
 REFRESHED = (
-    "input_cost_per_mtok",
-    "output_cost_per_mtok",
-    "cache_read_cost_per_mtok",
-    "cache_write_cost_per_mtok",
-    "input_cost_per_mtok_above_200k",
-    "output_cost_per_mtok_above_200k",
+    *PRICE_FIELDS,
     "context_length",
     "max_input_tokens",
     "max_output_tokens",
