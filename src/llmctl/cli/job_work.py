@@ -1,0 +1,115 @@
+"""The request a command sends for a job that carries work: its messages rendered with the
+variables given (`--var`, `--vars-file`), its parameters under the command line's.
+
+Shared by `prompt` and `estimate` (and `batch` per line); a job without work and no
+variables given sends the prompt as it is, and nothing of `compose` (Jinja2) is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from llmctl.compose.render import Rendered
+    from llmctl.paths import Home
+    from llmctl.prefs.jobs import Job
+    from llmctl.providers.wire import ChatRequest
+
+PASSED_AS_PARAMS = ("top_p", "stop")  # the job's parameters ChatRequest carries in `params`
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What the command line asks to send: TEXT, `--system`, `--temperature`,
+    `--max-tokens`, `--var` and `--vars-file`."""
+
+    text: str | None = None
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    var: list[str] | None = None
+    vars_file: Path | None = None
+
+    @property
+    def gives_vars(self) -> bool:
+        return bool(self.var) or self.vars_file is not None
+
+
+def job_with_work(home: Home, job: str | None, asked: Asked) -> Job | None:
+    """The job whose work is rendered: the `--job` named, when it carries work or variables
+    are given. Raises UsageError for variables given without a job, UnknownNameError for
+    an unknown job."""
+    if job is None:
+        if asked.gives_vars:
+            raise UsageError("--var and --vars-file fill a job's template: name the job with --job")
+        return None
+    from llmctl.prefs.config import load_config
+    from llmctl.prefs.jobs import get_job, load_jobs
+
+    found = get_job(load_jobs(home, load_config(home)), job)
+    return found if found.has_work or asked.gives_vars else None
+
+
+def build_request(
+    home: Home, options: dict[str, Any], asked: Asked, stdin: Any = None
+) -> tuple[ChatRequest, Rendered | None]:
+    """The request to send and, for a job with work, what was rendered (None otherwise).
+    Raises UsageError (exit 2: an empty prompt, a bad `--var`, a variable missing or
+    unknown, a template error) or FileError (exit 3: a file of the home)."""
+    from llmctl.providers.wire import ChatRequest, messages_for
+
+    stdin = sys.stdin if stdin is None else stdin
+    job = job_with_work(home, options.get("job"), asked)
+    if job is None:
+        from llmctl.cli.input import read_prompt
+
+        text = read_prompt(asked.text, stdin)
+        return ChatRequest(messages_for(text, asked.system), asked.temperature, asked.max_tokens), None
+    rendered = render_for(home, job, options.get("book"), asked, stdin)
+    return request_of(rendered, asked.system), rendered
+
+
+def render_for(home: Home, job: Job, book: str | None, asked: Asked, stdin: Any) -> Rendered:
+    """The job's work rendered for TEXT (or stdin) with the variables given."""
+    from llmctl.cli.vars_options import given_vars, prompt_text
+    from llmctl.compose.render import render_job
+    from llmctl.prefs.books import load_book
+    from llmctl.prefs.config import load_config
+
+    given = given_vars(asked.var, asked.vars_file, stdin)
+    text = prompt_text(asked.text, asked.var, stdin)
+    prefs = load_book(home, book, load_config(home).extra_groups) if book is not None else None
+    params = {"temperature": asked.temperature, "max_tokens": asked.max_tokens}
+    return render_job(job, home=home, book=prefs, given=given, input=text, params=params)
+
+
+def request_of(rendered: Rendered, system: str | None = None) -> ChatRequest:
+    """The request of a rendered job (`system`, `--system`, in place of the job's)."""
+    from llmctl.providers.wire import ChatRequest, Message
+
+    messages = [Message(m["role"], m["content"]) for m in rendered.messages]
+    if system is not None:
+        messages = [Message("system", system)] + [m for m in messages if m.role != "system"]
+    params = rendered.params
+    extra = {name: params[name] for name in PASSED_AS_PARAMS if params.get(name) is not None}
+    return ChatRequest(messages, params.get("temperature"), params.get("max_tokens"), extra)
+
+
+def rendered_view(rendered: Rendered | None) -> dict[str, Any]:
+    """The keys a dry run adds for a rendered job: its messages, each variable's value and
+    source, the parameters and the template hash."""
+    if rendered is None:
+        return {}
+    data = rendered.to_dict()
+    return {
+        "job": data["job"],
+        "messages": data["messages"],
+        "vars": data["vars"],
+        "params": data["params"],
+        "template_hash": data["template_hash"],
+    }
