@@ -142,3 +142,39 @@ def test_estimate_counts_the_rendered_messages(cli, jobs, server):
     assert long["input_tokens"] > short["input_tokens"] + 300
     assert cli("estimate", "--job", "echo", "x").exit_code == 2
     assert server.requests == []
+
+
+def batch_file(tmp_path, *lines) -> str:
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return str(path)
+
+
+def test_batch_lines_vars_merge_over_the_command_line_key_by_key(cli, jobs, server, tmp_path):
+    path = batch_file(
+        tmp_path,
+        {"id": "1", "prompt": TRICKY, "vars": {"a": TRICKY}},
+        {"id": "2", "prompt": "two", "vars": {"mood": "x"}},
+    )
+    out = cli("batch", path, "--job", "echo", "--var", "a=base", "--var", "mood=m", "--concurrency", "1")
+    assert out.exit_code == 0, out.stderr
+    users = sorted(r["json"]["messages"][1]["content"] for r in server.requests)
+    assert users == sorted(["A=base|F=no style|I=two", f"A={TRICKY}|F=no style|I={TRICKY}"])
+    assert {r["json"]["top_p"] for r in server.requests} == {0.5}
+
+
+def test_batch_line_missing_a_required_variable_is_its_file_line_and_nothing_is_sent(
+    cli, jobs, server, tmp_path
+):
+    path = batch_file(tmp_path, {"id": "1", "prompt": "x", "vars": {"a": "1"}}, {"id": "2", "prompt": "y"})
+    out = cli("batch", path, "--job", "echo")
+    assert out.exit_code == 2
+    assert f"{path}:2:" in out.stderr and "'a' is required" in out.stderr
+    assert server.requests == []
+
+
+def test_batch_vars_must_be_an_object_on_a_prompt_line(cli, jobs, server, tmp_path):
+    path = batch_file(tmp_path, {"id": "1", "prompt": "x", "vars": ["a"]})
+    out = cli("batch", path, "--job", "echo")
+    assert out.exit_code == 2 and f"{path}:1: `vars` must be an object" in out.stderr
+    assert server.requests == []

@@ -113,3 +113,69 @@ def rendered_view(rendered: Rendered | None) -> dict[str, Any]:
         "params": data["params"],
         "template_hash": data["template_hash"],
     }
+
+
+def render_batch(home: Home, items: list[Any], options: dict[str, Any], asked: Asked, source: str) -> None:
+    """Render each batch line whose job carries work (or that has variables): its `prompt`
+    the input, its `vars` over the command line's key by key; the line's messages,
+    parameters and template hash set in place. Every line is rendered before anything is
+    sent. Raises UsageError naming `SOURCE:LINE` (exit 2), FileError for a file of the home."""
+    from llmctl.errors import FileError
+
+    given = None
+    jobs: dict[str, Job] | None = None
+    for item in items:
+        name = item.job or options.get("job")
+        if name is None and not (item.vars or asked.gives_vars):
+            continue
+        try:
+            if name is None:
+                raise UsageError("`vars` and --var fill a job's template: name the job (`job` or --job)")
+            jobs = jobs if jobs is not None else _jobs(home)
+            job = _get(jobs, name)
+            if not (job.has_work or item.vars or asked.gives_vars) or item.prompt is None:
+                continue
+            given = given if given is not None else _given(asked)
+            _render_item(home, job, item, options, asked, given)
+        except FileError:
+            raise
+        except UsageError as exc:
+            raise UsageError(f"{source}:{item.line}: {exc.message}", hint=exc.hint) from None
+
+
+def _jobs(home: Home) -> dict[str, Job]:
+    from llmctl.prefs.config import load_config
+    from llmctl.prefs.jobs import load_jobs
+
+    return load_jobs(home, load_config(home))
+
+
+def _get(jobs: dict[str, Job], name: str) -> Job:
+    from llmctl.prefs.jobs import get_job
+
+    return get_job(jobs, name)
+
+
+def _given(asked: Asked) -> dict[str, Any]:
+    from llmctl.cli.vars_options import given_vars
+
+    return given_vars(asked.var, asked.vars_file)
+
+
+def _render_item(home: Home, job: Job, item: Any, options: dict[str, Any], asked: Asked, given: dict) -> None:
+    from llmctl.compose.render import render_job
+    from llmctl.prefs.books import load_book
+    from llmctl.prefs.config import load_config
+
+    book = item.book or options.get("book")
+    prefs = load_book(home, book, load_config(home).extra_groups) if book is not None else None
+    params = {
+        "temperature": item.temperature if item.temperature is not None else asked.temperature,
+        "max_tokens": item.max_tokens if item.max_tokens is not None else asked.max_tokens,
+    }
+    merged = {**given, **(item.vars or {})}
+    rendered = render_job(job, home=home, book=prefs, given=merged, input=item.prompt, params=params)
+    own_system = next((m.content for m in item.messages if m.role == "system"), None)
+    req = request_of(rendered, own_system)
+    item.messages, item.params, item.template_hash = req.messages, req.params, rendered.template_hash
+    item.temperature, item.max_tokens = req.temperature, req.max_tokens
