@@ -43,6 +43,14 @@ def jobs(team):
     return team
 
 
+@pytest.fixture
+def h_store(jobs):
+    from llmctl.engine.usage import UsageStore
+    from llmctl.paths import Home
+
+    return UsageStore.for_home(Home.resolve(jobs))
+
+
 def sent(server) -> dict:
     [request] = [r for r in server.requests if r["path"].startswith(URL)]
     return request["json"]
@@ -150,7 +158,7 @@ def batch_file(tmp_path, *lines) -> str:
     return str(path)
 
 
-def test_batch_lines_vars_merge_over_the_command_line_key_by_key(cli, jobs, server, tmp_path):
+def test_batch_lines_vars_merge_over_the_command_line_key_by_key(cli, jobs, server, tmp_path, h_store):
     path = batch_file(
         tmp_path,
         {"id": "1", "prompt": TRICKY, "vars": {"a": TRICKY}},
@@ -161,6 +169,8 @@ def test_batch_lines_vars_merge_over_the_command_line_key_by_key(cli, jobs, serv
     users = sorted(r["json"]["messages"][1]["content"] for r in server.requests)
     assert users == sorted(["A=base|F=no style|I=two", f"A={TRICKY}|F=no style|I={TRICKY}"])
     assert {r["json"]["top_p"] for r in server.requests} == {0.5}
+    assert len({row["template_hash"] for row in h_store.rows()}) == 1  # the same work, other values
+    assert all(row["template_hash"] for row in h_store.rows())
 
 
 def test_batch_line_missing_a_required_variable_is_its_file_line_and_nothing_is_sent(
@@ -178,3 +188,51 @@ def test_batch_vars_must_be_an_object_on_a_prompt_line(cli, jobs, server, tmp_pa
     out = cli("batch", path, "--job", "echo")
     assert out.exit_code == 2 and f"{path}:1: `vars` must be an object" in out.stderr
     assert server.requests == []
+
+
+def test_provenance_across_a_changed_prompt_file(cli, jobs, server, h_store):
+    write(jobs / "jobs.toml", '[jobs.tmpl]\ngroup = "writer"\nprompt_file = "p.j2"\n')
+    write(jobs / "p.j2", "First version.\n")
+    assert cli("prompt", "--job", "tmpl", "a", "--no-stream").exit_code == 0
+    assert cli("prompt", "--job", "tmpl", "b", "--no-stream").exit_code == 0
+    write(jobs / "p.j2", "Second version.\n")
+    assert cli("prompt", "--job", "tmpl", "c", "--no-stream").exit_code == 0
+    assert [r["json"]["messages"][-1]["content"] for r in server.requests][-1] == "Second version.\n\nc"
+
+    rows = h_store.rows()
+    assert len({row["template_hash"] for row in rows}) == 2 and all(row["template_hash"] for row in rows)
+    history = json.loads(cli("job", "history", "tmpl", "--json").stdout)
+    assert [v["requests"] for v in history["versions"]] == [2, 1]
+    first, second = history["versions"]
+    assert first["first_used"] <= first["last_used"] <= second["first_used"]
+    assert first["failures"] == 0 and first["cost"] > 0
+    assert cli("job", "history", "tmpl").exit_code == 0
+
+    report = json.loads(cli("usage", "--by", "template", "--json").stdout)
+    assert sorted(r["requests"] for r in report["rows"]) == [1, 2]
+    assert {r["template"] for r in report["rows"]} == {first["template_hash"], second["template_hash"]}
+
+
+def test_a_prompt_without_a_job_records_no_template(cli, jobs, server, h_store):
+    assert cli("prompt", "plain text", "--no-stream").exit_code == 0
+    assert [row["template_hash"] for row in h_store.rows()] == [None]
+    assert json.loads(cli("job", "history", "echo", "--json").stdout)["versions"] == []
+
+
+def test_an_older_store_gains_the_template_column_in_place(jobs, h_store):
+    import sqlite3
+
+    from llmctl.engine.usage import SCHEMA, UsageStore
+
+    path = h_store.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA)
+    conn.execute(
+        "INSERT INTO attempts (time, llm, provider, outcome, cost) VALUES ('2026-01-01T00:00:00', 'x', 'p', 'ok', 1)"
+    )
+    conn.commit()
+    conn.close()
+    rows = UsageStore(path).rows()
+    assert rows[0]["llm"] == "x" and rows[0]["template_hash"] is None
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2

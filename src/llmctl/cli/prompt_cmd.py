@@ -60,6 +60,7 @@ def prompt(
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
             emit_json({**_failure(exc.message), "candidates": candidates})
         raise
+    plan.template_hash = rendered.template_hash if rendered is not None else None
     for message in plan.warnings:
         warn(message)
     stream = not (no_stream or as_json)

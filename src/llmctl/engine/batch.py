@@ -276,6 +276,7 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> Ba
     req = ChatRequest(item.messages, temperature, max_tokens, dict(item.params))
     try:
         plan = sender.plan(selection, req, no_fallback=options.sending.no_fallback)
+        plan.template_hash = item.template_hash
         result = await sender.aexecute(plan, req, options.sending, batch_id=options.batch_id)
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how
