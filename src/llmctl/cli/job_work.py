@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from llmctl.prefs.jobs import Job
     from llmctl.providers.wire import ChatRequest
 
-PASSED_AS_PARAMS = ("top_p", "stop")  # the job's parameters ChatRequest carries in `params`
-
 
 @dataclass(frozen=True, slots=True)
 class Asked:
@@ -90,14 +88,9 @@ def render_for(home: Home, job: Job, book: str | None, asked: Asked, stdin: Any)
 
 def request_of(rendered: Rendered, system: str | None = None) -> ChatRequest:
     """The request of a rendered job (`system`, `--system`, in place of the job's)."""
-    from llmctl.providers.wire import ChatRequest, Message
+    from llmctl.compose.render import chat_request
 
-    messages = [Message(m["role"], m["content"]) for m in rendered.messages]
-    if system is not None:
-        messages = [Message("system", system)] + [m for m in messages if m.role != "system"]
-    params = rendered.params
-    extra = {name: params[name] for name in PASSED_AS_PARAMS if params.get(name) is not None}
-    return ChatRequest(messages, params.get("temperature"), params.get("max_tokens"), extra)
+    return chat_request(rendered, system)
 
 
 def rendered_view(rendered: Rendered | None) -> dict[str, Any]:
