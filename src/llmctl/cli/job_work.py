@@ -8,7 +8,7 @@ variables given sends the prompt as it is, and nothing of `compose` (Jinja2) is 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ class Asked:
     max_tokens: int | None = None
     var: list[str] | None = None
     vars_file: Path | None = None
+    json_schema: Path | None = None  # --json-schema FILE: the answer is JSON checked against it
 
     @property
     def gives_vars(self) -> bool:
@@ -67,7 +68,9 @@ def build_request(
         from llmctl.cli.input import read_prompt
 
         text = read_prompt(asked.text, stdin)
-        return ChatRequest(messages_for(text, asked.system), asked.temperature, asked.max_tokens), None
+        schema = _schema(asked)
+        req = ChatRequest(messages_for(text, asked.system), asked.temperature, asked.max_tokens)
+        return (req if schema is None else replace(req, output="json", schema=schema)), None
     rendered = render_for(home, job, options.get("book"), asked, stdin)
     return request_of(rendered, asked.system), rendered
 
@@ -83,7 +86,36 @@ def render_for(home: Home, job: Job, book: str | None, asked: Asked, stdin: Any)
     text = prompt_text(asked.text, asked.var, stdin)
     prefs = load_book(home, book, load_config(home).extra_groups) if book is not None else None
     params = {"temperature": asked.temperature, "max_tokens": asked.max_tokens}
-    return render_job(job, home=home, book=prefs, given=given, input=text, params=params)
+    schema = _schema(asked)
+    return render_job(job, home=home, book=prefs, given=given, input=text, params=params, schema=schema)
+
+
+def _schema(asked: Asked) -> dict[str, Any] | None:
+    """The schema of `--json-schema FILE`. Raises UsageError (exit 2) for a file that cannot
+    be read or is not JSON Schema."""
+    if asked.json_schema is None:
+        return None
+    from llmctl.compose.schema import schema_option
+
+    return schema_option(asked.json_schema)
+
+
+def json_selection(selection: Any, req: ChatRequest) -> Any:
+    """`selection`, needing LLMs with the `json` capability when the answer is JSON (the
+    others are skipped with that reason)."""
+    if not req.wants_json:
+        return selection
+    caps = list(selection.props.get("capabilities") or [])
+    return replace(selection, props={**selection.props, "capabilities": [*caps, "json"]})
+
+
+def answer_data(req: ChatRequest, text: str) -> dict[str, Any]:
+    """`{"data": ...}` (the parsed answer) for a JSON answer, else nothing."""
+    if not req.wants_json:
+        return {}
+    from llmctl.compose.schema import parse_answer
+
+    return {"data": parse_answer(text, req.schema)}
 
 
 def request_of(rendered: Rendered, system: str | None = None) -> ChatRequest:

@@ -2,6 +2,7 @@
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -38,10 +39,14 @@ def prompt(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Model, tokens, cost on stderr.")] = False,
     var: VarOpt = None,
     vars_file: VarsFileOpt = None,
+    json_schema: Annotated[
+        Path | None,
+        typer.Option("--json-schema", metavar="FILE", help="Ask for JSON checked against this JSON Schema."),
+    ] = None,
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
-    from llmctl.cli.job_work import Asked, build_request, rendered_view
+    from llmctl.cli.job_work import Asked, build_request, json_selection, rendered_view
     from llmctl.cli.signals import sigterm_as_interrupt
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
@@ -49,12 +54,13 @@ def prompt(
 
     st = state(ctx)
     sending = send_options_from(options, no_fallback=no_fallback)
-    asked = Asked(text, system, temperature, max_tokens, var, vars_file)
+    asked = Asked(text, system, temperature, max_tokens, var, vars_file, json_schema)
     req, rendered = build_request(st.home, options, asked)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
     sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     try:
-        plan = sender.plan(selection_from(options), req, no_fallback=sending.no_fallback, explain=as_json)
+        selection = json_selection(selection_from(options), req)
+        plan = sender.plan(selection, req, no_fallback=sending.no_fallback, explain=as_json)
     except NoMatchError as exc:
         if as_json:
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
@@ -63,7 +69,7 @@ def prompt(
     plan.template_hash = rendered.template_hash if rendered is not None else None
     for message in plan.warnings:
         warn(message)
-    stream = not (no_stream or as_json)
+    stream = not (no_stream or as_json or req.wants_json)  # a JSON answer is checked whole first
     if dry_run:
         shown, failure = sender.dry_run(plan, req, sending, stream=stream)
         _print_plan({**shown, **rendered_view(rendered)}, as_json)
@@ -104,9 +110,10 @@ def _send(
         if as_json:
             emit_json(_failure(exc.message))
         raise
+    from llmctl.cli.job_work import answer_data
     from llmctl.engine.answers import PROMPT, answer_json
 
-    data = answer_json(PROMPT, result)
+    data = {**answer_json(PROMPT, result), **answer_data(req, result.text)}
     if as_json:
         emit_json(data)
     else:

@@ -134,7 +134,14 @@ def chat_request(rendered: Rendered, system: str | None = None) -> ChatRequest:
         messages = [Message("system", system)] + [m for m in messages if m.role != "system"]
     params = rendered.params
     extra = {name: params[name] for name in PASSED_AS_PARAMS if params.get(name) is not None}
-    return ChatRequest(messages, params.get("temperature"), params.get("max_tokens"), extra)
+    return ChatRequest(
+        messages,
+        params.get("temperature"),
+        params.get("max_tokens"),
+        extra,
+        output=rendered.output,
+        schema=rendered.schema,
+    )
 
 
 def read_work(job: Job, home: Home) -> Work:
