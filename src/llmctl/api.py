@@ -265,6 +265,8 @@ class _JobCall:
         req = chat_request(rendered)
         sending = SendOptions.of(**{name: options.get(name) for name in SEND_FIELDS})
         chosen = {name: options[name] for name in SELECTION_FIELDS if options.get(name) is not None}
+        if req.wants_json:  # only LLMs that can answer in JSON
+            chosen["props"] = {"capabilities": ["json"]}
         selection = Selection(book=book, job=job, source="run_job()", **chosen)
         from llmctl.engine.http import shared_client
 

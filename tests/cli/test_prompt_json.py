@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from compose.homes import write
+
 from conftest import entry
 from fakeserver import openai_chat
 
@@ -85,3 +85,30 @@ def test_a_bad_schema_file_is_exit_2_and_nothing_is_sent(cli, server, team, tmp_
     out = cli("prompt", "x", "--json-schema", str(bad))
     assert out.exit_code == 2 and "--json-schema" in out.stderr
     assert server.requests == []
+
+
+def test_batch_lines_of_a_json_job_are_checked_and_corrected(cli, server, schema_file, tmp_path):
+    server.add(A, openai_chat("nope"))
+    server.add(A, openai_chat('{"tags": ["fixed"]}'))
+    path = write(tmp_path / "in.jsonl", json.dumps({"id": "1", "prompt": "Tag it", "job": "tag"}) + "\n")
+    out = cli("batch", str(path))
+    assert out.exit_code == 0, out.stderr
+    line = json.loads(out.stdout)
+    assert json.loads(line["text"]) == {"tags": ["fixed"]} and line["llm"] == "openai/first"
+    assert len(to(server, A)) == 2 and not to(server, "/p/v1/chat/completions")
+
+
+def test_run_job_of_a_json_job(server, schema_file):
+    import llmctl
+
+    server.add(A, openai_chat('{"tags": ["py"]}'))
+    response = llmctl.run_job("tag", input="Tag it")
+    assert json.loads(response.text) == {"tags": ["py"]} and response.llm == "openai/first"
+
+
+def test_batch_json_schema_applies_to_every_line(cli, server, schema_file, tmp_path):
+    server.add(A, openai_chat('{"tags": []}'))
+    path = write(tmp_path / "in.jsonl", json.dumps({"id": "1", "prompt": "Tag it"}) + "\n")
+    out = cli("batch", str(path), "--json-schema", str(schema_file))
+    assert out.exit_code == 0, out.stderr
+    assert to(server, A)[0]["response_format"]["json_schema"]["schema"] == SCHEMA

@@ -46,6 +46,12 @@ def batch(
     ] = False,
     var: VarOpt = None,
     vars_file: VarsFileOpt = None,
+    json_schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--json-schema", metavar="FILE", help="Ask every line for JSON checked against this schema."
+        ),
+    ] = None,
     **options: Any,
 ) -> None:
     """Run every line of FILE (a prompt each) through the chain its job gets; write one JSON
@@ -69,7 +75,11 @@ def batch(
         from llmctl.cli.job_work import Asked, render_batch
 
         render_batch(
-            st.home, items, options, Asked(None, system, temperature, max_tokens, var, vars_file), source
+            st.home,
+            items,
+            options,
+            Asked(None, system, temperature, max_tokens, var, vars_file, json_schema),
+            source,
         )
         sender.ready()  # a damaged usage store is reported before anything is sent or written
         options_all = BatchOptions(

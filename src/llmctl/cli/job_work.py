@@ -149,7 +149,10 @@ def render_batch(home: Home, items: list[Any], options: dict[str, Any], asked: A
 
     given = None
     jobs: dict[str, Job] | None = None
+    schema = _schema(asked)  # --json-schema: every line's answer is JSON checked against it
     for item in items:
+        if schema is not None:
+            item.output, item.schema = "json", schema
         name = item.job or options.get("job")
         if name is None and not (item.vars or asked.gives_vars):
             continue
@@ -161,7 +164,7 @@ def render_batch(home: Home, items: list[Any], options: dict[str, Any], asked: A
             if not (job.has_work or item.vars or asked.gives_vars) or item.prompt is None:
                 continue
             given = given if given is not None else _given(asked)
-            _render_item(home, job, item, options, asked, given)
+            _render_item(home, job, item, options, asked, given, schema)
         except FileError:
             raise
         except UsageError as exc:
@@ -187,7 +190,9 @@ def _given(asked: Asked) -> dict[str, Any]:
     return given_vars(asked.var, asked.vars_file)
 
 
-def _render_item(home: Home, job: Job, item: Any, options: dict[str, Any], asked: Asked, given: dict) -> None:
+def _render_item(
+    home: Home, job: Job, item: Any, options: dict[str, Any], asked: Asked, given: dict, schema: Any
+) -> None:
     from llmctl.compose.render import render_job
     from llmctl.prefs.books import load_book
     from llmctl.prefs.config import load_config
@@ -199,8 +204,11 @@ def _render_item(home: Home, job: Job, item: Any, options: dict[str, Any], asked
         "max_tokens": item.max_tokens if item.max_tokens is not None else asked.max_tokens,
     }
     merged = {**given, **(item.vars or {})}
-    rendered = render_job(job, home=home, book=prefs, given=merged, input=item.prompt, params=params)
+    rendered = render_job(
+        job, home=home, book=prefs, given=merged, input=item.prompt, params=params, schema=schema
+    )
     own_system = next((m.content for m in item.messages if m.role == "system"), None)
     req = request_of(rendered, own_system)
     item.messages, item.params, item.template_hash = req.messages, req.params, rendered.template_hash
     item.temperature, item.max_tokens = req.temperature, req.max_tokens
+    item.output, item.schema = req.output, req.schema

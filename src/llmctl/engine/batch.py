@@ -48,6 +48,8 @@ class BatchItem:
     prompt: str | None = None  # the line's `prompt` (its job's template's input)
     params: dict[str, Any] = field(default_factory=dict)  # the job's other parameters (top_p, stop)
     template_hash: str | None = None  # the version of the job's work its messages were rendered from
+    output: str = "text"  # "json": the answer is JSON, checked against `schema` when set
+    schema: dict[str, Any] | None = None
 
 
 def parse_batch(text: str, source: str, *, system: str | None = None) -> list[BatchItem]:
@@ -273,7 +275,10 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> Ba
     selection = replace(base, book=item.book or base.book, job=item.job or base.job, llm=item.llm or base.llm)
     max_tokens = item.max_tokens if item.max_tokens is not None else options.max_tokens
     temperature = item.temperature if item.temperature is not None else options.temperature
-    req = ChatRequest(item.messages, temperature, max_tokens, dict(item.params))
+    req = ChatRequest(item.messages, temperature, max_tokens, dict(item.params), item.output, item.schema)
+    if req.wants_json:  # only LLMs that can answer in JSON
+        caps = [*(selection.props.get("capabilities") or []), "json"]
+        selection = replace(selection, props={**selection.props, "capabilities": caps})
     try:
         plan = sender.plan(selection, req, no_fallback=options.sending.no_fallback)
         plan.template_hash = item.template_hash
