@@ -30,6 +30,8 @@ _EXPORTS = {
     "Response": "llmctl.client",
     "get_llm_with_fallback": "llmctl.client",
     "render": "llmctl.compose.api",
+    "run_job": "llmctl.api",
+    "arun_job": "llmctl.api",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,4 +1,5 @@
-"""The Python API of the seeds: `select_llm_for_job`, `get_llm`, and `decide`.
+"""The Python API of the seeds: `select_llm_for_job`, `get_llm`, and `decide`; and of jobs
+that carry their work: `run_job` and `arun_job`.
 
 The CLI calls the same functions, so both apply one implementation of the rules. The
 entries these return can send (`get_llm().invoke(text).content`, seed 002).
@@ -181,3 +182,100 @@ def _sendable(entry: LLM) -> LLM:
     from llmctl.client import SendableLLM
 
     return SendableLLM.of(entry)
+
+
+# --- jobs that carry their work -------------------------------------------------------------------
+
+SEND_FIELDS = ("retries", "timeout", "max_cost", "cache", "no_fallback", "simulate")
+PARAM_FIELDS = ("temperature", "max_tokens")
+SELECTION_FIELDS = ("group", "llm", "tier", "strategy", "scope", "allow_upgrade", "max_attempts", "provider")
+
+
+def run_job(
+    job: str,
+    *,
+    book: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    input: str | None = None,
+    home: Home | str | os.PathLike[str] | None = None,
+    catalog: Catalog | None = None,
+    **options: Any,
+) -> Any:
+    """Render `job`'s work for `input` with `vars` (over the book's values, over the job's
+    defaults), pick its LLM, send with fallback and return the `Response`.
+
+    `options`: `temperature` and `max_tokens` (over the job's params), the sending options
+    (retries, timeout, max_cost, cache, no_fallback, simulate) and the selection's (llm,
+    tier, strategy, scope...). Raises UsageError (a bad option, a variable missing or
+    unknown, a template error), FileError, NoMatchError, AllFailedError."""
+    from llmctl.client import Response
+
+    call = _JobCall.of(job, book, vars, input, home, catalog, options)
+    try:
+        return Response.of(call.sender.execute(call.plan, call.req, call.sending))
+    finally:
+        call.sender.close()
+
+
+async def arun_job(
+    job: str,
+    *,
+    book: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    input: str | None = None,
+    home: Home | str | os.PathLike[str] | None = None,
+    catalog: Catalog | None = None,
+    **options: Any,
+) -> Any:
+    """`run_job` as a native coroutine (the engine's async pool, closed when it returns)."""
+    from llmctl.client import Response
+
+    call = _JobCall.of(job, book, vars, input, home, catalog, options)
+    try:
+        return Response.of(await call.sender.aexecute(call.plan, call.req, call.sending))
+    finally:
+        if call.sender.apool is not None:
+            await call.sender.apool.aclose()
+        call.sender.close()
+
+
+class _JobCall:
+    """One job's request, planned: the sender, the plan, the request and the options."""
+
+    def __init__(self, sender: Any, plan: Any, req: Any, sending: Any) -> None:
+        self.sender, self.plan, self.req, self.sending = sender, plan, req, sending
+
+    @classmethod
+    def of(
+        cls, job: str, book: Any, vars: Any, input: Any, home: Any, catalog: Any, options: dict
+    ) -> _JobCall:
+        from llmctl.compose.api import render_named
+        from llmctl.compose.render import chat_request
+        from llmctl.engine.options import SendOptions
+        from llmctl.engine.sender import Sender
+        from llmctl.errors import did_you_mean
+
+        known = (*SEND_FIELDS, *PARAM_FIELDS, *SELECTION_FIELDS)
+        for name in options:
+            if name not in known:
+                raise UsageError(f"run_job: unknown option {name!r}{did_you_mean(name, known)}")
+        home = home if isinstance(home, Home) else Home.resolve(home)
+        params = {name: options.get(name) for name in PARAM_FIELDS}
+        rendered = render_named(job, book=book, given=vars, input=input or "", params=params, home=home)
+        req = chat_request(rendered)
+        sending = SendOptions.of(**{name: options.get(name) for name in SEND_FIELDS})
+        chosen = {name: options[name] for name in SELECTION_FIELDS if options.get(name) is not None}
+        if req.wants_json:  # only LLMs that can answer in JSON
+            chosen["props"] = {"capabilities": ["json"]}
+        selection = Selection(book=book, job=job, source="run_job()", **chosen)
+        from llmctl.engine.http import shared_client
+
+        client = None if sending.simulate else shared_client()  # the process's pool, as the seeds'
+        sender = Sender.create(home, catalog, simulate=sending.simulate, client=client)
+        try:
+            plan = sender.plan(selection, req, no_fallback=sending.no_fallback)
+        except BaseException:
+            sender.close()
+            raise
+        plan.template_hash = rendered.template_hash
+        return cls(sender, plan, req, sending)

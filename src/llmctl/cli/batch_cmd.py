@@ -16,6 +16,7 @@ from llmctl.cli.selection_options import (
     with_send_options,
 )
 from llmctl.cli.state import state
+from llmctl.cli.vars_options import VarOpt, VarsFileOpt
 from llmctl.engine.options import DEFAULT_CONCURRENCY
 
 
@@ -43,6 +44,14 @@ def batch(
     as_json: Annotated[
         bool, typer.Option("--json", help="With -o: print the summary as one JSON object on stdout.")
     ] = False,
+    var: VarOpt = None,
+    vars_file: VarsFileOpt = None,
+    json_schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--json-schema", metavar="FILE", help="Ask every line for JSON checked against this schema."
+        ),
+    ] = None,
     **options: Any,
 ) -> None:
     """Run every line of FILE (a prompt each) through the chain its job gets; write one JSON
@@ -63,6 +72,15 @@ def batch(
     selection = selection_from(options)
     try:
         check_names(items, sender, source, selection)  # before OUT is opened
+        from llmctl.cli.job_work import Asked, render_batch
+
+        render_batch(
+            st.home,
+            items,
+            options,
+            Asked(None, system, temperature, max_tokens, var, vars_file, json_schema),
+            source,
+        )
         sender.ready()  # a damaged usage store is reported before anything is sent or written
         options_all = BatchOptions(
             selection,

@@ -1,5 +1,6 @@
-"""`llmctl job list|show|render|check`: the job types, what each needs and carries, the
-messages one would send, and whether every job's templates, schemas and files are sound."""
+"""`llmctl job list|show|render|history|check`: the job types, what each needs and carries,
+the messages one would send, the versions of their work used, and whether every job's
+templates, schemas and files are sound."""
 
 import sys
 from typing import Annotated
@@ -124,6 +125,34 @@ def render(
     for message in rendered.messages:
         sys.stdout.write(f"--- {message['role']} ---\n")
         _write(message["content"])
+
+
+@app.command("history")
+def history(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
+    """Each version of a job's work seen in the usage store: hash, first and last use,
+    requests, failures, cost."""
+    from llmctl.cli.output import money
+    from llmctl.engine.reports import template_history
+    from llmctl.engine.usage import UsageStore
+    from llmctl.prefs.config import load_config
+    from llmctl.prefs.jobs import get_job, load_jobs
+
+    home = state(ctx).home
+    name = get_job(load_jobs(home, load_config(home)), job).name
+    versions = template_history(UsageStore.for_home(home), name)
+    if as_json:
+        emit_json({"job": name, "versions": versions})
+        return
+    rows = [
+        [v["template_hash"], v["first_used"], v["last_used"], v["requests"], v["failures"], money(v["cost"])]
+        for v in versions
+    ]
+    table(
+        ["TEMPLATE", "FIRST USED", "LAST USED", "REQUESTS", "FAILURES", "COST $"],
+        rows,
+        numeric=("REQUESTS", "FAILURES", "COST $"),
+        footer=None if rows else f"no requests of job {name!r} with a template recorded",
+    )
 
 
 @app.command("check")

@@ -2,11 +2,11 @@
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from llmctl.cli.input import read_prompt
 from llmctl.cli.output import emit_json, money, note, warn
 from llmctl.cli.selection_options import (
     selection_from,
@@ -15,6 +15,7 @@ from llmctl.cli.selection_options import (
     with_send_options,
 )
 from llmctl.cli.state import state
+from llmctl.cli.vars_options import VarOpt, VarsFileOpt
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object at the end (no streamed text).")]
 
@@ -36,33 +37,42 @@ def prompt(
     ] = False,
     as_json: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Model, tokens, cost on stderr.")] = False,
+    var: VarOpt = None,
+    vars_file: VarsFileOpt = None,
+    json_schema: Annotated[
+        Path | None,
+        typer.Option("--json-schema", metavar="FILE", help="Ask for JSON checked against this JSON Schema."),
+    ] = None,
     **options: Any,
 ) -> None:
     """Send a prompt to the LLM the job gets, falling back along the chain; stream the answer."""
+    from llmctl.cli.job_work import Asked, build_request, json_selection, rendered_view
     from llmctl.cli.signals import sigterm_as_interrupt
     from llmctl.engine.router import checked_texts
     from llmctl.engine.sender import Sender
     from llmctl.errors import NoMatchError
-    from llmctl.providers.wire import ChatRequest, messages_for
 
     st = state(ctx)
     sending = send_options_from(options, no_fallback=no_fallback)
-    req = ChatRequest(messages_for(read_prompt(text, sys.stdin), system), temperature, max_tokens)
+    asked = Asked(text, system, temperature, max_tokens, var, vars_file, json_schema)
+    req, rendered = build_request(st.home, options, asked)
     checked_texts(req)  # text that is not Unicode is refused at once (exit 2)
     sender = Sender.create(st.home, st.catalog(), simulate=sending.simulate)
     try:
-        plan = sender.plan(selection_from(options), req, no_fallback=sending.no_fallback, explain=as_json)
+        selection = json_selection(selection_from(options), req)
+        plan = sender.plan(selection, req, no_fallback=sending.no_fallback, explain=as_json)
     except NoMatchError as exc:
         if as_json:
             candidates = exc.decision.to_dict()["candidates"] if exc.decision is not None else []
             emit_json({**_failure(exc.message), "candidates": candidates})
         raise
+    plan.template_hash = rendered.template_hash if rendered is not None else None
     for message in plan.warnings:
         warn(message)
-    stream = not (no_stream or as_json)
+    stream = not (no_stream or as_json or req.wants_json)  # a JSON answer is checked whole first
     if dry_run:
         shown, failure = sender.dry_run(plan, req, sending, stream=stream)
-        _print_plan(shown, as_json)
+        _print_plan({**shown, **rendered_view(rendered)}, as_json)
         if failure is not None:  # the real run would send nothing: it exits as that run would
             raise failure
         return
@@ -100,9 +110,10 @@ def _send(
         if as_json:
             emit_json(_failure(exc.message))
         raise
+    from llmctl.cli.job_work import answer_data
     from llmctl.engine.answers import PROMPT, answer_json
 
-    data = answer_json(PROMPT, result)
+    data = {**answer_json(PROMPT, result), **answer_data(req, result.text)}
     if as_json:
         emit_json(data)
     else:

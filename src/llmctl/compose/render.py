@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from llmctl.paths import Home
     from llmctl.prefs.books import Book
     from llmctl.prefs.jobs import Job
+    from llmctl.providers.wire import ChatRequest
 
 INPUT = "input"  # the template name of the prompt text (TEXT or stdin)
+PASSED_AS_PARAMS = ("top_p", "stop")  # the parameters a ChatRequest carries in `params`
 
 
 class RenderedDict(TypedDict):
@@ -120,6 +122,25 @@ def render_job(
         output=output,
         schema=sent_schema,
         template_hash=template_hash(work.system, work.prompt, sent_schema, sent_params),
+    )
+
+
+def chat_request(rendered: Rendered, system: str | None = None) -> ChatRequest:
+    """The request that sends a rendered job (`system`, the caller's, in place of the job's)."""
+    from llmctl.providers.wire import ChatRequest, Message
+
+    messages = [Message(m["role"], m["content"]) for m in rendered.messages]
+    if system is not None:
+        messages = [Message("system", system)] + [m for m in messages if m.role != "system"]
+    params = rendered.params
+    extra = {name: params[name] for name in PASSED_AS_PARAMS if params.get(name) is not None}
+    return ChatRequest(
+        messages,
+        params.get("temperature"),
+        params.get("max_tokens"),
+        extra,
+        output=rendered.output,
+        schema=rendered.schema,
     )
 
 

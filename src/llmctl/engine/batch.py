@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from llmctl.engine.records import Attempt, Result
     from llmctl.engine.sender import Sender
 
-FIELDS = ("id", "prompt", "messages", "book", "job", "llm", "system", "max_tokens", "temperature")
+FIELDS = ("id", "prompt", "messages", "book", "job", "llm", "system", "max_tokens", "temperature", "vars")
 ROLES = ("system", "user", "assistant")
 
 
@@ -44,6 +44,12 @@ class BatchItem:
     llm: str | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    vars: dict[str, Any] | None = None  # the line's values of its job's template variables
+    prompt: str | None = None  # the line's `prompt` (its job's template's input)
+    params: dict[str, Any] = field(default_factory=dict)  # the job's other parameters (top_p, stop)
+    template_hash: str | None = None  # the version of the job's work its messages were rendered from
+    output: str = "text"  # "json": the answer is JSON, checked against `schema` when set
+    schema: dict[str, Any] | None = None
 
 
 def parse_batch(text: str, source: str, *, system: str | None = None) -> list[BatchItem]:
@@ -107,8 +113,22 @@ def item_of(raw: Any, where: str, *, system: str | None = None) -> BatchItem:
         isinstance(temperature, bool) or not isinstance(temperature, int | float) or not 0 <= temperature <= 2
     ):
         raise UsageError(f"{where}: `temperature` must be a number from 0 to 2")
+    variables = raw.get("vars")
+    if variables is not None and not isinstance(variables, dict):
+        raise UsageError(f"{where}: `vars` must be an object of NAME: VALUE")
+    if variables is not None and "prompt" not in raw:
+        raise UsageError(f"{where}: `vars` fill the job's template around `prompt`; this line has `messages`")
     return BatchItem(
-        raw["id"], 0, messages, raw.get("book"), raw.get("job"), raw.get("llm"), max_tokens, temperature
+        raw["id"],
+        0,
+        messages,
+        raw.get("book"),
+        raw.get("job"),
+        raw.get("llm"),
+        max_tokens,
+        temperature,
+        variables,
+        raw.get("prompt"),
     )
 
 
@@ -255,9 +275,13 @@ async def run_item(sender: Sender, item: BatchItem, options: BatchOptions) -> Ba
     selection = replace(base, book=item.book or base.book, job=item.job or base.job, llm=item.llm or base.llm)
     max_tokens = item.max_tokens if item.max_tokens is not None else options.max_tokens
     temperature = item.temperature if item.temperature is not None else options.temperature
-    req = ChatRequest(item.messages, temperature, max_tokens)
+    req = ChatRequest(item.messages, temperature, max_tokens, dict(item.params), item.output, item.schema)
+    if req.wants_json:  # only LLMs that can answer in JSON
+        caps = [*(selection.props.get("capabilities") or []), "json"]
+        selection = replace(selection, props={**selection.props, "capabilities": caps})
     try:
         plan = sender.plan(selection, req, no_fallback=options.sending.no_fallback)
+        plan.template_hash = item.template_hash
         result = await sender.aexecute(plan, req, options.sending, batch_id=options.batch_id)
     except AllFailedError as exc:
         error = "; ".join([exc.message, *exc.more])  # one line: what failed, and how

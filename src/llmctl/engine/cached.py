@@ -18,6 +18,8 @@ def cache_hooks(cache: ResponseCache | None, req: ChatRequest | None) -> dict[st
 
     def key(step: Send) -> str:
         params = merged_params(req, step.entry.params)
+        if req.wants_json:  # a JSON answer is not the text answer to the same messages
+            params = {**params, "llmctl_output": "json", "llmctl_schema": req.schema}
         return cache_key(
             step.endpoint.provider, step.endpoint.base_url, step.entry.model, text_messages(req), params
         )

@@ -104,6 +104,7 @@ class Labels:
     job: str | None = None
     scope: str | None = None
     batch_id: str | None = None
+    template_hash: str | None = None  # the version of the job's work sent (compose)
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ class Plan:
     job: str | None = None
     scope: str | None = None
     cache: bool | None = None  # the job's own word on the response cache
+    template_hash: str | None = None  # the version of the job's work the request was rendered from
 
     @classmethod
     def of(

@@ -415,6 +415,7 @@ class ChainRun:
             labels.scope,
             labels.batch_id,
         )
+        record.template_hash = labels.template_hash
         self.services.record(record)
 
     # --- how it ended ---------------------------------------------------------------------------

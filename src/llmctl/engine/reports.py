@@ -1,7 +1,8 @@
 """`llmctl usage`: what was spent, read back from the usage store.
 
-Rows group the attempts of a period by any of llm, provider, book, job, day and month
-(days and months in UTC). `requests` counts attempts sent to a provider (each try), `ok`
+Rows group the attempts of a period by any of llm, provider, book, job, template (the
+version of a job's work, read from the attempts themselves), day and month (days and
+months in UTC). `requests` counts attempts sent to a provider (each try), `ok`
 those that answered, `failed` those that did not, `cache_hits` answers from the cache
 (not in `requests`). A failed attempt costs nothing unless the provider reported usage.
 With `prices="current"` costs are recomputed from today's catalog instead of the prices
@@ -19,7 +20,8 @@ from llmctl.catalog.load import Catalog
 from llmctl.engine.usage import ROLLUP_KEYS, ROLLUP_SUMS, UsageStore, rollup_values
 from llmctl.errors import UsageError, did_you_mean
 
-GROUPINGS = ("llm", "provider", "book", "job", "day", "month")
+GROUPINGS = ("llm", "provider", "book", "job", "template", "day", "month")
+TEMPLATE = "template"  # not in the daily rollup: grouped from the attempts of the window
 DEFAULT_WINDOW = "30d"
 ROLLUP_COLUMNS = (*ROLLUP_KEYS, *ROLLUP_SUMS)
 _RELATIVE = re.compile(r"(\d+)([hd])")
@@ -83,7 +85,7 @@ def usage_report(
     end = parse_when(until, now=now, end=True) if until else now
     if end < start:
         raise UsageError(f"--until ({end.isoformat()}) is before --since ({start.isoformat()})")
-    source, params = _source(start, end)
+    source, params = _source(start, end, per_attempt=TEMPLATE in by)
     where = "1"
     for column, value in (("book", book), ("job", job), ("llm", llm)):
         if value is not None:
@@ -115,18 +117,24 @@ COUNTERS = ("requests", "ok", "failed", "cache_hits", "input_tokens", "output_to
 
 def _grouping(by: Sequence[str]) -> list[str]:
     """SQL expressions for the groupings (days and months in UTC; '' is no book or job)."""
-    exprs = {"month": "substr(day, 1, 7)", "book": "NULLIF(book, '')", "job": "NULLIF(job, '')"}
+    exprs = {
+        "month": "substr(day, 1, 7)",
+        "book": "NULLIF(book, '')",
+        "job": "NULLIF(job, '')",
+        TEMPLATE: "template",
+    }
     return [exprs.get(name, name) for name in by]
 
 
-def _source(start: dt.datetime, end: dt.datetime) -> tuple[str, list[Any]]:
+def _source(start: dt.datetime, end: dt.datetime, *, per_attempt: bool = False) -> tuple[str, list[Any]]:
     """The rows of the window in the rollup's shape: whole days from the rollup, the partial
-    days at its edges from the attempts themselves (through the time index)."""
-    raw = (
-        f"SELECT {', '.join(f'{v} AS {c}' for v, c in zip(rollup_values(), ROLLUP_COLUMNS, strict=True))}"
-        " FROM attempts WHERE time >= ? AND time < ?"
-    )
-    days = _full_days(start, end)
+    days at its edges from the attempts themselves (through the time index); with
+    `per_attempt`, every row from the attempts, with their `template` hash."""
+    columns = [f"{v} AS {c}" for v, c in zip(rollup_values(), ROLLUP_COLUMNS, strict=True)]
+    if per_attempt:
+        columns.append(f"template_hash AS {TEMPLATE}")
+    raw = f"SELECT {', '.join(columns)} FROM attempts WHERE time >= ? AND time < ?"
+    days = None if per_attempt else _full_days(start, end)
     if days is None:
         return f"({raw})", [_stamp(start), _stamp(end)]
     first, last = days
@@ -229,3 +237,26 @@ def _raw(store: UsageStore, sql: str, params: list[Any]) -> list[tuple]:
 def _stamp(when: dt.datetime) -> str:
     """The store's time format (ISO, UTC, milliseconds), for comparing as text."""
     return when.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def template_history(store: UsageStore, job: str) -> list[dict[str, Any]]:
+    """Each version of `job`'s work seen in the usage store, the first used first: its
+    `template_hash`, `first_used` and `last_used` (UTC), `requests` (attempts sent),
+    `failures` and `cost`. Raises FileError as `UsageStore.read` does."""
+    values = dict(zip(ROLLUP_COLUMNS, rollup_values(), strict=True))
+    sql = (
+        f"SELECT template_hash, MIN(time), MAX(time), SUM({values['requests']}), "
+        f"SUM({values['failed']}), SUM({values['cost']}) FROM attempts "
+        "WHERE job = ? AND template_hash IS NOT NULL GROUP BY template_hash ORDER BY MIN(time)"
+    )
+    return [
+        {
+            "template_hash": row[0],
+            "first_used": row[1],
+            "last_used": row[2],
+            "requests": row[3] or 0,
+            "failures": row[4] or 0,
+            "cost": round(float(row[5] or 0), 8),
+        }
+        for row in _raw(store, sql, [job])
+    ]

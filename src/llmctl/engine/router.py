@@ -34,6 +34,7 @@ from llmctl.engine.policy import ChainRun, Send, Wait
 from llmctl.engine.records import Attempt, Result
 from llmctl.engine.renew import akept, kept
 from llmctl.engine.stream import OnStart, OnText, StreamedAnswer, Tap, replayed, starter
+from llmctl.engine.structured import achecked_answer, checked_answer
 from llmctl.engine.texts import checked, checked_texts
 from llmctl.errors import AuthFailed, LlmctlError, Malformed, ProviderError
 from llmctl.providers import adapter_for
@@ -136,7 +137,8 @@ class Router:
         run = self._run(chain, passed_over, texts, req.max_tokens, req)
 
         def attempt(step: Send, tap: Tap) -> Answered:
-            return self._chat_once(step, req, tap if on_text is not None else None), None
+            answer = self._chat_once(step, req, tap if on_text is not None else None)
+            return checked_answer(req, answer, lambda again: self._chat_once(step, again, None)), None
 
         return replayed(self._drive(run, attempt, on_text, on_start), on_text)
 
@@ -244,7 +246,9 @@ class Router:
 
         async def attempt(step: Send, tap: Tap) -> Answered:
             work = self._achat_once(step, req, tap if on_text is not None else None)
-            return await self._bounded(work, step), None
+            answer = await self._bounded(work, step)
+            again = lambda fixed: self._bounded(self._achat_once(step, fixed, None), step)  # noqa: E731
+            return await achecked_answer(req, answer, again), None
 
         return replayed(await self._adrive(run, chain, attempt, on_text, on_start), on_text)
 

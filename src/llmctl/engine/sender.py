@@ -298,7 +298,7 @@ class Sender:
         self.ready()
         options = options or SendOptions()
         options = replace(options, cache=self.use_cache(plan, options.cache))
-        return self.router(options, Labels(plan.book, plan.job, plan.scope, batch_id))
+        return self.router(options, Labels(plan.book, plan.job, plan.scope, batch_id, plan.template_hash))
 
     def dry_run(
         self, plan: Plan, req: ChatRequest, options: SendOptions | None = None, *, stream: bool

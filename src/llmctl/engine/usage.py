@@ -38,15 +38,21 @@ CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
 """
 # The store's layout, in SQLite's `user_version`: a store a newer llmctl changed beyond what
 # this one knows is reported, never written to (0: made before the version was kept).
-SCHEMA_VERSION = 1
-# Columns added since the first store: (name, type). Added in place to an older store.
-ADDED_COLUMNS = (
-    ("cached_input_tokens", "INTEGER"),
-    ("reasoning_tokens", "INTEGER"),
-    ("tokens_estimated", "INTEGER NOT NULL DEFAULT 0"),
-    ("batch_id", "TEXT"),
-    ("scope", "TEXT"),
-)
+SCHEMA_VERSION = 2
+# The numbered migrations: the columns (name, type) each layout adds to the one before,
+# added in place to an older store.
+MIGRATIONS: dict[int, tuple[tuple[str, str], ...]] = {
+    1: (
+        ("cached_input_tokens", "INTEGER"),
+        ("reasoning_tokens", "INTEGER"),
+        ("tokens_estimated", "INTEGER NOT NULL DEFAULT 0"),
+        ("batch_id", "TEXT"),
+        ("scope", "TEXT"),
+    ),
+    # The version of a job's work that made the request (compose.render.template_hash).
+    2: (("template_hash", "TEXT"),),
+}
+ADDED_COLUMNS = tuple(column for version in sorted(MIGRATIONS) for column in MIGRATIONS[version])
 
 
 @dataclass
@@ -70,6 +76,7 @@ class AttemptRecord:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     batch_id: str | None = None
     scope: str | None = None
+    template_hash: str | None = None
 
     @classmethod
     def of(
@@ -85,7 +92,7 @@ class AttemptRecord:
         estimated: bool,
     ) -> AttemptRecord:
         """The record of one attempt at `entry` (its prices as they were; times rounded to
-        0.1 ms). Its book, job, scope and batch are the caller's to set."""
+        0.1 ms). Its book, job, scope, batch and template hash are the caller's to set."""
         return cls(
             llm=entry.id,
             provider=entry.provider,

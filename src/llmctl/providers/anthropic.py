@@ -13,6 +13,7 @@ from llmctl.providers import fakes
 from llmctl.providers.fakes import Asked, Fake
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import (
+    ANSWER_NAME,
     ChatRequest,
     ChatResult,
     Chunk,
@@ -54,9 +55,29 @@ def build_chat(
     }
     if system:
         body["system"] = system
+    if req.wants_json:
+        body.update(forced_tool(req))
     if stream:
         body["stream"] = True
     return HttpCall("POST", f"{endpoint.base_url}/v1/messages", _headers(endpoint), body)
+
+
+def forced_tool(req: ChatRequest) -> dict[str, Any]:
+    """Structured output, Anthropic's way: one tool whose input schema is the answer's
+    schema (any object without one), and the model made to call it; its input is the answer."""
+    schema = req.schema if req.schema is not None else {"type": "object"}
+    tool = {"name": ANSWER_NAME, "description": "Give the answer.", "input_schema": schema}
+    return {"tools": [tool], "tool_choice": {"type": "tool", "name": ANSWER_NAME}}
+
+
+def _answer_input(content: Any) -> str | None:
+    """The forced tool's input as JSON text, when the answer is a call of it."""
+    if not isinstance(content, list):
+        return None
+    for block in content:
+        if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") == ANSWER_NAME:
+            return json.dumps(block.get("input"), ensure_ascii=False)
+    return None
 
 
 def max_tokens_field(endpoint: Endpoint) -> str:
@@ -90,6 +111,8 @@ def _usage(data: Any) -> Usage:
 def parse_chat(data: Any, endpoint: Endpoint) -> ChatResult:
     try:
         text = content_text(data["content"])  # every text block, joined
+        called = _answer_input(data["content"])  # structured output: the forced tool's input
+        text = called if called is not None else text
     except (KeyError, TypeError, AttributeError):
         raise malformed(endpoint, data) from None
     return ChatResult(
@@ -127,6 +150,11 @@ class AnthropicStream(StreamParser):
             self.usage = _usage((obj.get("message") or {}).get("usage"))
         elif kind == "content_block_delta":
             delta = obj.get("delta") or {}
+            if delta.get("type") == "input_json_delta":  # the forced tool's input, in pieces
+                piece = delta.get("partial_json")
+                if piece is not None and not isinstance(piece, str):
+                    raise malformed(self.endpoint, obj)
+                return [Chunk(text=piece or "")]
             if delta.get("type") == "text_delta":
                 text = delta.get("text")
                 if text is not None and not isinstance(text, str):

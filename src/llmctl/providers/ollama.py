@@ -54,6 +54,8 @@ def build_chat(
     body: dict[str, Any] = {"model": model, "messages": text_messages(req), "stream": stream}
     if options:
         body["options"] = options
+    if req.wants_json:  # structured output, Ollama's way: the schema, or plain JSON
+        body["format"] = req.schema if req.schema is not None else "json"
     return HttpCall("POST", f"{endpoint.base_url}/api/chat", _headers(endpoint), body)
 
 

@@ -13,6 +13,7 @@ from llmctl.providers import fakes
 from llmctl.providers.fakes import Asked, Fake
 from llmctl.providers.resolve import Endpoint
 from llmctl.providers.wire import (
+    ANSWER_NAME,
     ChatRequest,
     ChatResult,
     Chunk,
@@ -67,6 +68,8 @@ def build_chat(
         "messages": text_messages(req),
         **merged_params(req, defaults or {}),
     }
+    if req.wants_json:
+        body["response_format"] = response_format(req)
     cap_field = max_tokens_field(endpoint)
     if cap_field != "max_tokens" and "max_tokens" in body:
         body[cap_field] = body.pop("max_tokens")
@@ -78,6 +81,13 @@ def build_chat(
     if endpoint.provider == "azure":
         body.pop("model")
     return HttpCall("POST", url, _headers(endpoint), body, params)
+
+
+def response_format(req: ChatRequest) -> dict[str, Any]:
+    """Structured output, OpenAI's way: `json_schema` (strict) with a schema, else `json_object`."""
+    if req.schema is None:
+        return {"type": "json_object"}
+    return {"type": "json_schema", "json_schema": {"name": ANSWER_NAME, "schema": req.schema, "strict": True}}
 
 
 def max_tokens_field(endpoint: Endpoint) -> str:

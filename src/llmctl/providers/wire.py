@@ -54,6 +54,14 @@ class ChatRequest:
     temperature: float | None = None
     max_tokens: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # The answer's shape: "json" asks the provider for JSON in its own way, checked against
+    # `schema` when there is one (structured output).
+    output: str = "text"
+    schema: dict[str, Any] | None = None
+
+    @property
+    def wants_json(self) -> bool:
+        return self.output == "json" or self.schema is not None
 
 
 def messages_for(text: str, system: str | None = None) -> list[Message]:
@@ -289,6 +297,9 @@ def parse_lines(parser: StreamParser, lines: Iterator[str]) -> Iterator[Chunk]:
         if parser.done:
             return
     yield from parser.close()
+
+
+ANSWER_NAME = "answer"  # the name of the schema (OpenAI) or the forced tool (Anthropic)
 
 
 def text_messages(req: ChatRequest) -> list[dict[str, str]]:
