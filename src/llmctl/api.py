@@ -202,7 +202,8 @@ def run_job(
     **options: Any,
 ) -> Any:
     """Render `job`'s work for `input` with `vars` (over the book's values, over the job's
-    defaults), pick its LLM, send with fallback and return the `Response`.
+    defaults), pick its LLM, send with fallback and return the `Response` (with `data`, the
+    parsed answer, for a job whose output is JSON).
 
     `options`: `temperature` and `max_tokens` (over the job's params), the sending options
     (retries, timeout, max_cost, cache, no_fallback, simulate) and the selection's (llm,
@@ -212,7 +213,7 @@ def run_job(
 
     call = _JobCall.of(job, book, vars, input, home, catalog, options)
     try:
-        return Response.of(call.sender.execute(call.plan, call.req, call.sending))
+        return call.response(Response.of(call.sender.execute(call.plan, call.req, call.sending)))
     finally:
         call.sender.close()
 
@@ -232,7 +233,7 @@ async def arun_job(
 
     call = _JobCall.of(job, book, vars, input, home, catalog, options)
     try:
-        return Response.of(await call.sender.aexecute(call.plan, call.req, call.sending))
+        return call.response(Response.of(await call.sender.aexecute(call.plan, call.req, call.sending)))
     finally:
         if call.sender.apool is not None:
             await call.sender.apool.aclose()
@@ -244,6 +245,15 @@ class _JobCall:
 
     def __init__(self, sender: Any, plan: Any, req: Any, sending: Any) -> None:
         self.sender, self.plan, self.req, self.sending = sender, plan, req, sending
+
+    def response(self, response: Any) -> Any:
+        """`response`, its JSON answer parsed into `data` when the job asked for JSON (the
+        router has checked it already)."""
+        if self.req.wants_json:
+            from llmctl.compose.schema import parse_answer
+
+            response.data = parse_answer(response.text, self.req.schema)
+        return response
 
     @classmethod
     def of(

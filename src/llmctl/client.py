@@ -45,6 +45,7 @@ class Response:
     usage: Usage
     cost: float | None
     attempts: list[Any] = field(default_factory=list)
+    data: Any = None  # a JSON answer, parsed (run_job of a job whose output is JSON)
 
     @property
     def text(self) -> str:

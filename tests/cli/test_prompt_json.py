@@ -104,6 +104,7 @@ def test_run_job_of_a_json_job(server, schema_file):
     server.add(A, openai_chat('{"tags": ["py"]}'))
     response = llmctl.run_job("tag", input="Tag it")
     assert json.loads(response.text) == {"tags": ["py"]} and response.llm == "openai/first"
+    assert response.data == {"tags": ["py"]}
 
 
 def test_batch_json_schema_applies_to_every_line(cli, server, schema_file, tmp_path):
