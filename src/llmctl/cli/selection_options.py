@@ -47,6 +47,13 @@ _OPTIONS: list[tuple[str, Any, tuple[str, ...], str, Any]] = [
         completers.complete_provider,
     ),
     (
+        "deployment",
+        str | None,
+        ("--deployment",),
+        "With --llm: send through this one of its deployments.",
+        None,
+    ),
+    (
         "prefer_provider",
         list[str] | None,
         ("--prefer-provider",),
@@ -103,6 +110,7 @@ def selection_from(options: dict[str, Any]):
         max_attempts=options.get("max_attempts"),
         assume_available=bool(options.get("assume_available")),
         provider=options.get("provider"),
+        deployment=options.get("deployment"),
         prefer_providers=options.get("prefer_provider") or None,
     )
 
