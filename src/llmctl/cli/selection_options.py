@@ -141,6 +141,10 @@ SimulateOpt = Annotated[
         help="Send nothing: answer in process, failing as told (e.g. 503x1@openai, refused@*). Repeat.",
     ),
 ]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", envvar="LLMCTL_SEED", help="Seed the weighted draws between deployments."),
+]
 # The sending options, in the order they are shown; each is the SendOptions field of its name.
 _SENDING: list[tuple[str, Any]] = [
     ("timeout", TimeoutOpt),
@@ -148,6 +152,7 @@ _SENDING: list[tuple[str, Any]] = [
     ("cache", CacheOpt),
     ("max_cost", MaxCostOpt),
     ("simulate", SimulateOpt),
+    ("seed", SeedOpt),
 ]
 
 

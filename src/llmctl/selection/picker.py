@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from llmctl.catalog.entry import LLM, Deployment, blended_cost, or_inf, quality_key, tier_rank
 from llmctl.catalog.load import Catalog
@@ -155,11 +156,7 @@ class Picker:
         return balance(e, lambda llm, d: self._route_reason(llm, d, req))
 
     def _route_reason(self, e: LLM, d: Deployment, req: Request) -> Skip | None:
-        if req.provider is not None and d.provider != req.provider:
-            return Skip(OTHER_PROVIDER, f"served by {d.provider}, not {req.provider}")
-        if req.deployment is not None and req.deployment[0] == e.id and d.id != req.deployment[1]:
-            return Skip(OTHER_PROVIDER, f"not --deployment {req.deployment[1]}")
-        return self._reach_reason(e.via(d), req)
+        return _excluded(e, d, req) or self._reach_reason(e.via(d), req)
 
     def _fit_reason(self, e: LLM, req: Request) -> Skip | None:
         """Why the model itself does not fit `req` (capabilities, context), or None."""
@@ -215,7 +212,7 @@ class Picker:
                 f"{entry.id} is deprecated"
                 + (f"; its replacement is {entry.replacement}" if entry.replacement else "")
             )
-        chain = self._chain(entry, pool, req)
+        chain = [restricted(e, req) for e in self._chain(entry, pool, req)]
         decision = Decision(entry, rule, req, strategy, chain, trace, warnings, passed_over=passed, rank=rank)
         if explain:
             decision.candidates = self.candidates(req)
@@ -389,6 +386,26 @@ class Picker:
             counts[key] = counts.get(key, 0) + 1
         summary = ", ".join(f"{n} {why}" for why, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
         return f"no LLM fits {what}: {len(pool)} candidates, all skipped ({summary})"
+
+
+def _excluded(e: LLM, d: Deployment, req: Request) -> Skip | None:
+    """Why `--provider` or `--deployment` leave deployment `d` of `e` out, or None."""
+    if req.provider is not None and d.provider != req.provider:
+        return Skip(OTHER_PROVIDER, f"served by {d.provider}, not {req.provider}")
+    if req.deployment is not None and req.deployment[0] == e.id and d.id != req.deployment[1]:
+        return Skip(OTHER_PROVIDER, f"not --deployment {req.deployment[1]}")
+    return None
+
+
+def restricted(e: LLM, req: Request) -> LLM:
+    """`e` with only the deployments `--provider` and `--deployment` leave (the ones sent
+    through); `e` itself when they leave every one."""
+    if not e.deployments or (req.provider is None and req.deployment is None):
+        return e
+    kept = [d for d in e.deployments if _excluded(e, d, req) is None]
+    if not kept or len(kept) == len(e.deployments):
+        return e
+    return replace(e, provider=kept[0].provider, deployments=kept)
 
 
 def serves(e: LLM, provider: str) -> bool:
