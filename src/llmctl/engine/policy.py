@@ -33,6 +33,7 @@ from llmctl.errors import (
     LlmctlWarning,
     NotConfigured,
     ProviderError,
+    RateLimited,
     StreamInterrupted,
 )
 from llmctl.providers.wire import ChatResult, Usage
@@ -432,8 +433,13 @@ class ChainRun:
         return backoff * (0.5 + self.services.rng() / 2)
 
     def _cool(self, entry: LLM, error: ProviderError) -> None:
-        if self.services.cooldown is not None:
-            self.services.cooldown.failed(entry, error)
+        """Count the failure in the cooldown memory; a Retry-After longer than a try may
+        wait for a slot holds the deployment back that long."""
+        if self.services.cooldown is None:
+            return
+        after = error.retry_after if isinstance(error, RateLimited) else None
+        hold = after if after is not None and after > self.services.max_wait else None
+        self.services.cooldown.failed(entry, error, hold=hold)
 
     def _log(
         self,
