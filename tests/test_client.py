@@ -32,7 +32,7 @@ def test_llm_record_invoke_has_the_seed_002_shape(team_catalog, server, home):
 
 
 def test_get_llm_with_fallback_walks_priority_and_raises_runtime_error(team_catalog, server):
-    server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": "no"}}))
+    server.add("/a/v1/chat/completions", Reply(400, {"error": {"message": "no"}}))  # (a 401 cools the key)
     server.add("/b/v1/chat/completions", openai_chat("from second"))
     assert get_llm_with_fallback(catalog=team_catalog).invoke("hi").content == "from second"
     server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": "no"}}))

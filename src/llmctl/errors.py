@@ -173,7 +173,8 @@ def did_you_mean(name: str, known: Iterable[str], *, sep: str = "; ") -> str:
 # --- provider failures --------------------------------------------------------------------------
 
 COOL_ENDPOINT = "endpoint"
-COOL_LLM = "llm"
+COOL_LLM = "llm"  # the deployment the LLM was reached through
+COOL_KEY = "key"  # the key (its env var name), for every deployment using it
 
 
 class ProviderError(LlmctlError):
@@ -235,7 +236,7 @@ class BadRequest(ProviderError):
 class AuthFailed(ProviderError):
     """HTTP 401 or 403: the key is wrong or lacks access."""
 
-    kind = "auth"
+    kind, cools = "auth", COOL_KEY
 
 
 class ModelNotFound(ProviderError):

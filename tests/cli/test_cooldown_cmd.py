@@ -8,7 +8,7 @@ import pytest
 
 from conftest import entry
 from llmctl.catalog.load import load_catalog
-from llmctl.cli.cooldown_cmd import _key
+from llmctl.cli.cooldown_cmd import _keys
 from llmctl.paths import Home
 
 pytestmark = pytest.mark.team([entry("acme/a", aliases=["a"])], keys={})
@@ -32,6 +32,8 @@ def test_clear_needs_a_target_and_refuses_an_unknown_llm(cli, team):
 
 def test_targets_become_cooldown_keys(team):
     catalog = load_catalog(Home.resolve(team))
-    assert _key(catalog, None, "a") == "llm:acme/a"  # an alias is its id
-    assert _key(catalog, None, "https://gpu-box:8000/v1/") == "endpoint:https://gpu-box:8000/v1"
-    assert _key(catalog, None, "endpoint:http://x") == "endpoint:http://x"
+    assert _keys(catalog, "a") == ["llm:acme/a", "deployment:acme/a@openai"]  # an alias is its id
+    assert _keys(catalog, "https://gpu-box:8000/v1/") == ["endpoint:https://gpu-box:8000/v1"]
+    assert _keys(catalog, "endpoint:http://x") == ["endpoint:http://x"]
+    assert _keys(catalog, "key:OPENAI_API_KEY") == ["key:OPENAI_API_KEY"]
+    assert _keys(catalog, "deployment:acme/a@x") == ["deployment:acme/a@x"]

@@ -124,14 +124,15 @@ def test_prompt_json_prints_only_the_object(local_home, server):
 
 
 def test_prompt_all_failed_exits_1_with_a_line_per_attempt(local_home, server):
-    server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": f"bad key {KEY}"}}))
-    server.add("/b/v1/chat/completions", Reply(400, {"error": {"message": "bad request"}}))
+    # (the 401 last: it cools the key the two share, which would skip the backup)
+    server.add("/a/v1/chat/completions", Reply(400, {"error": {"message": "bad request"}}))
+    server.add("/b/v1/chat/completions", Reply(401, {"error": {"message": f"bad key {KEY}"}}))
     result = run(local_home, "prompt", "--group", "writer", "hi")
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert lines[0].startswith("llmctl: error: every LLM of the chain failed")
-    assert any("local/primary (openai): openai answered 401: bad key ***" in line for line in lines)
-    assert any("local/backup (openai): openai answered 400: bad request" in line for line in lines)
+    assert any("local/primary (openai): openai answered 400: bad request" in line for line in lines)
+    assert any("local/backup (openai): openai answered 401: bad key ***" in line for line in lines)
     assert KEY not in result.stderr + result.stdout
 
 
@@ -269,12 +270,12 @@ def test_no_key_in_any_file_or_output(local_home, server):
 
 
 def test_prompt_verbose_names_the_fallbacks_and_dry_run_honours_no_fallback(local_home, server):
-    server.add("/a/v1/chat/completions", Reply(401, {"error": {"message": "no"}}))
+    server.add("/a/v1/chat/completions", Reply(400, {"error": {"message": "no"}}))  # (a 401 cools the key)
     server.add("/b/v1/chat/completions", openai_stream(["ok"]))
     result = run(local_home, "prompt", "--group", "writer", "-v", "hi")
     assert (
         result.returncode == 0
-        and "local/backup via openai; fell back from local/primary (401)" in result.stderr
+        and "local/backup via openai; fell back from local/primary (400)" in result.stderr
     )
     plan = json.loads(
         run(local_home, "prompt", "--group", "writer", "--dry-run", "--no-fallback", "--json", "hi").stdout

@@ -28,7 +28,7 @@ def test_llm_cooldown_after_three_failures_doubles_and_caps(tmp_path):
     assert cool.reason(e).message.startswith("in cooldown for 600s")
     now[0] += 601
     assert cool.reason(e) is None
-    cool.failed(e, AuthFailed("401"))  # says nothing about health
+    cool.failed(e, AuthFailed("401"))  # cools its key; the success below clears it
     cool.succeeded(e)
     assert cool.reason(e) is None and cool._read() == {}
 

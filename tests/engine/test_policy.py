@@ -161,7 +161,7 @@ class Memory:
     def reason(self, e):
         return Skip("cooldown", "in cooldown for 10s more") if e.id in self.cooling else None
 
-    def failed(self, e, error):
+    def failed(self, e, error, *, hold=None):
         self.failures.append((e.id, type(error)))
 
     def succeeded(self, e):

@@ -157,10 +157,22 @@ def test_malformed_json_is_retried_then_falls_back(server, router):
 def test_auth_error_moves_on_at_once(server, router, sleeps):
     server.add("/v1/chat/completions", Reply(401, {"error": {"message": f"bad key {KEY}"}}))
     server.add("/v2/chat/completions", openai_chat("from b"))
-    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    b_key = {"api_key_env": "ANTHROPIC_API_KEY"}  # another key: a 401 cools the key it saw
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2", auth=b_key))
     result = router.chat([a, b], REQ)
     assert result.llm.id == "openai/b" and sleeps == [] and result.attempts[0].tries == 1
     assert KEY not in result.attempts[0].error and "***" in result.attempts[0].error
+
+
+def test_a_401_cools_its_key_at_once_for_every_llm_using_it(server, router):
+    server.add("/v1/chat/completions", Reply(403, {"error": {"message": "no access"}}))
+    a, b = llms(oa("openai/a", server.url), entry("openai/b", api_base=f"{server.url}/v2"))
+    with pytest.raises(AllFailedError) as failed:
+        router.chat([a, b], REQ)
+    (tried, skipped) = failed.value.attempts
+    assert tried.status == 403 and "key OPENAI_API_KEY" in skipped.error and len(server.requests) == 1
+    listed = router.services.cooldown.listing()
+    assert [(r["key"], r["kind"]) for r in listed] == [("key:OPENAI_API_KEY", "key")]
 
 
 def test_context_length_error_moves_to_a_larger_context(server, router):
@@ -230,9 +242,9 @@ def test_model_failures_cool_down_the_llm_after_three_runs_never_the_endpoint(se
                     [a], REQ
                 )
             state = json.loads((tmp_path / "cool.json").read_text())
-            assert state["llm:openai/a"]["failures"] == run + 1
+            assert state["deployment:openai/a@openai"]["failures"] == run + 1
             assert not any(key.startswith("endpoint:") for key in state)
-    assert state["llm:openai/a"]["until"] > 0
+    assert state["deployment:openai/a@openai"]["until"] > 0
 
 
 def test_success_clears_the_failure_count(server, tmp_path):
@@ -243,7 +255,7 @@ def test_success_clears_the_failure_count(server, tmp_path):
         router = Router.of(client=client, env=ENV, sleep=lambda s: None, cooldown=cooldown, retries=0)
         with pytest.raises(AllFailedError):
             router.chat([a], REQ)
-        assert json.loads((tmp_path / "cool.json").read_text())["llm:openai/a"]["failures"] == 1
+        assert json.loads((tmp_path / "cool.json").read_text())["deployment:openai/a@openai"]["failures"] == 1
         router.chat([a], REQ)
     assert json.loads((tmp_path / "cool.json").read_text()) == {}
 

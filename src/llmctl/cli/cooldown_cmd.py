@@ -7,7 +7,9 @@ import typer
 from llmctl.cli.output import emit_json, note, table
 from llmctl.cli.state import state
 
-app = typer.Typer(add_completion=False, help="LLMs and endpoints in cooldown.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="Deployments, keys and endpoints in cooldown.", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -39,7 +41,9 @@ def clear(
     ctx: typer.Context,
     targets: Annotated[
         list[str] | None,
-        typer.Argument(help="Keys (llm:ID, endpoint:URL), LLM ids or aliases, or base URLs."),
+        typer.Argument(
+            help="Keys (deployment:LLM@ID, key:VAR, endpoint:URL), LLM ids or aliases, or base URLs."
+        ),
     ] = None,
     clear_all: Annotated[bool, typer.Option("--all", help="Forget every cooldown.")] = False,
     as_json: JsonOpt = False,
@@ -50,7 +54,7 @@ def clear(
     st, cooldown = _cooldown(ctx)
     if not targets and not clear_all:
         raise UsageError("say what to clear: keys, LLM ids, base URLs, or --all")
-    keys = None if clear_all else [_key(st.catalog(), cooldown, t) for t in targets or []]
+    keys = None if clear_all else [k for t in targets or [] for k in _keys(st.catalog(), t)]
     cleared = cooldown.clear(keys)
     if as_json:
         emit_json({"cleared": cleared})
@@ -61,10 +65,12 @@ def clear(
         note("nothing to clear")
 
 
-def _key(catalog, cooldown, target: str) -> str:
-    """A cooldown key for a key, an LLM id or alias, or a base URL."""
-    if target.startswith(("llm:", "endpoint:")):
-        return target
+def _keys(catalog, target: str) -> list[str]:
+    """The cooldown keys a target names: a key as given, a base URL's endpoint, or every
+    key of an LLM id or alias (each of its deployments', and its `llm:` key)."""
+    if target.startswith(("llm:", "endpoint:", "deployment:", "key:")):
+        return [target]
     if target.startswith(("http://", "https://")):
-        return "endpoint:" + target.rstrip("/")
-    return "llm:" + catalog.resolve_id(target)  # unknown: exit 2 with the closest ids
+        return ["endpoint:" + target.rstrip("/")]
+    entry = catalog.get(target)  # unknown: exit 2 with the closest ids
+    return [f"llm:{entry.id}", *(f"deployment:{entry.id}@{d.id}" for d in entry.routes())]

@@ -95,6 +95,8 @@ def render_explanation(decision: Any) -> str:
             f"  {n}. {e.id:<40} {e.tier:<9} in ${money(e.input_cost_per_mtok)}/M "
             f"out ${money(e.output_cost_per_mtok)}/M  worst case ${money(cost)} ({basis})"
         )
+    if decision.routes is not None:
+        lines.append(f"deployments ({decision.routes.strategy}): {decision.routes.explain()}")
     lines.append(f"chosen: {decision.llm.id} (rule {decision.rule})")
     return "\n".join(lines) + "\n"
 

@@ -47,6 +47,13 @@ _OPTIONS: list[tuple[str, Any, tuple[str, ...], str, Any]] = [
         completers.complete_provider,
     ),
     (
+        "deployment",
+        str | None,
+        ("--deployment",),
+        "With --llm: send through this one of its deployments.",
+        None,
+    ),
+    (
         "prefer_provider",
         list[str] | None,
         ("--prefer-provider",),
@@ -103,6 +110,7 @@ def selection_from(options: dict[str, Any]):
         max_attempts=options.get("max_attempts"),
         assume_available=bool(options.get("assume_available")),
         provider=options.get("provider"),
+        deployment=options.get("deployment"),
         prefer_providers=options.get("prefer_provider") or None,
     )
 
@@ -133,6 +141,10 @@ SimulateOpt = Annotated[
         help="Send nothing: answer in process, failing as told (e.g. 503x1@openai, refused@*). Repeat.",
     ),
 ]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", envvar="LLMCTL_SEED", help="Seed the weighted draws between deployments."),
+]
 # The sending options, in the order they are shown; each is the SendOptions field of its name.
 _SENDING: list[tuple[str, Any]] = [
     ("timeout", TimeoutOpt),
@@ -140,6 +152,7 @@ _SENDING: list[tuple[str, Any]] = [
     ("cache", CacheOpt),
     ("max_cost", MaxCostOpt),
     ("simulate", SimulateOpt),
+    ("seed", SeedOpt),
 ]
 
 

@@ -1,13 +1,17 @@
-"""Cooldown remembered across runs: an endpoint or an LLM that keeps failing is skipped,
-without a request, until its cooldown ends.
+"""Cooldown remembered across runs: an endpoint, a deployment or a key that keeps failing
+is skipped, without a request, until its cooldown ends.
 
-What a failure counts against is the error class's `cools`. A connection-level failure
-(refused, DNS, TLS) cools the endpoint (base URL) down at once, for every LLM on it: 15 s,
-doubling while it keeps failing, at most 10 minutes; when that ends, one request probes
-it. Failures of one model (read timeouts, 404, 429, 5xx) count against that LLM only: 3
-failed runs in a row, then 60 s, doubling, at most 10 minutes.
-Default: 3 consecutive failures, then 60 s, doubling while failures continue, capped at
-10 minutes. Kept in a small JSON file in the data dir, changed under a lock.
+What a failure counts against is the error class's `cools`, under one of three keys:
+- `endpoint:<base URL>`: a connection-level failure (refused, DNS, TLS, connect) cools the
+  endpoint at once, for every LLM on it: 15 s, doubling while it keeps failing;
+- `deployment:<llm>@<id>`: failures of one model through one deployment (read timeouts,
+  408, 404, 429, 5xx): 3 failed runs in a row, then 60 s, doubling;
+- `key:<ENV VAR NAME>`: a 401/403 cools the key at once, for every deployment using it.
+Every period is at most 10 minutes, except a 429 whose Retry-After is longer than the
+wait allowed for a slot (`rate_limit_wait`): its deployment then cools that long. A
+cooldown is only ever extended, never shortened by a later, shorter one. (`llm:<id>`
+keys, from before deployments, are still honoured and cleared.) Kept in a small JSON file
+in the data dir, changed under a lock.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from llmctl.catalog.entry import LLM
+from llmctl.engine.records import deployment_id
 from llmctl.engine.statefiles import set_aside, state_problem, state_trouble
-from llmctl.errors import COOL_ENDPOINT, COOL_LLM, LlmctlError, ProviderError
+from llmctl.errors import COOL_ENDPOINT, COOL_KEY, COOL_LLM, LlmctlError, ProviderError
 from llmctl.files.cache import identity
 from llmctl.files.io import atomic_write, json_value, locked
 from llmctl.paths import Home
@@ -30,7 +35,7 @@ from llmctl.providers.table import Provider
 from llmctl.selection.decision import COOLDOWN, Skip
 
 # (failures before a cooldown, its first period in seconds) by what failed
-RULES = {COOL_ENDPOINT: (1, 15.0), COOL_LLM: (3, 60.0)}
+RULES = {COOL_ENDPOINT: (1, 15.0), COOL_LLM: (3, 60.0), COOL_KEY: (1, 60.0)}
 THRESHOLD = RULES[COOL_LLM][0]
 MAX_PERIOD = 600.0
 WHAT = "the cooldown state"
@@ -88,9 +93,29 @@ class Cooldown:
             return {}
         return data
 
-    def keys_for(self, entry: LLM) -> tuple[str, str]:
+    def keys_for(self, entry: LLM) -> list[str]:
+        """The keys that hold `entry` (as reached through one deployment) back: its
+        endpoint's, its deployment's, its key's (when it has one) and the legacy `llm:`."""
         base, _source = resolve.base_url(entry, self.providers)
-        return f"endpoint:{base}", f"llm:{entry.id}"
+        keys = [f"endpoint:{base}"]
+        dep = deployment_id(entry)
+        if dep is not None:
+            keys.append(f"deployment:{entry.id}@{dep}")
+        name = resolve.key_env(entry, self.providers)
+        if name:
+            keys.append(f"key:{name}")
+        keys.append(f"llm:{entry.id}")
+        return keys
+
+    def _counted_key(self, entry: LLM, cools: str) -> str:
+        """The key a failure of class `cools` counts against."""
+        if cools == COOL_ENDPOINT:
+            return self.keys_for(entry)[0]
+        if cools == COOL_KEY:
+            name = resolve.key_env(entry, self.providers)
+            if name:
+                return f"key:{name}"
+        return f"deployment:{entry.id}@{deployment_id(entry) or entry.provider}"
 
     def reason(self, entry: LLM, state: dict[str, dict[str, float]] | None = None) -> Skip | None:
         """Why `entry` is in cooldown now, or None."""
@@ -99,10 +124,11 @@ class Cooldown:
         for key in self.keys_for(entry):
             item = state.get(key)
             if item and item.get("until", 0) > now:
-                what = "endpoint " + key[9:] if key.startswith("endpoint:") else "this LLM"
+                kind, _, what = key.partition(":")
+                noun = "this LLM" if kind == "llm" else f"{kind} {what}"
                 return Skip(
                     COOLDOWN,
-                    f"in cooldown for {item['until'] - now:.0f}s more ({what} failed "
+                    f"in cooldown for {item['until'] - now:.0f}s more ({noun} failed "
                     f"{int(item.get('failures', 0))} times in a row)",
                 )
         return None
@@ -118,27 +144,25 @@ class Cooldown:
         state = self._seen()
         return lambda entry: self.reason(entry, state) if state else None
 
-    def failed(self, entry: LLM, error: ProviderError) -> None:
-        """Count a failure against the endpoint or the LLM, as the error's class says."""
-        if error.cools == COOL_ENDPOINT:
-            key = self.keys_for(entry)[0]
-        elif error.cools == COOL_LLM:
-            key = self.keys_for(entry)[1]
-        else:
-            return  # bad requests, auth and context errors say nothing about health
+    def failed(self, entry: LLM, error: ProviderError, *, hold: float | None = None) -> None:
+        """Count a failure against the endpoint, the deployment or the key, as the error's
+        class says; `hold`: cool it at least that many seconds now (a long Retry-After)."""
+        if error.cools not in RULES:
+            return  # bad requests and context errors say nothing about health
+        key = self._counted_key(entry, error.cools)
         threshold, first = RULES[error.cools]
-        self._update(lambda state: self._count(state, key, threshold, first))
+        self._update(lambda state: self._count(state, key, threshold, first, hold))
 
     def listing(self) -> list[dict[str, Any]]:
-        """Every LLM or endpoint with a failure on record (`cooldown list --json`):
-        `{"key", "kind": "llm"|"endpoint", "failures", "until", "reason"}`, `until` (ISO, UTC)
-        null when it is not cooling down yet."""
+        """Every endpoint, deployment or key with a failure on record (`cooldown list --json`):
+        `{"key", "kind": "endpoint"|"deployment"|"key"|"llm", "failures", "until", "reason"}`,
+        `until` (ISO, UTC) null when it is not cooling down yet."""
         now = self.clock()
         out = []
         for key, item in sorted(self._read().items()):
             until = item.get("until")
             cooling = bool(until and until > now)
-            kind = "endpoint" if key.startswith("endpoint:") else "llm"
+            kind = key.partition(":")[0]
             failures = int(item.get("failures", 0))
             out.append(
                 {
@@ -173,12 +197,26 @@ class Cooldown:
             return  # the common case, read without the lock: nothing to forget
         self._update(lambda state: [state.pop(k, None) for k in keys])
 
-    def _count(self, state: dict[str, dict[str, float]], key: str, threshold: int, first: float) -> None:
+    def _count(
+        self,
+        state: dict[str, dict[str, float]],
+        key: str,
+        threshold: int,
+        first: float,
+        hold: float | None = None,
+    ) -> None:
+        """One more failure against `key`; past the threshold (or with `hold`) it cools,
+        never ending sooner than a cooldown already set."""
         item = state.setdefault(key, {"failures": 0})
         item["failures"] = item.get("failures", 0) + 1
         over = int(item["failures"]) - threshold
+        ends = [float(item.get("until", 0))]
         if over >= 0:
-            item["until"] = self.clock() + min(first * (2 ** min(over, 16)), MAX_PERIOD)
+            ends.append(self.clock() + min(first * (2 ** min(over, 16)), MAX_PERIOD))
+        if hold:
+            ends.append(self.clock() + hold)
+        if max(ends) > 0:
+            item["until"] = max(ends)
 
     def _update(self, change: Callable[[dict[str, dict[str, float]]], Any]) -> None:
         try:

@@ -44,7 +44,7 @@ class CooldownState(Protocol):
 
     def reason(self, entry: LLM) -> Skip | None: ...
 
-    def failed(self, entry: LLM, error: ProviderError) -> None: ...
+    def failed(self, entry: LLM, error: ProviderError, *, hold: float | None = None) -> None: ...
 
     def succeeded(self, entry: LLM) -> None: ...
 
@@ -64,7 +64,8 @@ class SendOptions:
     `retries`: per LLM (None: the default, 2); `timeout`: seconds an attempt may take in all;
     `max_cost`: skip LLMs whose worst case costs more (USD); `cache`: use the response cache
     (None: the job's word, then config.toml's); `no_fallback`: send to the chosen LLM only;
-    `simulate`: `FAULT@TARGET` specs (answer in process, send nothing)."""
+    `simulate`: `FAULT@TARGET` specs (answer in process, send nothing); `seed`: makes the
+    weighted draws between an LLM's deployments reproducible (`--seed`, `LLMCTL_SEED`)."""
 
     retries: int = DEFAULT_RETRIES
     timeout: float | None = None
@@ -72,6 +73,7 @@ class SendOptions:
     cache: bool | None = None
     no_fallback: bool = False
     simulate: tuple[str, ...] = ()
+    seed: int | None = None
 
     @classmethod
     def of(cls, **given: Any) -> SendOptions:

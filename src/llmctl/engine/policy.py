@@ -13,13 +13,14 @@ moves on to a larger context. Nothing falls back after the first byte of an answ
 
 from __future__ import annotations
 
+import random
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llmctl.catalog.costs import cost_of
-from llmctl.catalog.entry import LLM
+from llmctl.catalog.entry import LLM, Deployment
 from llmctl.engine import counts
 from llmctl.engine.options import Labels, SendOptions, Services
 from llmctl.engine.records import Attempt, Outcome, Result, failure_of
@@ -32,9 +33,11 @@ from llmctl.errors import (
     LlmctlWarning,
     NotConfigured,
     ProviderError,
+    RateLimited,
     StreamInterrupted,
 )
 from llmctl.providers.wire import ChatResult, Usage
+from llmctl.selection.balancer import balance
 from llmctl.selection.decision import (
     DEAD_ENDPOINT,
     NO_KEY,
@@ -85,6 +88,7 @@ class ChainRun:
     max_tokens: int | None = None  # the request's answer cap (worst cases)
     cache_get: Callable[[Send], dict[str, Any] | None] | None = None  # a kept answer, if any
     cache_put: Callable[[Send, ChatResult], None] | None = None  # keep a complete answer
+    draws: random.Random | None = None  # the weighted draws between deployments (the router's)
     attempts: list[Attempt] = field(default_factory=list)
     _queue: list[LLM] = field(default_factory=list, repr=False)
     _current: Send | None = field(default=None, repr=False)
@@ -99,6 +103,10 @@ class ChainRun:
 
     def __post_init__(self) -> None:
         self._queue = list(self.chain)
+        self._balanced: set[str] = set()  # LLMs whose deployments were put in the queue
+        if self.draws is None:
+            seed = self.options.seed if self.options.seed is not None else self.services.rng()
+            self.draws = random.Random(seed)
         self._spending = Spending(self.services.ledger, self.options.max_cost, self.labels)
 
     # --- what to do next ------------------------------------------------------------------------
@@ -116,6 +124,8 @@ class ChainRun:
                 return step
         while self._queue:
             entry = self._queue.pop(0)
+            if self._routed(entry):
+                continue
             why = self._skip_reason(entry)
             if why is not None:
                 self.attempts.append(Attempt.skipped(entry, why))
@@ -138,11 +148,45 @@ class ChainRun:
             if why is not None:
                 self.attempts.append(Attempt.skipped(entry, why))
                 continue
-            self.attempts.append(Attempt(entry.id, entry.provider, Outcome.ERROR))
+            self.attempts.append(Attempt.of(entry, Outcome.ERROR))
             self._current, self._waited = Send(entry, endpoint, 1), 0.0
             step = self._slot(self._current)
             if step is not None:
                 return step
+        return None
+
+    def _routed(self, entry: LLM) -> bool:
+        """True when `entry`, an LLM with deployments, was replaced at the front of the queue
+        by each eligible one in the balancer's failover order (or skipped when none is)."""
+        if not entry.deployments or entry.id in self._balanced:
+            return False
+        self._balanced.add(entry.id)
+        order = self._failover(entry)
+        if isinstance(order, Skip):
+            self.attempts.append(Attempt.skipped(entry, order))
+        else:
+            self._queue[:0] = order
+        return True
+
+    def _failover(self, entry: LLM) -> list[LLM] | Skip:
+        """`entry` as reached through each eligible deployment, in the order to try them
+        (weighted draws from the run's seeded generator); or why none is eligible."""
+        plan = balance(entry, self._blocked)
+        if not plan.available:
+            return plan.unavailable() or Skip(NOT_CONFIGURED, "no deployment")
+        return [entry.via(d) for d in plan.failover(self.draws)]
+
+    def _blocked(self, entry: LLM, deployment: Deployment) -> Skip | None:
+        """Why one deployment of `entry` cannot be tried now (cooling down, no key), or None."""
+        via = entry.via(deployment)
+        if self.services.cooldown is not None:
+            why = self.services.cooldown.reason(via)
+            if why is not None:
+                return why
+        try:
+            self.resolve(via)
+        except NotConfigured as exc:
+            return _unresolved(exc)
         return None
 
     def preview(self) -> tuple[list[Attempt], LlmctlError | None]:
@@ -151,7 +195,11 @@ class ChainRun:
         reserving and counting nothing: an attempt per LLM, `skipped` with its reason or
         `planned`; and the error the real run would end with when every LLM is skipped."""
         for entry in self.chain:
-            self.attempts.append(self._foreseen(entry))
+            order = self._failover(entry) if entry.deployments else [entry]
+            if isinstance(order, Skip):
+                self.attempts.append(Attempt.skipped(entry, order))
+                continue
+            self.attempts.extend(self._foreseen(via) for via in order)
         if any(a.outcome == Outcome.PLANNED for a in self.attempts):
             return self.attempts, None
         try:
@@ -176,8 +224,8 @@ class ChainRun:
             wait, limit = self.services.limiter.admit(entry, self.prompt_tokens, count=False)
             if wait > self.services.max_wait:
                 skip = Skip(RATE_LIMIT, limit or "")
-                return Attempt(entry.id, entry.provider, Outcome.SKIPPED, error=limit, skip=skip)
-        return Attempt(entry.id, entry.provider, Outcome.PLANNED)
+                return Attempt.of(entry, Outcome.SKIPPED, error=limit, skip=skip)
+        return Attempt.of(entry, Outcome.PLANNED)
 
     def _slot(self, send: Send) -> Send | Wait | None:
         """`send` when its rate-limit windows have room (it is counted), a Wait when a slot
@@ -202,9 +250,7 @@ class ChainRun:
     def _from_cache(self, entry: LLM, kept: dict[str, Any]) -> None:
         """Answer from the cache: nothing is sent; the hit is recorded at no cost."""
         usage = Usage(kept.get("input_tokens"), kept.get("output_tokens"))
-        self.attempts.append(
-            Attempt(entry.id, entry.provider, Outcome.CACHE_HIT, status=None, latency_ms=0.0)
-        )
+        self.attempts.append(Attempt.of(entry, Outcome.CACHE_HIT, status=None, latency_ms=0.0))
         self._log(entry, Outcome.CACHE_HIT, None, None, 0.0, None, usage, 0.0)
         result = Result(kept["text"], entry, [*self.passed_over, *self.attempts], usage, 0.0, 0.0)
         result.cached = True
@@ -387,8 +433,13 @@ class ChainRun:
         return backoff * (0.5 + self.services.rng() / 2)
 
     def _cool(self, entry: LLM, error: ProviderError) -> None:
-        if self.services.cooldown is not None:
-            self.services.cooldown.failed(entry, error)
+        """Count the failure in the cooldown memory; a Retry-After longer than a try may
+        wait for a slot holds the deployment back that long."""
+        if self.services.cooldown is None:
+            return
+        after = error.retry_after if isinstance(error, RateLimited) else None
+        hold = after if after is not None and after > self.services.max_wait else None
+        self.services.cooldown.failed(entry, error, hold=hold)
 
     def _log(
         self,

@@ -30,6 +30,7 @@ class AttemptJSON(TypedDict):
     """One LLM of the chain, as `Attempt.to_dict` gives it."""
 
     llm: str
+    deployment: str | None
     provider: str | None
     outcome: Outcome
     status: int | None
@@ -56,11 +57,18 @@ class Attempt:
     hint: str | None = None  # what the last error suggests doing
     skip: Skip | None = None  # why it was skipped, or given up waiting for a rate-limit slot
     retry_after: float | None = None  # seconds until it may be tried again (Retry-After, a slot)
+    deployment: str | None = None  # which of the LLM's deployments (None: the LLM as a whole)
+
+    @classmethod
+    def of(cls, entry: LLM, outcome: Outcome, **more: object) -> Attempt:
+        """An attempt at `entry` as reached through one deployment (its only one once
+        `LLM.via` chose it; an entry without any is its implicit one, id = provider)."""
+        return cls(entry.id, entry.provider, outcome, deployment=deployment_id(entry), **more)  # type: ignore[arg-type]
 
     @classmethod
     def skipped(cls, entry: LLM, why: Skip) -> Attempt:
         """`entry` skipped while sending, for `why`: nothing was sent to it."""
-        return cls(entry.id, entry.provider, Outcome.SKIPPED, error=why.message, skip=why)
+        return cls.of(entry, Outcome.SKIPPED, error=why.message, skip=why)
 
     @property
     def spend(self) -> bool:
@@ -81,6 +89,7 @@ class Attempt:
         """The attempt as `prompt --json`, batch lines and errors show it."""
         return {
             "llm": self.llm,
+            "deployment": self.deployment,
             "provider": self.provider,
             "outcome": self.outcome,
             "status": self.status,
@@ -103,6 +112,14 @@ class Attempt:
         return f"{self.llm} ({self.provider}): {what}" + (
             f" after {self.tries} tries" if self.tries > 1 else ""
         )
+
+
+def deployment_id(entry: LLM) -> str | None:
+    """The id of the deployment `entry` is reached through: its first (after `LLM.via`,
+    its only one), else the implicit one's (its provider); None when it has several."""
+    if not entry.deployments:
+        return entry.provider
+    return entry.deployments[0].id if len(entry.deployments) == 1 else None
 
 
 @dataclass

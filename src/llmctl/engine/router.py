@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Number
@@ -74,6 +75,8 @@ class Router:
     services: Services = field(default_factory=Services)
     options: SendOptions = field(default_factory=SendOptions)
     labels: Labels = field(default_factory=Labels)
+    # The weighted draws between deployments, one sequence for every run (`--seed`).
+    _draws: random.Random | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, **fields: Any) -> Router:
@@ -112,8 +115,16 @@ class Router:
             prompt_tokens=estimate_tokens(texts) if texts else 0,
             prompt_bound=token_bound(texts) if texts else None,
             max_tokens=max_tokens,
+            draws=self._drawn(),
             **cache_hooks(services.cache, req),
         )
+
+    def _drawn(self) -> random.Random:
+        """The router's generator of weighted draws, seeded by `--seed` (else at random)."""
+        if self._draws is None:
+            seed = self.options.seed if self.options.seed is not None else self.services.rng()
+            self._draws = random.Random(seed)
+        return self._draws
 
     # --- sync -----------------------------------------------------------------------------------
 

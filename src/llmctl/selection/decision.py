@@ -95,6 +95,7 @@ class Request:
     max_attempts: int = Config.max_attempts  # config.toml's default
     assume_available: bool = False
     provider: str | None = None  # only LLMs served by this provider
+    deployment: tuple[str, str] | None = None  # (llm id, deployment id): `--llm` `--deployment`
     prefer_providers: tuple[str, ...] = ()  # these providers' LLMs first, in this order
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -136,6 +137,8 @@ class Decision:
     passed_over: list[tuple[str, Skip]] = field(default_factory=list)
     # The strategy's sort key (for ranking the candidates when explaining).
     rank: Callable[[LLM], tuple] | None = field(default=None, repr=False)
+    # The balancer's standing of the chosen LLM's deployments (a `Balance`; explained picks).
+    routes: Any = None
 
     @property
     def group(self) -> str | None:
@@ -161,6 +164,7 @@ class Decision:
             "prefer_providers": list(req.prefer_providers),
             "allow_upgrade": req.allow_upgrade,
             "max_attempts": req.max_attempts,
+            "deployments": self.routes.to_dicts() if self.routes is not None else [],
             "chain": [e.id for e in self.chain],
             "chain_detail": [chain_step(e, req.prompt_tokens) for e in self.chain],
             "candidates": [

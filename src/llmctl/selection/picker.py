@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
-from llmctl.catalog.entry import LLM, blended_cost, or_inf, quality_key, tier_rank
+from llmctl.catalog.entry import LLM, Deployment, blended_cost, or_inf, quality_key, tier_rank
 from llmctl.catalog.load import Catalog
 from llmctl.errors import NoMatchError
 from llmctl.prefs.books import OVERRIDE_GROUP
 from llmctl.providers import resolve
+from llmctl.selection.balancer import Balance, balance
 from llmctl.selection.decision import (
     CONTEXT,
     DISABLED,
@@ -129,17 +131,35 @@ class Picker:
             return Skip(EMBEDDINGS_ONLY, "embeddings model")
         if tier is not None and e.tier != tier:
             return Skip(OTHER_TIER, f"tier {e.tier}, not {tier}")
-        if provider is not None and e.provider != provider:
+        if provider is not None and not serves(e, provider):
             return Skip(OTHER_PROVIDER, f"served by {e.provider}, not {provider}")
         return _state_reason(e, today)
 
     def reason(self, e: LLM, req: Request) -> Skip | None:
-        """Why `e` cannot serve `req` right now (None when it can). Group and tier are not checked."""
+        """Why `e` cannot serve `req` right now (None when it can). Group and tier are not checked.
+        An entry with deployments is usable when any of them is (`routing`)."""
         state = _state_reason(e, self.catalog.today)
         if state:
             return state
-        if req.provider is not None and e.provider != req.provider:
+        if req.provider is not None and not serves(e, req.provider):
             return Skip(OTHER_PROVIDER, f"served by {e.provider}, not {req.provider}")
+        fit = self._fit_reason(e, req)
+        if fit:
+            return fit
+        if e.deployments:  # several ways there: balance them (the one-way case stays fast)
+            return self.routing(e, req).unavailable()
+        return self._reach_reason(e, req)
+
+    def routing(self, e: LLM, req: Request) -> Balance:
+        """The balancer's standing of `e`'s deployments for `req`: those of another provider
+        than `--provider`, or not the one `--deployment` forces, are not eligible."""
+        return balance(e, lambda llm, d: self._route_reason(llm, d, req))
+
+    def _route_reason(self, e: LLM, d: Deployment, req: Request) -> Skip | None:
+        return _excluded(e, d, req) or self._reach_reason(e.via(d), req)
+
+    def _fit_reason(self, e: LLM, req: Request) -> Skip | None:
+        """Why the model itself does not fit `req` (capabilities, context), or None."""
         for cap in req.capabilities:
             if cap not in e.capabilities:
                 return Skip(NO_CAPABILITY, f"missing capability {cap}")
@@ -148,6 +168,10 @@ class Picker:
             return Skip(CONTEXT, f"context {context} is below the {req.min_context} needed")
         if context is not None and req.prompt_tokens and context < req.prompt_tokens:
             return Skip(CONTEXT, f"context {context} is too small for a prompt of {req.prompt_tokens} tokens")
+        return None
+
+    def _reach_reason(self, e: LLM, req: Request) -> Skip | None:
+        """Why `e` (one way there) cannot be reached now: cooling down, no key; or None."""
         if self.unavailable is not None:
             why = self.unavailable(e)
             if why:
@@ -188,10 +212,11 @@ class Picker:
                 f"{entry.id} is deprecated"
                 + (f"; its replacement is {entry.replacement}" if entry.replacement else "")
             )
-        chain = self._chain(entry, pool, req)
+        chain = [restricted(e, req) for e in self._chain(entry, pool, req)]
         decision = Decision(entry, rule, req, strategy, chain, trace, warnings, passed_over=passed, rank=rank)
         if explain:
             decision.candidates = self.candidates(req)
+            decision.routes = self.routing(entry, req)
         return decision
 
     def _default_strategy(self, req: Request) -> str:
@@ -368,6 +393,31 @@ class Picker:
             counts[key] = counts.get(key, 0) + 1
         summary = ", ".join(f"{n} {why}" for why, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
         return f"no LLM fits {what}: {len(pool)} candidates, all skipped ({summary})"
+
+
+def _excluded(e: LLM, d: Deployment, req: Request) -> Skip | None:
+    """Why `--provider` or `--deployment` leave deployment `d` of `e` out, or None."""
+    if req.provider is not None and d.provider != req.provider:
+        return Skip(OTHER_PROVIDER, f"served by {d.provider}, not {req.provider}")
+    if req.deployment is not None and req.deployment[0] == e.id and d.id != req.deployment[1]:
+        return Skip(OTHER_PROVIDER, f"not --deployment {req.deployment[1]}")
+    return None
+
+
+def restricted(e: LLM, req: Request) -> LLM:
+    """`e` with only the deployments `--provider` and `--deployment` leave (the ones sent
+    through); `e` itself when they leave every one."""
+    if not e.deployments or (req.provider is None and req.deployment is None):
+        return e
+    kept = [d for d in e.deployments if _excluded(e, d, req) is None]
+    if not kept or len(kept) == len(e.deployments):
+        return e
+    return replace(e, provider=kept[0].provider, deployments=kept)
+
+
+def serves(e: LLM, provider: str) -> bool:
+    """True when `provider` serves `e` by any of its deployments."""
+    return e.provider == provider or any(d.provider == provider for d in e.deployments)
 
 
 def _category(why: Skip | None) -> str:

@@ -36,6 +36,7 @@ class Selection:
     max_attempts: int | None = None
     assume_available: bool = False
     provider: str | None = None
+    deployment: str | None = None  # with `llm`: only this deployment of it
     prefer_providers: tuple[str, ...] | list[str] | None = None  # None: config.toml's
     source: str = "command line"
 
@@ -84,6 +85,8 @@ def build_request(catalog: Catalog, home: Home, sel: Selection) -> tuple[Request
     if req.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1 (got {req.max_attempts})")
     _providers(req, sel, catalog)
+    if sel.deployment is not None:
+        _deployment(req, sel, catalog)
     if sel.book is not None:
         req.book = _load_book(home, sel.book, config.extra_groups, warnings)
     req.sources = {k: v for k, v in req.sources.items() if v}
@@ -114,6 +117,19 @@ def _providers(req: Request, sel: Selection, catalog: Catalog) -> None:
     if prefer:
         req.prefer_providers = tuple(dict.fromkeys(prefer))
         req.sources["prefer_providers"] = source
+
+
+def _deployment(req: Request, sel: Selection, catalog: Catalog) -> None:
+    """`--deployment ID`: needs `--llm`, and one of that LLM's deployments; else exit 2."""
+    if sel.llm is None:
+        raise UsageError("--deployment needs --llm (the LLM whose deployment it is)")
+    entry = catalog.get(sel.llm)
+    ids = [d.id for d in entry.routes()]
+    if sel.deployment not in ids:
+        raise UnknownNameError(
+            f"deployment of {entry.id}", sel.deployment, ids, hint=f"its deployments: {', '.join(ids)}"
+        )
+    req.deployment, req.sources["deployment"] = (entry.id, sel.deployment), sel.source
 
 
 def _check_config_providers(config: Any, names: tuple[str, ...], known: list[str]) -> None:
