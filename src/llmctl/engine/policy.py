@@ -174,7 +174,9 @@ class ChainRun:
         plan = balance(entry, self._blocked)
         if not plan.available:
             return plan.unavailable() or Skip(NOT_CONFIGURED, "no deployment")
-        return [entry.via(d) for d in plan.failover(self.draws)]
+        draws = self.draws
+        assert draws is not None  # made in __post_init__
+        return [entry.via(d) for d in plan.failover(draws)]
 
     def _blocked(self, entry: LLM, deployment: Deployment) -> Skip | None:
         """Why one deployment of `entry` cannot be tried now (cooling down, no key), or None."""

@@ -125,9 +125,10 @@ def _deployment(req: Request, sel: Selection, catalog: Catalog) -> None:
         raise UsageError("--deployment needs --llm (the LLM whose deployment it is)")
     entry = catalog.get(sel.llm)
     ids = [d.id for d in entry.routes()]
-    if sel.deployment not in ids:
+    wanted = sel.deployment or ""
+    if wanted not in ids:
         raise UnknownNameError(
-            f"deployment of {entry.id}", sel.deployment, ids, hint=f"its deployments: {', '.join(ids)}"
+            f"deployment of {entry.id}", wanted, ids, hint=f"its deployments: {', '.join(ids)}"
         )
     req.deployment, req.sources["deployment"] = (entry.id, sel.deployment), sel.source
 
