@@ -130,7 +130,7 @@ def _deployment(req: Request, sel: Selection, catalog: Catalog) -> None:
         raise UnknownNameError(
             f"deployment of {entry.id}", wanted, ids, hint=f"its deployments: {', '.join(ids)}"
         )
-    req.deployment, req.sources["deployment"] = (entry.id, sel.deployment), sel.source
+    req.deployment, req.sources["deployment"] = (entry.id, wanted), sel.source
 
 
 def _check_config_providers(config: Any, names: tuple[str, ...], known: list[str]) -> None:
