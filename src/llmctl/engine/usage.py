@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from llmctl.catalog.entry import LLM
-from llmctl.engine.records import Outcome
+from llmctl.engine.records import Outcome, deployment_id
 from llmctl.engine.statefiles import wal
 from llmctl.errors import FileError
 from llmctl.paths import Home
@@ -46,6 +46,7 @@ ADDED_COLUMNS = (
     ("tokens_estimated", "INTEGER NOT NULL DEFAULT 0"),
     ("batch_id", "TEXT"),
     ("scope", "TEXT"),
+    ("deployment", "TEXT"),  # which of the LLM's deployments (NULL: a row from before them)
 )
 
 
@@ -70,6 +71,7 @@ class AttemptRecord:
     tokens_estimated: bool = False  # the provider reported no counts: they are estimated
     batch_id: str | None = None
     scope: str | None = None
+    deployment: str | None = None
 
     @classmethod
     def of(
@@ -102,6 +104,7 @@ class AttemptRecord:
             output_cost_per_mtok=entry.output_cost_per_mtok,
             cost=cost,
             tokens_estimated=estimated,
+            deployment=deployment_id(entry),
         )
 
 
