@@ -452,9 +452,8 @@ def test_list_reads_the_deployment_a_row_names_when_the_store_records_it(cli, ho
     store.record(AttemptRecord("openai/gpt-4o", "openrouter", "ok", latency_ms=50))
     store.close()
     rows = {r["id"]: r["requests_1h"] for r in listed(cli, "gpt4o")}
-    assert rows == {"openai": 0, "or-a": 1, "or-b": 0}  # no deployment column: the first on the provider
+    assert rows == {"openai": 0, "or-a": 1, "or-b": 0}  # a row naming none: the first on the provider
     with sqlite3.connect(home / "usage.sqlite") as conn:
-        conn.execute("ALTER TABLE attempts ADD COLUMN deployment TEXT")
         conn.execute("UPDATE attempts SET deployment = 'or-b'")
     rows = {r["id"]: r["requests_1h"] for r in listed(cli, "gpt4o")}
     assert rows == {"openai": 0, "or-a": 0, "or-b": 1}

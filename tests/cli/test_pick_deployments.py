@@ -87,3 +87,10 @@ def test_an_llm_without_deployments_shows_its_implicit_one(cli, home, monkeypatc
     assert data["deployments"] == [
         {"id": "openai", "provider": "openai", "share": 1.0, "state": "eligible", "reason": "100%"}
     ]
+
+
+def test_list_provider_matches_an_llm_by_any_deployment(cli, home):
+    add(cli, "gpt4o", "or", "openrouter")
+    result = cli("list", "--provider", "openrouter", "--all", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "openai/gpt-4o" in [e["id"] for e in json.loads(result.stdout)]

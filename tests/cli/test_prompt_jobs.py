@@ -222,7 +222,7 @@ def test_a_prompt_without_a_job_records_no_template(cli, jobs, server, h_store):
 def test_an_older_store_gains_the_template_column_in_place(jobs, h_store):
     import sqlite3
 
-    from llmctl.engine.usage import SCHEMA, UsageStore
+    from llmctl.engine.usage import SCHEMA, SCHEMA_VERSION, UsageStore
 
     path = h_store.path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -234,5 +234,5 @@ def test_an_older_store_gains_the_template_column_in_place(jobs, h_store):
     conn.commit()
     conn.close()
     rows = UsageStore(path).rows()
-    assert rows[0]["llm"] == "x" and rows[0]["template_hash"] is None
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert rows[0]["llm"] == "x" and rows[0]["template_hash"] is None and rows[0]["deployment"] is None
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

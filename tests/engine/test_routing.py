@@ -118,3 +118,30 @@ def test_no_routing_field_reaches_the_provider(two):
         text = json.dumps(body)
         assert not any(f'"{name}"' in text for name in ROUTING_FIELDS), text
     assert {b["model"] for b in bodies} == {"a", "other-name"}
+
+
+def test_usage_rows_record_the_deployment(two, tmp_path):
+    from llmctl.engine.usage import UsageStore
+
+    one, other = two
+    one.add(PATH, Reply(503, {"error": {"message": "down"}}))
+    other.defaults[PATH] = openai_chat("from other")
+    a = llm("openai/a", dep("one", one.url, weight=1000), dep("other", other.url, weight=0.001))
+    store = UsageStore(tmp_path / "usage.sqlite")
+    router(seed=1, retries=0, record=store.record).chat([a], REQ)
+    rows = store.query("SELECT llm, deployment, outcome, status FROM attempts ORDER BY id")
+    assert [(r["llm"], r["deployment"], r["outcome"], r["status"]) for r in rows] == [
+        ("openai/a", "one", "error", 503),
+        ("openai/a", "other", "ok", 200),
+    ]
+
+
+def test_serve_s_attempts_header_names_the_deployments(two):
+    from llmctl.server.gateway import attempts_header
+
+    one, other = two
+    one.add(PATH, Reply(429, {"error": {"message": "slow down"}}))
+    other.defaults[PATH] = openai_chat("from other")
+    a = llm("openai/a", dep("one", one.url, weight=1000), dep("other", other.url, weight=0.001))
+    result = router(seed=1, retries=0).chat([a], REQ)
+    assert attempts_header(result.attempts) == "openai/a@one:429,openai/a@other:ok"

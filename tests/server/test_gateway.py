@@ -45,7 +45,7 @@ def test_a_plain_completion_names_the_llm_that_answered_and_is_recorded(client, 
         10,
     )
     assert raw.headers["x-llmctl-llm"] == "openai/first"
-    assert raw.headers["x-llmctl-attempts"] == "openai/first:ok"
+    assert raw.headers["x-llmctl-attempts"] == "openai/first@openai:ok"
     assert server.requests[-1]["json"]["messages"] == [{"role": "user", "content": "hi"}]
     [row] = usage_rows(home)
     assert (row["llm"], row["outcome"], row["input_tokens"], row["output_tokens"]) == (
@@ -64,7 +64,7 @@ def test_the_chain_falls_back_and_the_headers_list_every_attempt(client, server)
     )
     assert raw.parse().model == "openai/second" and raw.parse().choices[0].message.content == "from b"
     assert raw.headers["x-llmctl-llm"] == "openai/second"
-    assert raw.headers["x-llmctl-attempts"] == "openai/first:503,openai/second:ok"
+    assert raw.headers["x-llmctl-attempts"] == "openai/first@openai:503,openai/second@openai:ok"
     sent = server.requests[-1]["json"]
     assert (sent["temperature"], sent["max_completion_tokens"], sent["top_p"]) == (0.2, 50, 0.9)
 
@@ -90,7 +90,7 @@ def test_a_streamed_answer_comes_as_chunks_each_naming_the_llm(client, server, h
         model="openai/first", messages=HI, stream=True, stream_options={"include_usage": True}
     ) as response:
         assert response.headers["x-llmctl-llm"] == "openai/second"
-        assert response.headers["x-llmctl-attempts"] == "openai/first:500,openai/second:ok"
+        assert response.headers["x-llmctl-attempts"] == "openai/first@openai:500,openai/second@openai:ok"
         chunks = list(response.parse())
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Once upon a time."
     assert {c.model for c in chunks} == {"openai/second"}
@@ -107,7 +107,9 @@ def test_a_stream_whose_chain_fails_before_any_byte_gets_the_error_status(client
         list(client.chat.completions.create(model="openai/first", messages=HI, stream=True))
     assert caught.value.status_code == 502
     assert caught.value.body["code"] == "all_failed" and "openai/second" in caught.value.body["message"]
-    assert caught.value.response.headers["x-llmctl-attempts"].startswith("openai/first:500,openai/second:500")
+    assert caught.value.response.headers["x-llmctl-attempts"].startswith(
+        "openai/first@openai:500,openai/second@openai:500"
+    )
 
 
 def test_a_stream_that_breaks_after_its_first_byte_is_an_error_event_never_stitched(client, server):
@@ -295,7 +297,7 @@ def test_a_cached_answer_streams_whole_and_says_so(client, server, home):
     with client.chat.completions.with_streaming_response.create(
         model="openai/first", messages=HI, stream=True
     ) as r:
-        assert r.headers["x-llmctl-attempts"] == "openai/first:cache"
+        assert r.headers["x-llmctl-attempts"] == "openai/first@openai:cache"
         text = "".join(c.choices[0].delta.content or "" for c in r.parse() if c.choices)
     assert text == "kept answer" and len(server.requests) == 1
 

@@ -72,7 +72,7 @@ def matches(entry: LLM, q: Query, has_key: Callable[[LLM], bool] | None = None) 
         return False
     if q.tier and entry.tier != q.tier:
         return False
-    if q.provider and entry.provider != q.provider:
+    if q.provider and all(d.provider != q.provider for d in entry.routes()):  # by any deployment
         return False
     if q.company and (entry.company or "").lower() != q.company.lower():
         return False

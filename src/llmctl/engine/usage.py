@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from llmctl.catalog.entry import LLM
-from llmctl.engine.records import Outcome
+from llmctl.engine.records import Outcome, deployment_id
 from llmctl.engine.statefiles import wal
 from llmctl.errors import FileError
 from llmctl.paths import Home
@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS attempts_llm ON attempts (llm, outcome);
 """
 # The store's layout, in SQLite's `user_version`: a store a newer llmctl changed beyond what
 # this one knows is reported, never written to (0: made before the version was kept).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The numbered migrations: the columns (name, type) each layout adds to the one before,
 # added in place to an older store.
 MIGRATIONS: dict[int, tuple[tuple[str, str], ...]] = {
@@ -51,6 +51,8 @@ MIGRATIONS: dict[int, tuple[tuple[str, str], ...]] = {
     ),
     # The version of a job's work that made the request (compose.render.template_hash).
     2: (("template_hash", "TEXT"),),
+    # Which of the LLM's deployments answered (NULL: a row from before deployments).
+    3: (("deployment", "TEXT"),),
 }
 ADDED_COLUMNS = tuple(column for version in sorted(MIGRATIONS) for column in MIGRATIONS[version])
 
@@ -77,6 +79,7 @@ class AttemptRecord:
     batch_id: str | None = None
     scope: str | None = None
     template_hash: str | None = None
+    deployment: str | None = None
 
     @classmethod
     def of(
@@ -109,6 +112,7 @@ class AttemptRecord:
             output_cost_per_mtok=entry.output_cost_per_mtok,
             cost=cost,
             tokens_estimated=estimated,
+            deployment=deployment_id(entry),
         )
 
 

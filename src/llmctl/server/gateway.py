@@ -47,8 +47,9 @@ MODEL_NOT_FOUND = "model_not_found"
 
 
 def attempts_header(attempts: list[Attempt]) -> str:
-    """`acme/a:429,acme/b:ok`: each LLM tried or skipped, in order, and what came of it."""
-    return ",".join(f"{a.llm}:{_label(a)}" for a in attempts)
+    """`acme/a@acme:429,acme/a@openrouter:ok`: each LLM tried or skipped, in order, through
+    which deployment (when one was chosen), and what came of it."""
+    return ",".join(f"{a.llm}{'@' + a.deployment if a.deployment else ''}:{_label(a)}" for a in attempts)
 
 
 def _label(a: Attempt) -> str:
