@@ -37,3 +37,13 @@ def test_targets_become_cooldown_keys(team):
     assert _keys(catalog, "endpoint:http://x") == ["endpoint:http://x"]
     assert _keys(catalog, "key:OPENAI_API_KEY") == ["key:OPENAI_API_KEY"]
     assert _keys(catalog, "deployment:acme/a@x") == ["deployment:acme/a@x"]
+
+
+def test_a_cooldown_past_the_calendars_end_is_listed_not_a_traceback(cli, team):
+    state = Home.resolve(team).data_dir / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "cooldown.json").write_text(json.dumps({"llm:acme/a": {"failures": 3, "until": 9e12}}))
+    listed = cli("cooldown", "list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert row["key"] == "llm:acme/a" and row["until"].startswith("9999-12-31T23:59:59")

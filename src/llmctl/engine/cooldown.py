@@ -231,9 +231,14 @@ class Cooldown:
 
 
 def _iso(seconds: float) -> str:
+    """The time as ISO 8601 UTC; a time past the calendar's end (a hand-edited or damaged
+    state file) reads as its last second, never a traceback."""
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):
+        return dt.datetime.max.replace(tzinfo=dt.UTC).isoformat(timespec="seconds")
 
 
 def _well_formed(data: Any) -> bool:
