@@ -136,6 +136,25 @@ def test_usage_rows_record_the_deployment(two, tmp_path):
     ]
 
 
+def test_usage_by_deployment_counts_each_deployment_of_each_llm(two, tmp_path):
+    from llmctl.engine.reports import usage_report
+    from llmctl.engine.usage import UsageStore
+
+    one, other = two
+    one.add(PATH, Reply(503, {"error": {"message": "down"}}))
+    one.defaults[PATH] = openai_chat("from one")
+    other.defaults[PATH] = openai_chat("from other")
+    a = llm("openai/a", dep("one", one.url, weight=1000), dep("other", other.url, weight=0.001))
+    store = UsageStore(tmp_path / "usage.sqlite")
+    send = router(seed=1, retries=0, record=store.record)
+    send.chat([a], REQ)  # one: 503, then other: ok
+    send.chat([a], REQ)  # one: ok
+    report = usage_report(store, by=["deployment"])  # at once: the last row is of this millisecond
+    rows = {r["deployment"]: (r["requests"], r["ok"], r["failed"]) for r in report["rows"]}
+    assert rows == {"openai/a@one": (2, 1, 1), "openai/a@other": (1, 1, 0)}
+    assert report["total"]["requests"] == 3
+
+
 def test_serve_s_attempts_header_names_the_deployments(two):
     from llmctl.server.gateway import attempts_header
 

@@ -1,4 +1,4 @@
-"""`llmctl usage`: what was spent, by LLM, provider, book, job, template, day or month."""
+"""`llmctl usage`: what was spent, by LLM, provider, book, job, template, deployment, day or month."""
 
 from typing import Annotated
 
@@ -16,7 +16,9 @@ def usage(
     until: Annotated[str | None, typer.Option("--until", help="ISO date or time, or Nh / Nd ago.")] = None,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", help="llm, provider, book, job, template, day or month (repeat; default llm)."),
+        typer.Option(
+            "--by", help="llm, provider, book, job, template, deployment, day or month (repeat; default llm)."
+        ),
     ] = None,
     book: Annotated[str | None, typer.Option("--book", help="Only this book's attempts.")] = None,
     job: Annotated[str | None, typer.Option("--job", help="Only this job's attempts.")] = None,

@@ -1,8 +1,8 @@
 """`llmctl usage`: what was spent, read back from the usage store.
 
 Rows group the attempts of a period by any of llm, provider, book, job, template (the
-version of a job's work, read from the attempts themselves), day and month (days and
-months in UTC). `requests` counts attempts sent to a provider (each try), `ok`
+version of a job's work), deployment (`LLM@ID`; both read from the attempts themselves),
+day and month (days and months in UTC). `requests` counts attempts sent to a provider (each try), `ok`
 those that answered, `failed` those that did not, `cache_hits` answers from the cache
 (not in `requests`). A failed attempt costs nothing unless the provider reported usage.
 With `prices="current"` costs are recomputed from today's catalog instead of the prices
@@ -20,8 +20,13 @@ from llmctl.catalog.load import Catalog
 from llmctl.engine.usage import ROLLUP_KEYS, ROLLUP_SUMS, UsageStore, rollup_values
 from llmctl.errors import UsageError, did_you_mean
 
-GROUPINGS = ("llm", "provider", "book", "job", "template", "day", "month")
-TEMPLATE = "template"  # not in the daily rollup: grouped from the attempts of the window
+GROUPINGS = ("llm", "provider", "book", "job", "template", "deployment", "day", "month")
+# Groupings the daily rollup does not keep: grouped from the attempts of the window. A
+# deployment is named as the cooldown names it, `LLM@ID` (NULL: a row from before them).
+PER_ATTEMPT = {
+    "template": "template_hash",
+    "deployment": "CASE WHEN deployment IS NULL THEN NULL ELSE llm || '@' || deployment END",
+}
 DEFAULT_WINDOW = "30d"
 ROLLUP_COLUMNS = (*ROLLUP_KEYS, *ROLLUP_SUMS)
 _RELATIVE = re.compile(r"(\d+)([hd])")
@@ -82,10 +87,12 @@ def usage_report(
     if prices not in ("stored", "current"):
         raise UsageError(f"--prices takes stored or current, not {prices!r}")
     start = parse_when(since or DEFAULT_WINDOW, now=now)
-    end = parse_when(until, now=now, end=True) if until else now
+    # Rows are stamped to the millisecond and the window's end is exclusive: "until now"
+    # takes in an attempt recorded in the current millisecond too.
+    end = parse_when(until, now=now, end=True) if until else now + dt.timedelta(milliseconds=1)
     if end < start:
         raise UsageError(f"--until ({end.isoformat()}) is before --since ({start.isoformat()})")
-    source, params = _source(start, end, per_attempt=TEMPLATE in by)
+    source, params = _source(start, end, per_attempt=[name for name in by if name in PER_ATTEMPT])
     where = "1"
     for column, value in (("book", book), ("job", job), ("llm", llm)):
         if value is not None:
@@ -121,18 +128,18 @@ def _grouping(by: Sequence[str]) -> list[str]:
         "month": "substr(day, 1, 7)",
         "book": "NULLIF(book, '')",
         "job": "NULLIF(job, '')",
-        TEMPLATE: "template",
     }
     return [exprs.get(name, name) for name in by]
 
 
-def _source(start: dt.datetime, end: dt.datetime, *, per_attempt: bool = False) -> tuple[str, list[Any]]:
+def _source(
+    start: dt.datetime, end: dt.datetime, *, per_attempt: Sequence[str] = ()
+) -> tuple[str, list[Any]]:
     """The rows of the window in the rollup's shape: whole days from the rollup, the partial
     days at its edges from the attempts themselves (through the time index); with
-    `per_attempt`, every row from the attempts, with their `template` hash."""
+    `per_attempt` groupings (PER_ATTEMPT), every row from the attempts, with those columns."""
     columns = [f"{v} AS {c}" for v, c in zip(rollup_values(), ROLLUP_COLUMNS, strict=True)]
-    if per_attempt:
-        columns.append(f"template_hash AS {TEMPLATE}")
+    columns += [f"{PER_ATTEMPT[name]} AS {name}" for name in per_attempt]
     raw = f"SELECT {', '.join(columns)} FROM attempts WHERE time >= ? AND time < ?"
     days = None if per_attempt else _full_days(start, end)
     if days is None:
