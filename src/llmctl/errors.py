@@ -279,14 +279,17 @@ class StreamBroken(ProviderError):
 class InvalidOutput(ProviderError):
     """An answer that is not the JSON the job asked for, or breaks its schema (retried once
     on the same LLM with the problem added to the conversation, then a failed attempt).
-    `answer` is the text received; `problem` says what is wrong with it."""
+    `answer` is the text received; `problem` says what is wrong with it; `usage` (the
+    provider's token counts of every try, when the answers came from a provider) is what
+    the failed attempt is billed: the provider charged for both answers."""
 
     kind = "invalid_output"
 
-    def __init__(self, problem: str, *, answer: str = "") -> None:
+    def __init__(self, problem: str, *, answer: str = "", usage: Any = None) -> None:
         super().__init__(f"the answer is not the JSON asked for: {problem}")
         self.problem = problem
         self.answer = answer
+        self.usage = usage
 
 
 class NotConfigured(ProviderError):

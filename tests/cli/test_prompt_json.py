@@ -73,6 +73,21 @@ def test_twice_invalid_fails_the_attempt_and_the_chain_goes_on(cli, server, sche
     assert len(to(server, A)) == 2
 
 
+def test_twice_invalid_is_billed_for_both_answers(cli, server, schema_file, team):
+    from llmctl.engine.usage import UsageStore
+    from llmctl.paths import Home
+
+    server.add(A, openai_chat('{"tag": 1}', prompt_tokens=100, completion_tokens=10))
+    server.add(A, openai_chat('{"tag": 2}', prompt_tokens=120, completion_tokens=12))
+    server.add(B, openai_chat('{"tags": ["ok"]}'))
+    assert cli("prompt", "Tag it", "--job", "tag", "--json").exit_code == 0
+    rows = UsageStore.for_home(Home.resolve(team)).rows()
+    failed = next(r for r in rows if r["llm"] == "openai/first")
+    # Both answers were billed: 220 prompt and 22 answer tokens at $1/M and $2/M.
+    assert (failed["outcome"], failed["input_tokens"], failed["output_tokens"]) == ("error", 220, 22)
+    assert failed["cost"] == pytest.approx((220 * 1.0 + 22 * 2.0) / 1e6)
+
+
 def test_plain_output_prints_the_json_text(cli, server, schema_file):
     server.add(A, openai_chat('{"tags": ["x"]}'))
     out = cli("prompt", "Tag it", "--job", "tag")

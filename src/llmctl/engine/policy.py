@@ -28,6 +28,7 @@ from llmctl.engine.spend import Spending
 from llmctl.errors import (
     COOL_ENDPOINT,
     ContextTooLong,
+    InvalidOutput,
     KeyMissing,
     LlmctlError,
     LlmctlWarning,
@@ -366,7 +367,7 @@ class ChainRun:
             self._settle()
             self._interrupted = StreamInterrupted(f"{entry.id} broke off mid-answer: {message}")
             return
-        self._log(entry, Outcome.ERROR, error.status, message, latency_ms, None, Usage())
+        self._log_failure(entry, error, message, latency_ms)
         self._hits = []
         delay = self._delay(send.tries, error)
         if delay is not None:
@@ -380,6 +381,19 @@ class ChainRun:
             self._too_small = max(self._too_small, entry.context_length or 0)
         if error.cools == COOL_ENDPOINT:
             self._dead.add(send.endpoint.base_url)
+
+    def _log_failure(self, entry: LLM, error: ProviderError, message: str, latency_ms: float) -> None:
+        """Record a failed try. Only an answer that is not the JSON asked for costs: it was
+        answered and billed (both tries), so its tokens are recorded, checked and costed,
+        and charged to budgets; other failures cost nothing."""
+        if not (isinstance(error, InvalidOutput) and error.usage is not None):
+            self._log(entry, Outcome.ERROR, error.status, message, latency_ms, None, Usage())
+            return
+        usage, estimated = self._counted(entry, ChatResult(error.answer, error.usage), None)
+        cost = cost_of(entry, usage.input_tokens, usage.output_tokens, usage.cached_input_tokens)
+        self._log(
+            entry, Outcome.ERROR, error.status, message, latency_ms, None, usage, cost, estimated=estimated
+        )
 
     def interrupted(self, *, latency_ms: float, received: str = "") -> None:
         """The current send was cut short (Ctrl-C, SIGTERM, cancellation, a closed pipe):

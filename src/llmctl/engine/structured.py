@@ -58,13 +58,15 @@ async def achecked_answer(
 
 
 def _second(req: ChatRequest, first: ChatResult, second: ChatResult) -> ChatResult:
-    problem = problem_of(req, second)
-    if problem is not None:
-        raise InvalidOutput(problem, answer=second.text)
+    """The corrective try's answer with both tries' tokens; raises InvalidOutput (carrying
+    those tokens, which the failed attempt is billed) when it is not the JSON asked for."""
     usage = Usage(
         _sum(first.usage.input_tokens, second.usage.input_tokens),
         _sum(first.usage.output_tokens, second.usage.output_tokens),
     )
+    problem = problem_of(req, second)
+    if problem is not None:
+        raise InvalidOutput(problem, answer=second.text, usage=usage)
     return replace(second, usage=usage)
 
 
