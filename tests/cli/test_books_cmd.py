@@ -32,7 +32,7 @@ def test_a_deprecated_llm_is_set_with_a_warning_naming_its_replacement(cli, team
     assert result.exit_code == 0
     assert (
         result.stderr
-        == "llmctl: warning: acme/old is deprecated (retires 2031-06-30); its replacement is acme/a\n"
+        == "llmctl: warning: acme/old is deprecated and retires on 2031-06-30; its replacement is acme/a\n"
     )
 
 

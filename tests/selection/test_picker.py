@@ -108,11 +108,11 @@ def test_deprecated_past_date_is_skipped_future_date_warns():
     )
     p = picker(cat)
     d = p.decide(Request(group="writer"), explain=True)
-    assert d.llm.id == "a/soon" and "a/soon is deprecated" in d.warnings[0]
+    assert d.llm.id == "a/soon" and d.warnings[0] == "a/soon is deprecated and retires on 2027-01-01"
     reasons = {e.id: why and why.message for e, why in d.candidates}
-    assert reasons["a/old"] == "deprecated since 2026-01-01 (use a/new)"
+    assert reasons["a/old"] == "retired on 2026-01-01; use a/new"
     d = p.decide(Request(group="writer", llm="a/old"))
-    assert d.rule == "best_in_group" and "deprecated since 2026-01-01" in d.trace[1].note
+    assert d.rule == "best_in_group" and "retired on 2026-01-01; use a/new" in d.trace[1].note
 
 
 def test_unknown_llm_is_an_error_but_unknown_book_llm_is_skipped():

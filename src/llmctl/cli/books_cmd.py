@@ -85,11 +85,11 @@ def show(
 
 
 def _warn_if_deprecated(st: Any, llm: str) -> None:
+    from llmctl.selection.picker import deprecation_warning
+
     entry = st.catalog().get(llm)
     if entry.deprecated:
-        then = f" (retires {entry.deprecation_date})" if entry.deprecation_date else ""
-        instead = f"; its replacement is {entry.replacement}" if entry.replacement else ""
-        warn(f"{entry.id} is deprecated{then}{instead}")
+        warn(deprecation_warning(entry))
 
 
 def _done(change: Any, as_json: bool) -> None:

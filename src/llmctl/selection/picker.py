@@ -208,10 +208,7 @@ class Picker:
         else:
             trace.append(Step(self._pool_rule(req), False, f"not needed: {rule} chose {entry.id}"))
         if entry.deprecated:
-            warnings.append(
-                f"{entry.id} is deprecated"
-                + (f"; its replacement is {entry.replacement}" if entry.replacement else "")
-            )
+            warnings.append(deprecation_warning(entry))
         chain = [restricted(e, req) for e in self._chain(entry, pool, req)]
         decision = Decision(entry, rule, req, strategy, chain, trace, warnings, passed_over=passed, rank=rank)
         if explain:
@@ -437,9 +434,16 @@ def _state_reason(e: LLM, today: str) -> Skip | None:
     if not e.enabled:
         return Skip(DISABLED, "disabled")
     if e.retired(today):
-        replacement = f" (use {e.replacement})" if e.replacement else ""
-        return Skip(RETIRED, f"deprecated since {e.deprecation_date}{replacement}")
+        replacement = f"; use {e.replacement}" if e.replacement else ""
+        return Skip(RETIRED, f"retired on {e.deprecation_date}{replacement}")
     return None
+
+
+def deprecation_warning(e: LLM) -> str:
+    """What picking a deprecated entry warns: the retirement date when one is set (so a
+    model retiring within days is never a surprise), and its replacement."""
+    when = f" and retires on {e.deprecation_date}" if e.deprecation_date else ""
+    return f"{e.id} is deprecated{when}" + (f"; its replacement is {e.replacement}" if e.replacement else "")
 
 
 def _origin(e: LLM) -> str:
