@@ -171,6 +171,16 @@ def test_check_is_0_when_every_job_is_sound(cli, jh):
     assert (result.exit_code, result.stdout) == (0, "ok  11 jobs\n")
 
 
+def test_check_takes_an_empty_file_default_as_no_text(cli, home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "jobs.toml").write_text(
+        '[jobs.plain]\ngroup = "writer"\nprompt = "{{ style }}"\nvars.style = { file = true, default = "" }\n'
+    )
+    result = cli("job", "check")
+    assert result.exit_code == 0, result.stderr
+    assert cli("job", "render", "plain", "x").stdout == "--- user ---\nx\n"  # no text, then the input
+
+
 def test_check_names_file_and_line_of_every_problem(cli, jh):
     jobs = (jh / "jobs.toml").read_text()
     jobs = jobs.replace("Style: {{ style }}", "Style: {{ stlye }}").replace(

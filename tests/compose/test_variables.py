@@ -55,6 +55,12 @@ def test_the_job_default_of_a_file_variable_is_read_from_the_home(h):
     assert values(h, {"pov": "x"}, with_book=False)["style"] == ("Plain words.\n", "job")
 
 
+def test_an_empty_default_of_a_file_variable_is_no_text(h):
+    write(h.config_dir / "jobs.toml", '[jobs.plain]\ngroup = "writer"\nvars.style = { file = true, default = "" }\n')
+    found = resolve(job(h, "plain"), home=h, given={}, book=None)
+    assert (found["style"].value, found["style"].source) == ("", "job")
+
+
 def test_a_file_variable_on_the_command_line_is_a_path_from_the_working_directory(h, tmp_path, monkeypatch):
     write(tmp_path / "mine.md", "Mine.")
     monkeypatch.chdir(tmp_path)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from llmctl.compose import templates
 from llmctl.compose.render import INPUT, Work, field_line, home_path, template_place
 from llmctl.compose.schema import read_schema_file, schema_problem
+from llmctl.compose.variables import default_file
 from llmctl.errors import FileError, did_you_mean, where
 from llmctl.files.io import read_text, table_line
 
@@ -65,8 +66,9 @@ def job_problems(job: Job, home: Home) -> list[str]:
         if problem:
             problems.append(_at(job, "schema", problem))
     for name, spec in job.vars.items():
-        if spec.file and spec.default is not None:
-            _read(home_path(home, spec.default), job, f"vars.{name}.default", problems)
+        named = default_file(spec)
+        if named is not None:
+            _read(home_path(home, named), job, f"vars.{name}.default", problems)
     return problems
 
 

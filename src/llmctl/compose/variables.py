@@ -133,9 +133,10 @@ def _value(
         path = home.config_dir / Path(raw if isinstance(raw, str) else raw.file).expanduser()
         return Value(read_home_file(path, where), book_source(book.name), path)
     if spec.default is not None:
-        if not spec.file:
+        named = default_file(spec)
+        if named is None:
             return Value(spec.default, SOURCE_JOB)
-        path = home.config_dir / Path(spec.default).expanduser()
+        path = home.config_dir / Path(named).expanduser()
         return Value(
             read_home_file(path, f"the default of variable {name!r} of job {job.name!r}"), SOURCE_JOB, path
         )
@@ -145,6 +146,12 @@ def _value(
             job.name, f"variable {name!r} is required{about}", variable=name, hint=f"pass --var {name}=VALUE"
         )
     return Value("", SOURCE_JOB)
+
+
+def default_file(spec: JobVar) -> str | None:
+    """The file a variable's default names: only a `file = true` variable's, and an empty
+    default names none (its value is no text)."""
+    return spec.default if spec.file and spec.default else None
 
 
 def read_home_file(path: Path, named_by: str) -> str:
