@@ -77,7 +77,8 @@ AIOHTTP_CLIENT = textwrap.dedent(
                 async with gate:
                     async with session.post(url, json=body, headers={"authorization": "Bearer k"}) as r:
                         data = await r.json()
-                        sys.stdout.write(json.dumps({"id": str(i), "text": data["choices"][0]["message"]["content"]}) + "\\n")
+                        text = data["choices"][0]["message"]["content"]
+                        sys.stdout.write(json.dumps({"id": str(i), "text": text}) + "\\n")
             await asyncio.gather(*(one(i) for i in range(n)))
     asyncio.run(main())
     """
@@ -167,7 +168,8 @@ def overhead(url: str, catalog, n: int) -> None:
 
         base, ours = interleaved([raw, lambda: client.complete("hello")], n)
     print(
-        f"sync:  bare httpx.Client {base:.3f} ms, LLMClient.complete {ours:.3f} ms: overhead {ours - base:+.3f} ms"
+        f"sync:  bare httpx.Client {base:.3f} ms, LLMClient.complete {ours:.3f} ms: "
+        f"overhead {ours - base:+.3f} ms"
     )
 
     async def run() -> tuple[float, float]:
@@ -190,7 +192,8 @@ def overhead(url: str, catalog, n: int) -> None:
 
     base, ours = asyncio.run(run())
     print(
-        f"async: bare httpx.AsyncClient {base:.3f} ms, LLMClient.acomplete {ours:.3f} ms: overhead {ours - base:+.3f} ms"
+        f"async: bare httpx.AsyncClient {base:.3f} ms, LLMClient.acomplete {ours:.3f} ms: "
+        f"overhead {ours - base:+.3f} ms"
     )
 
 
@@ -239,7 +242,8 @@ def many(url: str, catalog, n: int, c: int) -> None:
     own = asyncio.run(with_httpx())
     ours = asyncio.run(with_abatch())
     print(
-        f"{n} requests at concurrency {c}: aiohttp {base:.3f} s; httpx own pool {own:.3f} s ({own / base:.2f}x); "
+        f"{n} requests at concurrency {c}: aiohttp {base:.3f} s; "
+        f"httpx own pool {own:.3f} s ({own / base:.2f}x); "
         f"LLMClient.abatch {ours:.3f} s ({ours / base:.2f}x)"
     )
 
@@ -270,7 +274,8 @@ def batch_process(url: str, catalog_path: Path, work: Path, n: int, c: int) -> N
             times[label].append(time.perf_counter() - start)
     base, mine = statistics.median(times["aiohttp script"]), statistics.median(times["llmctl batch"])
     print(
-        f"batch of {n} lines as a process: aiohttp script {base:.3f} s, llmctl batch {mine:.3f} s ({mine / base:.2f}x)"
+        f"batch of {n} lines as a process: aiohttp script {base:.3f} s, "
+        f"llmctl batch {mine:.3f} s ({mine / base:.2f}x)"
     )
 
 

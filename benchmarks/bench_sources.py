@@ -62,7 +62,8 @@ def timed_import(path: Path, work: Path, *extra: str) -> None:
     s = json.loads(done.stdout)
     print(
         f"import {path.name} ({s['format']}, as of {s['as_of']}): {seconds:.2f} s; read {s['read']}, "
-        f"{s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged, {s['kept_newer']} fields kept newer"
+        f"{s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged, "
+        f"{s['kept_newer']} fields kept newer"
     )
     print(f"  skipped: {json.dumps(s['skipped'], sort_keys=True)}")
     print(f"  corrected: {json.dumps(s['fixed'], sort_keys=True)}")

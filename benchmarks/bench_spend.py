@@ -139,7 +139,8 @@ def check_overhead(server: FakeServer, work: Path, n: int) -> None:
         timings[label] = statistics.median(samples) * 1000
     base, checked = timings.values()
     print(
-        f"per request: {base:.3f} ms without, {checked:.3f} ms with a budget and a rate limit: +{checked - base:.3f} ms"
+        f"per request: {base:.3f} ms without, {checked:.3f} ms with a budget and a rate limit: "
+        f"+{checked - base:.3f} ms"
     )
 
 
@@ -170,8 +171,8 @@ def usage_speed(work: Path, attempts: int, runs: int) -> None:
             )
         )
     conn.executemany(
-        "INSERT INTO attempts (time, book, job, llm, provider, outcome, latency_ms, input_tokens, output_tokens, cost)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO attempts (time, book, job, llm, provider, outcome, latency_ms, "
+        "input_tokens, output_tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     conn.commit()
